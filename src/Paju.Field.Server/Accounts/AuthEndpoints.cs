@@ -1,0 +1,104 @@
+using System.Security.Claims;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Authentication.Cookies;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Extensions.Options;
+using Npgsql;
+using Paju.Field.Server.Audit;
+using Paju.Field.Server.Web;
+
+namespace Paju.Field.Server.Accounts;
+
+public sealed record LoginRequest(string Username, string Password);
+
+public sealed record TokenRequest(string Username, string Password, string? Label);
+
+public sealed record UserView(long Id, string Username, string DisplayName, string Role, DateTimeOffset CreatedAt, DateTimeOffset? LastLoginAt, bool Disabled)
+{
+    public static UserView From(AppUser u) => new(u.Id, u.Username, u.DisplayName, u.Role, u.CreatedAt, u.LastLoginAt, u.Disabled);
+}
+
+public sealed record TokenView(string Token, DateTimeOffset ExpiresAt, UserView User);
+
+/// <summary>/api/auth: sign in with a cookie (web pages) or get a bearer token (API, command line).</summary>
+public static class AuthEndpoints
+{
+    private const string WrongCredentials = "아이디 또는 비밀번호가 올바르지 않습니다.";
+
+    public static void MapAuth(this IEndpointRouteBuilder app)
+    {
+        var auth = app.MapGroup("/api/auth");
+        auth.MapPost("/login", Login).AllowAnonymous();
+        auth.MapPost("/token", IssueToken).AllowAnonymous();
+        auth.MapPost("/logout", Logout).RequireAuthorization(Policies.SignedIn);
+        auth.MapGet("/me", Me).RequireAuthorization(Policies.SignedIn);
+    }
+
+    private static async Task<Results<Ok<UserView>, ProblemHttpResult>> Login(
+        LoginRequest request, HttpContext http, NpgsqlDataSource db, CancellationToken ct)
+    {
+        var user = await VerifyAsync(request.Username, request.Password, http, db, ct);
+        if (user is null)
+        {
+            return TypedResults.Problem(WrongCredentials, statusCode: StatusCodes.Status401Unauthorized);
+        }
+        var principal = new ClaimsPrincipal(Claims.IdentityFor(user, CookieAuthenticationDefaults.AuthenticationScheme));
+        await http.SignInAsync(CookieAuthenticationDefaults.AuthenticationScheme, principal);
+        return TypedResults.Ok(UserView.From(user));
+    }
+
+    private static async Task<Results<Ok<TokenView>, ProblemHttpResult>> IssueToken(
+        TokenRequest request, HttpContext http, NpgsqlDataSource db, IOptions<PajuOptions> options, CancellationToken ct)
+    {
+        var user = await VerifyAsync(request.Username, request.Password, http, db, ct);
+        if (user is null)
+        {
+            return TypedResults.Problem(WrongCredentials, statusCode: StatusCodes.Status401Unauthorized);
+        }
+        await using var conn = await db.OpenConnectionAsync(ct);
+        await using var tx = await conn.BeginTransactionAsync(ct);
+        var label = string.IsNullOrWhiteSpace(request.Label) ? "api" : request.Label.Trim();
+        var token = await ApiTokens.IssueAsync(conn, tx, user.Id, label, TimeSpan.FromDays(options.Value.TokenLifetimeDays), ct);
+        var actor = Actor.From(http) with { UserId = user.Id, Name = user.Username, Via = "api" };
+        await AuditLog.WriteAsync(conn, tx, actor, "token.issue", "user", user.Username, new { label, expiresAt = token.ExpiresAt }, ct);
+        await tx.CommitAsync(ct);
+        return TypedResults.Ok(new TokenView(token.Token, token.ExpiresAt, UserView.From(user)));
+    }
+
+    private static async Task<NoContent> Logout(HttpContext http, NpgsqlDataSource db, CancellationToken ct)
+    {
+        var header = http.Request.Headers.Authorization.ToString();
+        await using var conn = await db.OpenConnectionAsync(ct);
+        if (header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
+        {
+            await ApiTokens.RevokeAsync(conn, header["Bearer ".Length..].Trim(), ct);
+        }
+        else
+        {
+            await http.SignOutAsync(CookieAuthenticationDefaults.AuthenticationScheme);
+        }
+        await AuditLog.WriteAsync(conn, null, Actor.From(http), "logout", "user", http.User.Identity?.Name, ct: ct);
+        return TypedResults.NoContent();
+    }
+
+    private static async Task<Results<Ok<UserView>, NotFound>> Me(ClaimsPrincipal principal, NpgsqlDataSource db, CancellationToken ct)
+    {
+        await using var conn = await db.OpenConnectionAsync(ct);
+        var user = await UserStore.FindAsync(conn, null, principal.Identity!.Name!, ct);
+        return user is null ? TypedResults.NotFound() : TypedResults.Ok(UserView.From(user));
+    }
+
+    /// <summary>Checks a password and audits the attempt either way: failed sign-ins are what an admin looks for first.</summary>
+    private static async Task<AppUser?> VerifyAsync(string? username, string? password, HttpContext http, NpgsqlDataSource db, CancellationToken ct)
+    {
+        await using var conn = await db.OpenConnectionAsync(ct);
+        var user = string.IsNullOrEmpty(username) || string.IsNullOrEmpty(password)
+            ? null
+            : await UserStore.VerifyPasswordAsync(conn, username, password, ct);
+        var actor = user is null
+            ? Actor.From(http) with { Name = username ?? "", Via = "web" }
+            : Actor.From(http) with { UserId = user.Id, Name = user.Username };
+        await AuditLog.WriteAsync(conn, null, actor, user is null ? "login.failed" : "login", "user", username, ct: ct);
+        return user;
+    }
+}

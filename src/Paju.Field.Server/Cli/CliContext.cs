@@ -1,0 +1,100 @@
+using System.CommandLine;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Options;
+using Npgsql;
+using Paju.Field.Server.Accounts;
+using Paju.Field.Server.Database;
+using Paju.Field.Server.Web;
+
+namespace Paju.Field.Server.Cli;
+
+/// <summary>
+/// What every command shares: configuration (appsettings.json, an optional --config file, the
+/// environment, then command-line options, later ones winning), console logging, the database
+/// session, and turning a problem a person can fix into one clear line instead of a stack trace.
+/// </summary>
+public sealed class CliContext
+{
+    private CliContext(IConfiguration configuration, ILoggerFactory loggers)
+    {
+        Configuration = configuration;
+        Loggers = loggers;
+        Options = configuration.GetSection(PajuOptions.Section).Get<PajuOptions>() ?? new PajuOptions();
+    }
+
+    public IConfiguration Configuration { get; }
+
+    public ILoggerFactory Loggers { get; }
+
+    public PajuOptions Options { get; }
+
+    public ILogger Log(string category) => Loggers.CreateLogger(category);
+
+    public string? ConnectionString => Configuration.GetConnectionString("Paju");
+
+    public Task<DatabaseSession> OpenDatabaseAsync(CancellationToken ct, bool migrate = true) =>
+        DatabaseSession.OpenAsync(ConnectionString, Options.DataDirectory, Log("Paju.Database"), migrate, ct);
+
+    public static CliContext From(ParseResult parse)
+    {
+        var overrides = new Dictionary<string, string?>();
+        void Override(Option<string> option, string key)
+        {
+            if (parse.GetValue(option) is { } value)
+            {
+                overrides[key] = value;
+            }
+        }
+        Override(CommonOptions.Data, $"{PajuOptions.Section}:{nameof(PajuOptions.DataDirectory)}");
+        Override(CommonOptions.Database, "ConnectionStrings:Paju");
+        Override(CommonOptions.Http, $"{PajuOptions.Section}:{nameof(PajuOptions.Http)}");
+        Override(CommonOptions.PublicBaseUrl, $"{PajuOptions.Section}:{nameof(PajuOptions.PublicBaseUrl)}");
+
+        var builder = new ConfigurationBuilder()
+            .SetBasePath(AppContext.BaseDirectory)
+            .AddJsonFile("appsettings.json", optional: true);
+        if (parse.GetValue(CommonOptions.Config) is { } configFile)
+        {
+            var path = Path.GetFullPath(configFile);
+            if (!File.Exists(path))
+            {
+                throw new PajuSetupException($"No configuration file at {path}.");
+            }
+            builder.AddJsonFile(path, optional: false);
+        }
+        var configuration = builder.AddEnvironmentVariables().AddInMemoryCollection(overrides).Build();
+
+        var options = configuration.GetSection(PajuOptions.Section).Get<PajuOptions>() ?? new PajuOptions();
+        var loggers = LoggerFactory.Create(logging =>
+        {
+            logging.AddConfiguration(configuration.GetSection("Logging"));
+            ConsoleLogging.Configure(logging, options.LogFormat);
+        });
+        return new CliContext(configuration, loggers);
+    }
+
+    /// <summary>Runs a command body; a problem a person can fix becomes one line on stderr and exit code 1.</summary>
+    public static async Task<int> RunAsync(ParseResult parse, Func<CliContext, Task<int>> body)
+    {
+        CliContext? context = null;
+        try
+        {
+            context = From(parse);
+            return await body(context);
+        }
+        catch (Exception e) when (e is PajuSetupException or AccountException or NpgsqlException or OptionsValidationException)
+        {
+            Console.Error.WriteLine($"오류: {e.Message}");
+            return 1;
+        }
+        catch (OperationCanceledException)
+        {
+            Console.Error.WriteLine("중단되었습니다.");
+            return 130;
+        }
+        finally
+        {
+            context?.Loggers.Dispose();
+        }
+    }
+}

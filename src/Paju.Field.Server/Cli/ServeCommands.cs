@@ -1,0 +1,127 @@
+using System.CommandLine;
+using System.Security.Cryptography;
+using Microsoft.Extensions.Options;
+using Npgsql;
+using Paju.Field.Server.Accounts;
+using Paju.Field.Server.Audit;
+using Paju.Field.Server.Database;
+using Paju.Field.Server.Seeding;
+using Paju.Field.Server.Web;
+
+namespace Paju.Field.Server.Cli;
+
+/// <summary><c>paju serve</c> (production) and <c>paju demo</c> (a working system in one command).</summary>
+public static class ServeCommands
+{
+    public const string DemoUser = "demo";
+
+    public static Command Serve()
+    {
+        var command = new Command("serve", "서버를 실행합니다 (운영). 연결 문자열이 없으면 --data 의 내장 PostgreSQL 을 씁니다").WithServerOptions();
+        command.SetAction((parse, ct) => CliContext.RunAsync(parse, cli => RunServerAsync(cli, demo: false, ct)));
+        return command;
+    }
+
+    public static Command Demo()
+    {
+        var command = new Command("demo", "데모: 내장 PostgreSQL·샘플 데이터·데모 계정으로 전체 시스템을 실행합니다").WithServerOptions();
+        command.SetAction((parse, ct) => CliContext.RunAsync(parse, cli => RunServerAsync(cli, demo: true, ct)));
+        return command;
+    }
+
+    private static async Task<int> RunServerAsync(CliContext cli, bool demo, CancellationToken ct)
+    {
+        var log = cli.Log("Paju.Server");
+        await using var session = await cli.OpenDatabaseAsync(ct);
+        log.LogInformation("Database: {Database}", session.Description);
+
+        await using var app = ServerHost.Build(cli.Configuration, session.ConnectionString);
+        string? demoPassword = null;
+        if (demo)
+        {
+            var db = app.Services.GetRequiredService<NpgsqlDataSource>();
+            if (await SampleSeeder.RegistryIsEmptyAsync(db, ct))
+            {
+                await SampleSeeder.SeedAsync(db, Actor.System("demo"), log, ct);
+            }
+            demoPassword = await EnsureDemoUserAsync(db, cli.Options.DataDirectory, ct);
+        }
+
+        try
+        {
+            await app.StartAsync(ct);
+        }
+        catch (OptionsValidationException e)
+        {
+            throw new PajuSetupException(string.Join(" ", e.Failures));
+        }
+        catch (IOException e)
+        {
+            throw new PajuSetupException($"Cannot listen on {cli.Options.Http}: {e.Message}. Choose another with --http HOST:PORT.", e);
+        }
+        var urls = app.Services.GetRequiredService<IOptions<PajuOptions>>().Value.PublicBaseUrl is { Length: > 0 } publicBase
+            ? [publicBase.TrimEnd('/')]
+            : ServerHost.ListeningAddresses(app);
+        PrintWelcome(urls, demoPassword);
+
+        try
+        {
+            await app.WaitForShutdownAsync(ct);
+        }
+        catch (OperationCanceledException)
+        {
+            log.LogInformation("Stopping");
+        }
+        await app.StopAsync(CancellationToken.None);
+        return 0;
+    }
+
+    /// <summary>
+    /// The demo's admin account. Its password is made once, kept in the data folder (mode 0600)
+    /// and printed at every start: a fixed demo password would be a hole the day someone runs
+    /// the demo with --http 0.0.0.0.
+    /// </summary>
+    private static async Task<string> EnsureDemoUserAsync(NpgsqlDataSource db, string dataDirectory, CancellationToken ct)
+    {
+        var file = Path.Combine(Path.GetFullPath(dataDirectory), "demo-login.txt");
+        var password = File.Exists(file) ? (await File.ReadAllTextAsync(file, ct)).Trim() : "";
+        if (password.Length < UserStore.MinimumPasswordLength)
+        {
+            password = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(8));
+            await File.WriteAllTextAsync(file, password + Environment.NewLine, ct);
+            File.SetUnixFileMode(file, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        }
+
+        await using var conn = await db.OpenConnectionAsync(ct);
+        await using var tx = await conn.BeginTransactionAsync(ct);
+        var user = await UserStore.FindAsync(conn, tx, DemoUser, ct);
+        if (user is null)
+        {
+            user = await UserStore.CreateAsync(conn, tx, DemoUser, "데모 관리자", Roles.Admin, password, ct);
+            await AuditLog.WriteAsync(conn, tx, Actor.System("demo"), "user.create", "user", DemoUser, new { user.Role }, ct);
+        }
+        else
+        {
+            // The file is the source of truth for the demo login, even after a restore from a backup.
+            await UserStore.SetPasswordAsync(conn, tx, user.Id, password, ct);
+        }
+        await tx.CommitAsync(ct);
+        return password;
+    }
+
+    private static void PrintWelcome(IReadOnlyList<string> urls, string? demoPassword)
+    {
+        var baseUrl = urls.FirstOrDefault()?.TrimEnd('/') ?? "";
+        Console.WriteLine();
+        Console.WriteLine("  파주 현장안전 (Paju Field) 서버가 실행 중입니다.");
+        Console.WriteLine($"    API 안내       {baseUrl}/");
+        Console.WriteLine($"    상태 점검      {baseUrl}/health");
+        Console.WriteLine($"    로그인 (API)   POST {baseUrl}/api/auth/login");
+        if (demoPassword is not null)
+        {
+            Console.WriteLine($"    데모 계정      {DemoUser} / {demoPassword}   (관리자)");
+        }
+        Console.WriteLine("  끝내려면 Ctrl+C 를 누르세요.");
+        Console.WriteLine();
+    }
+}

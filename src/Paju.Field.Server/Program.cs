@@ -1,0 +1,3 @@
+using Paju.Field.Server.Cli;
+
+return await PajuCommandLine.Build().Parse(args).InvokeAsync();

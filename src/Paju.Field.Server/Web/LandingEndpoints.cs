@@ -1,0 +1,18 @@
+namespace Paju.Field.Server.Web;
+
+/// <summary>The root document: what this server is and where its parts are, for people and for clients.</summary>
+public static class LandingEndpoints
+{
+    public static void MapLanding(this IEndpointRouteBuilder app) =>
+        app.MapGet("/", (HttpRequest request, PublicUrls urls) => TypedResults.Ok(new
+        {
+            title = "파주 현장안전 (Paju Field)",
+            description = "파주시 행정안전국 현장안전 GIS·IoT 시스템: 울곡 배수펌프장, 어린이 놀이시설, 공중이용시설, 공중케이블 정비구역",
+            links = new[]
+            {
+                new Link(urls.Absolute(request, "/"), "self", "application/json", "이 문서"),
+                new Link(urls.Absolute(request, "/health"), "status", "application/json", "서버 상태"),
+                new Link(urls.Absolute(request, "/api/auth/login"), "login", "application/json", "로그인"),
+            },
+        }));
+}

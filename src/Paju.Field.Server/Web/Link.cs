@@ -1,0 +1,10 @@
+using System.Text.Json.Serialization;
+
+namespace Paju.Field.Server.Web;
+
+/// <summary>A web link as OGC API documents write them.</summary>
+public sealed record Link(
+    string Href,
+    string Rel,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Type = null,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Title = null);

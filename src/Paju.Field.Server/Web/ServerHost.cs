@@ -1,0 +1,76 @@
+using System.Net;
+using System.Text.Encodings.Web;
+using System.Text.Unicode;
+using Microsoft.AspNetCore.DataProtection;
+using Microsoft.AspNetCore.HttpOverrides;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Npgsql;
+using Paju.Field.Server.Accounts;
+using Paju.Field.Server.Database;
+
+namespace Paju.Field.Server.Web;
+
+/// <summary>
+/// The web server: read top to bottom, this is everything that runs on a request.
+/// The database is already migrated when we get here; this only serves it.
+/// </summary>
+public static class ServerHost
+{
+    public static WebApplication Build(IConfiguration configuration, string connectionString)
+    {
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions
+        {
+            ContentRootPath = AppContext.BaseDirectory,
+            ApplicationName = typeof(ServerHost).Assembly.GetName().Name,
+        });
+        builder.Configuration.AddConfiguration(configuration);
+        var options = configuration.GetSection(PajuOptions.Section).Get<PajuOptions>() ?? new PajuOptions();
+        ConsoleLogging.Configure(builder.Logging, options.LogFormat);
+
+        builder.WebHost.UseUrls($"http://{options.Http}");
+        builder.Services.AddOptions<PajuOptions>().Bind(builder.Configuration.GetSection(PajuOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddSingleton(DatabaseSession.CreateDataSource(connectionString));
+        builder.Services.AddSingleton<PublicUrls>();
+        builder.Services.AddProblemDetails();
+        builder.Services.ConfigureHttpJsonOptions(o =>
+            // Korean stays Korean in JSON instead of \uXXXX escapes.
+            o.SerializerOptions.Encoder = JavaScriptEncoder.Create(UnicodeRanges.All));
+        builder.Services.AddDataProtection()
+            .SetApplicationName("paju-field")
+            .PersistKeysToFileSystem(new DirectoryInfo(Path.Combine(Path.GetFullPath(options.DataDirectory), "keys")));
+        builder.Services.Configure<ForwardedHeadersOptions>(o => ConfigureForwardedHeaders(o, options));
+        builder.Services.AddPajuAuthentication(options);
+
+        var app = builder.Build();
+        app.UseForwardedHeaders();
+        app.UseExceptionHandler();
+        app.UseStatusCodePages();
+        app.UseAuthentication();
+        app.UseAuthorization();
+
+        app.MapLanding();
+        app.MapHealth();
+        app.MapAuth();
+        app.MapUsers();
+        return app;
+    }
+
+    /// <summary>The addresses Kestrel actually bound (port 0 becomes a real port).</summary>
+    public static IReadOnlyList<string> ListeningAddresses(WebApplication app) =>
+        [.. app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses ?? []];
+
+    private static void ConfigureForwardedHeaders(ForwardedHeadersOptions o, PajuOptions options)
+    {
+        o.ForwardedHeaders = ForwardedHeaders.XForwardedFor | ForwardedHeaders.XForwardedProto | ForwardedHeaders.XForwardedHost;
+        // Loopback is trusted by default (a proxy on the same machine); the city's proxies are added by configuration.
+        foreach (var proxy in options.KnownProxies)
+        {
+            o.KnownProxies.Add(IPAddress.Parse(proxy));
+        }
+        foreach (var network in options.KnownNetworks)
+        {
+            o.KnownIPNetworks.Add(System.Net.IPNetwork.Parse(network));
+        }
+    }
+}
