@@ -6,7 +6,7 @@ namespace Paju.Field.Tests.Foundation;
 /// <summary>The real <c>paju</c> program against this class's database, through --db (so it starts no cluster).</summary>
 public sealed class CommandLineTests(TestDatabase db) : IClassFixture<TestDatabase>
 {
-    private readonly string _data = Directory.CreateTempSubdirectory("paju-cli-").FullName;
+    private readonly string _data = TempDirectory.Create("paju-cli-");
 
     private Task<ProcessResult> Paju(string[] args, string? stdin = null) =>
         PajuCli.RunAsync([.. args, "--db", db.ConnectionString, "--data", _data], stdin, ct: TestContext.Current.CancellationToken);
@@ -72,7 +72,7 @@ public sealed class CommandLineTests(TestDatabase db) : IClassFixture<TestDataba
 /// <summary><c>paju db backup</c> then <c>paju db restore</c> gives back the same registry.</summary>
 public sealed class BackupRestoreTests(TestDatabase db) : IClassFixture<TestDatabase>
 {
-    private readonly string _data = Directory.CreateTempSubdirectory("paju-backup-").FullName;
+    private readonly string _data = TempDirectory.Create("paju-backup-");
 
     private Task<ProcessResult> Paju(params string[] args) =>
         PajuCli.RunAsync([.. args, "--db", db.ConnectionString, "--data", _data], ct: TestContext.Current.CancellationToken);

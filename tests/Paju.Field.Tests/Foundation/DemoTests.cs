@@ -24,7 +24,7 @@ public sealed class DemoTests
             Requires.Missing("PostgreSQL with PostGIS is not installed (" + PostgresBinaries.InstallHint + ")");
         }
         var ct = TestContext.Current.CancellationToken;
-        var data = Directory.CreateTempSubdirectory("paju-demo-").FullName;
+        var data = TempDirectory.Create("paju-demo-");
         var port = FreePort();
         var start = new ProcessStartInfo("dotnet", [PajuCli.Dll, "demo", "--data", data, "--http", $"127.0.0.1:{port}"])
         {

@@ -12,7 +12,7 @@ namespace Paju.Field.Tests.Foundation;
 /// </summary>
 public sealed class PrivateClusterTests : IAsyncLifetime
 {
-    private readonly string _root = Directory.CreateTempSubdirectory("paju-cluster-").FullName;
+    private readonly string _root = TempDirectory.Create("paju-cluster-");
     private readonly List<PrivateCluster> _started = [];
 
     public ValueTask InitializeAsync()
@@ -46,6 +46,7 @@ public sealed class PrivateClusterTests : IAsyncLifetime
         var data = Path.Combine(_root, "reuse");
         var first = await StartAsync(data);
         Assert.True(first.StartedHere);
+        Assert.Equal(Path.Combine(data, "pg"), first.ClusterDirectory);
         Assert.True(File.Exists(Path.Combine(first.PgData, "PG_VERSION")));
 
         var second = await StartAsync(data);
@@ -103,6 +104,7 @@ public sealed class PrivateClusterTests : IAsyncLifetime
 
             Assert.True(restarted.StartedHere);
             Assert.Equal(1, await ScalarAsync<int>(restarted.ConnectionString(), "SELECT 1"));
+            Assert.False(stranger.HasExited, "the unrelated process must be left alone");
         }
         finally
         {
@@ -159,8 +161,6 @@ public sealed class PrivateClusterTests : IAsyncLifetime
     public async Task A_normal_user_runs_the_cluster_directly()
     {
         Requires.Root("it switches to an unprivileged account to run paju as a normal user");
-        // The test's own temporary folder is 0700 root, which an unprivileged account cannot enter.
-        File.SetUnixFileMode(_root, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute | UnixFileMode.GroupExecute | UnixFileMode.OtherExecute);
         var home = Path.Combine(_root, "normal-user");
         Directory.CreateDirectory(home);
         await ProcessRunner.RunAsync("chown", ["postgres:postgres", home]);

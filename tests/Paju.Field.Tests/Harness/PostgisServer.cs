@@ -44,7 +44,7 @@ public sealed class PostgisServer : IAsyncLifetime
                     throw new InvalidOperationException(
                         "The tests need PostgreSQL with PostGIS: " + PostgresBinaries.InstallHint + " (./paju test installs it).");
                 }
-                _root = Directory.CreateTempSubdirectory("paju-tests-").FullName;
+                _root = TempDirectory.Create("paju-tests-");
                 _cluster = await PrivateCluster.StartOrReuseAsync(_root, NullLogger.Instance);
                 _adminConnectionString = _cluster.ConnectionString("postgres");
                 break;

@@ -23,7 +23,7 @@ public sealed class TestServer : IAsyncDisposable
 
     public static async Task<TestServer> StartAsync(string connectionString, IDictionary<string, string?>? settings = null)
     {
-        var dataDirectory = Directory.CreateTempSubdirectory("paju-server-").FullName;
+        var dataDirectory = TempDirectory.Create("paju-server-");
         var values = new Dictionary<string, string?>
         {
             ["Paju:Http"] = "127.0.0.1:0",
