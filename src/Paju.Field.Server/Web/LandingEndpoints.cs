@@ -13,6 +13,7 @@ public static class LandingEndpoints
                 new Link(urls.Absolute(request, "/"), "self", "application/json", "이 문서"),
                 new Link(urls.Absolute(request, "/health"), "status", "application/json", "서버 상태"),
                 new Link(urls.Absolute(request, "/api/auth/login"), "login", "application/json", "로그인"),
+                new Link(urls.Absolute(request, "/ogc"), "data", "application/json", "OGC API – Features (시설물 공간정보)"),
             },
         }));
 }

@@ -1,6 +1,5 @@
 using System.Net;
 using System.Text.Encodings.Web;
-using System.Text.Unicode;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.HttpOverrides;
 using Microsoft.AspNetCore.Hosting.Server;
@@ -8,6 +7,7 @@ using Microsoft.AspNetCore.Hosting.Server.Features;
 using Npgsql;
 using Paju.Field.Server.Accounts;
 using Paju.Field.Server.Database;
+using Paju.Field.Server.Ogc;
 
 namespace Paju.Field.Server.Web;
 
@@ -34,8 +34,8 @@ public static class ServerHost
         builder.Services.AddSingleton<PublicUrls>();
         builder.Services.AddProblemDetails();
         builder.Services.ConfigureHttpJsonOptions(o =>
-            // Korean stays Korean in JSON instead of \uXXXX escapes.
-            o.SerializerOptions.Encoder = JavaScriptEncoder.Create(UnicodeRanges.All));
+            // Korean stays Korean and links keep their '&' instead of \uXXXX escapes; responses are JSON, never inlined in HTML.
+            o.SerializerOptions.Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping);
         builder.Services.AddDataProtection()
             .SetApplicationName("paju-field")
             .PersistKeysToFileSystem(new DirectoryInfo(Path.Combine(Path.GetFullPath(options.DataDirectory), "keys")));
@@ -53,6 +53,7 @@ public static class ServerHost
         app.MapHealth();
         app.MapAuth();
         app.MapUsers();
+        app.MapOgc();
         return app;
     }
 

@@ -81,7 +81,8 @@ CREATE TABLE asset (
     CHECK ((status = 'retired') = (retired_at IS NOT NULL))
 );
 CREATE INDEX asset_geom_gix ON asset USING gist (geom);
-CREATE INDEX asset_kind_id_idx ON asset (kind, id);
+-- Serves keyset pages (kind, status, id > $after ORDER BY id) and counts of a kind without touching the heap.
+CREATE INDEX asset_kind_status_id_idx ON asset (kind, status, id);
 CREATE INDEX asset_parent_idx ON asset (parent_id) WHERE parent_id IS NOT NULL;
 CREATE INDEX asset_sample_idx ON asset (id) WHERE is_sample;
 
