@@ -53,6 +53,8 @@ public sealed class DatabaseSession : IAsyncDisposable
     public static NpgsqlDataSource CreateDataSource(string connectionString)
     {
         var builder = new NpgsqlDataSourceBuilder(connectionString);
+        // JIT compiles a plan in ~10 ms: a loss for the short queries a request makes (a 100-feature page runs in 1 ms).
+        builder.ConnectionStringBuilder.Options ??= "-c jit=off";
         builder.UseNetTopologySuite();
         return builder.Build();
     }

@@ -202,6 +202,7 @@ public sealed class PrivateCluster : IAsyncDisposable
             listen_addresses = '127.0.0.1'
             unix_socket_directories = ''
             timezone = 'UTC'
+            jit = off
             log_timezone = 'Asia/Seoul'
             """;
         var conf = Path.Combine(PgData, "postgresql.conf");

@@ -14,7 +14,8 @@ public sealed record FeaturePage(IReadOnlyList<string> Features, long? FirstId, 
 /// </summary>
 public static class FeatureQueries
 {
-    public static async Task<FeaturePage> PageAsync(NpgsqlDataSource db, OgcCollection collection, ItemsRequest request, CancellationToken ct)
+    /// <param name="counts">Where exact counts are cached by registry revision; null counts afresh (the benchmark's bare SQL).</param>
+    public static async Task<FeaturePage> PageAsync(NpgsqlDataSource db, OgcCollection collection, ItemsRequest request, CountCache? counts, CancellationToken ct)
     {
         var where = new WhereClause(collection, request);
         await using var conn = await db.OpenConnectionAsync(ct);
@@ -55,7 +56,7 @@ public static class FeatureQueries
         var hasNext = descending ? last is not null && await ExistsBeyondAsync(conn, collection, request, last.Value, after: true, ct) : more;
         var hasPrevious = descending ? more : first is not null && request.After is not null
             && await ExistsBeyondAsync(conn, collection, request, first.Value, after: false, ct);
-        var matched = await CountAsync(conn, collection, request, ct);
+        var matched = await CountAsync(conn, collection, request, counts, ct);
         return new FeaturePage([.. rows.Select(r => r.Json)], first, last, hasNext, hasPrevious, matched);
     }
 
@@ -71,18 +72,16 @@ public static class FeatureQueries
     }
 
     /// <summary>The exact number of features matching the filters, joining only what the filters need.</summary>
-    public static async Task<long> CountAsync(NpgsqlConnection conn, OgcCollection collection, ItemsRequest request, CancellationToken ct)
+    public static async Task<long> CountAsync(NpgsqlConnection conn, OgcCollection collection, ItemsRequest request, CountCache? counts, CancellationToken ct)
     {
         var where = new WhereClause(collection, request);
-        await using var cmd = where.Command($"SELECT count(*) FROM {collection.From} {NeededJoins(collection, where.Sql)} WHERE {where.Sql}", conn);
+        var sql = $"SELECT count(*) FROM {collection.From} {NeededJoins(collection, where.Sql)} WHERE {where.Sql}";
+        if (counts is not null)
+        {
+            return await counts.CountAsync(conn, sql, where.Parameters, ct);
+        }
+        await using var cmd = where.Command(sql, conn);
         return (long)(await cmd.ExecuteScalarAsync(ct))!;
-    }
-
-    /// <summary>The same SQL the count runs, for the benchmark's bare-SQL baseline.</summary>
-    public static (string Sql, List<NpgsqlParameter> Parameters) CountSql(OgcCollection collection, ItemsRequest request)
-    {
-        var where = new WhereClause(collection, request);
-        return ($"SELECT count(*) FROM {collection.From} {NeededJoins(collection, where.Sql)} WHERE {where.Sql}", where.Parameters);
     }
 
     private static async Task<bool> ExistsBeyondAsync(NpgsqlConnection conn, OgcCollection collection, ItemsRequest request, long id, bool after, CancellationToken ct)

@@ -73,7 +73,7 @@ public static class OgcEndpoints
         Resolve(collectionId, http, out var collection) ?? Results.Json(Describe(collection!, http.Request, urls));
 
     private static async Task<IResult> Items(string collectionId, HttpContext http, PublicUrls urls, NpgsqlDataSource db,
-        IOptions<JsonOptions> json, CancellationToken ct)
+        CountCache counts, IOptions<JsonOptions> json, CancellationToken ct)
     {
         if (Resolve(collectionId, http, out var collection) is { } refused)
         {
@@ -85,7 +85,7 @@ public static class OgcEndpoints
             return BadRequest(error);
         }
 
-        var page = await FeatureQueries.PageAsync(db, collection!, request!, ct);
+        var page = await FeatureQueries.PageAsync(db, collection!, request!, counts, ct);
         var itemsPath = $"{Root}/collections/{collection!.Id}/items";
         var links = new List<Link>
         {

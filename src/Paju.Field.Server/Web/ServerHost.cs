@@ -32,6 +32,7 @@ public static class ServerHost
         builder.Services.AddOptions<PajuOptions>().Bind(builder.Configuration.GetSection(PajuOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddSingleton(DatabaseSession.CreateDataSource(connectionString));
         builder.Services.AddSingleton<PublicUrls>();
+        builder.Services.AddSingleton<CountCache>();
         builder.Services.AddProblemDetails();
         builder.Services.ConfigureHttpJsonOptions(o =>
             // Korean stays Korean and links keep their '&' instead of \uXXXX escapes; responses are JSON, never inlined in HTML.

@@ -203,3 +203,24 @@ public sealed class CoreConformanceTests(OgcFixture ogc) : IClassFixture<OgcFixt
         }
     }
 }
+
+/// <summary>numberMatched stays exact when the registry changes between two requests (the count cache must notice).</summary>
+public sealed class NumberMatchedTests(OgcFixture ogc) : IClassFixture<OgcFixture>
+{
+    [Fact]
+    public async Task A_new_asset_is_counted_on_the_very_next_request()
+    {
+        using var client = ogc.Anonymous();
+        const string url = "/ogc/collections/catch_basin/items";
+        var before = (await OgcFixture.JsonAsync(await client.GetAsync(url))).GetProperty("numberMatched").GetInt32();
+        Assert.Equal(before, (await OgcFixture.JsonAsync(await client.GetAsync(url))).GetProperty("numberMatched").GetInt32());
+
+        await ogc.Db.ExecuteAsync("""
+            INSERT INTO asset (kind, code, name, geom) VALUES ('catch_basin', 'CB-NEW', '새 집수정', ST_SetSRID(ST_MakePoint(126.85, 37.92), 4326))
+            """);
+        Assert.Equal(before + 1, (await OgcFixture.JsonAsync(await client.GetAsync(url))).GetProperty("numberMatched").GetInt32());
+
+        await ogc.Db.ExecuteAsync("UPDATE asset SET status = 'retired', retired_at = now() WHERE code = 'CB-NEW'");
+        Assert.Equal(before, (await OgcFixture.JsonAsync(await client.GetAsync(url))).GetProperty("numberMatched").GetInt32());
+    }
+}

@@ -1,0 +1,41 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.Configuration;
+using Paju.Field.Server.Web;
+
+namespace Paju.Field.Bench;
+
+/// <summary>The real server on a loopback port, as the benchmarks' clients see it.</summary>
+public sealed class BenchServer : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+
+    private BenchServer(WebApplication app, Uri address)
+    {
+        _app = app;
+        Address = address;
+    }
+
+    public Uri Address { get; }
+
+    public IServiceProvider Services => _app.Services;
+
+    public static async Task<BenchServer> StartAsync(string connectionString, string dataDirectory)
+    {
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["Paju:Http"] = "127.0.0.1:0",
+            ["Paju:DataDirectory"] = dataDirectory,
+            ["Logging:LogLevel:Default"] = "Warning",
+            ["Logging:LogLevel:Microsoft.Hosting.Lifetime"] = "Warning",
+        }).Build();
+        var app = ServerHost.Build(configuration, connectionString);
+        await app.StartAsync();
+        return new BenchServer(app, new Uri(ServerHost.ListeningAddresses(app).Single()));
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _app.StopAsync();
+        await _app.DisposeAsync();
+    }
+}

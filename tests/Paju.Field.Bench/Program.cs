@@ -1,0 +1,26 @@
+using System.CommandLine;
+using Paju.Field.Bench;
+
+var root = new RootCommand("Paju Field benchmarks — results go to docs/BENCHMARKS.md. Never part of ./paju test.");
+var db = new Option<string>("--db") { Description = "PostgreSQL connection string (default: a private cluster under --data)" };
+var data = new Option<string>("--data") { Description = "data folder for the private cluster", DefaultValueFactory = _ => "/tmp/paju-bench" };
+var report = new Option<string>("--report") { Description = "report file (default docs/BENCHMARKS.md)" };
+
+var sizes = new Option<string>("--sizes") { Description = "dataset sizes", DefaultValueFactory = _ => "1000,100000" };
+var iterations = new Option<int>("--iterations") { Description = "requests per figure", DefaultValueFactory = _ => 500 };
+var ogc = new Command("ogc", "OGC API items latency at 1k and 100k assets, beside bare SQL");
+ogc.Options.Add(db);
+ogc.Options.Add(data);
+ogc.Options.Add(report);
+ogc.Options.Add(sizes);
+ogc.Options.Add(iterations);
+ogc.SetAction(parse => OgcBench.RunAsync(new OgcBench.Options(
+    [.. parse.GetValue(sizes)!.Split(',').Select(int.Parse)],
+    parse.GetValue(iterations),
+    Warmup: 50,
+    parse.GetValue(db),
+    parse.GetValue(data)!,
+    Report.Path(parse.GetValue(report)))));
+root.Subcommands.Add(ogc);
+
+return await root.Parse(args).InvokeAsync();
