@@ -14,6 +14,7 @@ public static class LandingEndpoints
                 new Link(urls.Absolute(request, "/health"), "status", "application/json", "서버 상태"),
                 new Link(urls.Absolute(request, "/api/auth/login"), "login", "application/json", "로그인"),
                 new Link(urls.Absolute(request, "/ogc"), "data", "application/json", "OGC API – Features (시설물 공간정보)"),
+                new Link(urls.Absolute(request, "/tiles"), "tiles", "application/json", "벡터 타일 (MVT, TileJSON)"),
             },
         }));
 }

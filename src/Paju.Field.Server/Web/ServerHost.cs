@@ -8,6 +8,7 @@ using Npgsql;
 using Paju.Field.Server.Accounts;
 using Paju.Field.Server.Database;
 using Paju.Field.Server.Ogc;
+using Paju.Field.Server.Tiles;
 
 namespace Paju.Field.Server.Web;
 
@@ -33,6 +34,9 @@ public static class ServerHost
         builder.Services.AddSingleton(DatabaseSession.CreateDataSource(connectionString));
         builder.Services.AddSingleton<PublicUrls>();
         builder.Services.AddSingleton<CountCache>();
+        builder.Services.AddSingleton<TileCache>();
+        builder.Services.AddSingleton<TileRenderer>();
+        builder.Services.AddHostedService<TileInvalidator>();
         builder.Services.AddProblemDetails();
         builder.Services.ConfigureHttpJsonOptions(o =>
             // Korean stays Korean and links keep their '&' instead of \uXXXX escapes; responses are JSON, never inlined in HTML.
@@ -55,6 +59,7 @@ public static class ServerHost
         app.MapAuth();
         app.MapUsers();
         app.MapOgc();
+        app.MapTiles();
         return app;
     }
 
