@@ -19,7 +19,7 @@ public sealed class BenchServer : IAsyncDisposable
 
     public IServiceProvider Services => _app.Services;
 
-    public static async Task<BenchServer> StartAsync(string connectionString, string dataDirectory)
+    public static async Task<BenchServer> StartAsync(string connectionString, string dataDirectory, bool cacheEnabled = true)
     {
         var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
         {
@@ -27,6 +27,8 @@ public sealed class BenchServer : IAsyncDisposable
             ["Paju:DataDirectory"] = dataDirectory,
             ["Logging:LogLevel:Default"] = "Warning",
             ["Logging:LogLevel:Microsoft.Hosting.Lifetime"] = "Warning",
+            ["Logging:LogLevel:Paju.Field.Server.Tiles.TileInvalidator"] = "Warning",
+            ["Paju:Tiles:CacheEnabled"] = cacheEnabled ? "true" : "false",
         }).Build();
         var app = ServerHost.Build(configuration, connectionString);
         await app.StartAsync();

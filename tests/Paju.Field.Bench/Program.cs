@@ -23,4 +23,18 @@ ogc.SetAction(parse => OgcBench.RunAsync(new OgcBench.Options(
     Report.Path(parse.GetValue(report)))));
 root.Subcommands.Add(ogc);
 
+var size = new Option<int>("--size") { Description = "playgrounds in the dataset", DefaultValueFactory = _ => 100_000 };
+var rounds = new Option<int>("--rounds") { Description = "uncached passes over the sample", DefaultValueFactory = _ => 5 };
+var clients = new Option<int>("--clients") { Description = "concurrent clients for throughput", DefaultValueFactory = _ => 32 };
+var seconds = new Option<int>("--seconds") { Description = "length of each throughput run", DefaultValueFactory = _ => 15 };
+var tiles = new Command("tiles", "Vector tiles: uncached latency beside ST_AsMVT, cached throughput beside static files");
+foreach (var option in new Option[] { db, data, report, size, rounds, clients, seconds })
+{
+    tiles.Options.Add(option);
+}
+tiles.SetAction(parse => TileBench.RunAsync(new TileBench.Options(
+    parse.GetValue(size), parse.GetValue(rounds), parse.GetValue(clients), TimeSpan.FromSeconds(parse.GetValue(seconds)),
+    parse.GetValue(db), parse.GetValue(data)!, Report.Path(parse.GetValue(report)))));
+root.Subcommands.Add(tiles);
+
 return await root.Parse(args).InvokeAsync();

@@ -11,6 +11,8 @@ public sealed class Samples(string name)
 
     public int Count => _ms.Count;
 
+    public IReadOnlyList<double> Values => _ms;
+
     public void Add(double milliseconds) => _ms.Add(milliseconds);
 
     public double Percentile(double p)

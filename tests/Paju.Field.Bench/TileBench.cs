@@ -1,0 +1,271 @@
+using System.Diagnostics;
+using System.Text;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.StaticFiles;
+using Microsoft.Extensions.FileProviders;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Npgsql;
+using Paju.Field.Server.Database;
+using Paju.Field.Server.Tiles;
+
+namespace Paju.Field.Bench;
+
+/// <summary>
+/// Vector tiles on the 100k dataset: a fixed sample of tiles across z5–z16 (the densest tile of each
+/// zoom, random non-empty ones, a few empty ones), uncached latency beside the bare PostGIS time of
+/// the same tile, and cached throughput at 32 clients beside Kestrel serving the same bytes as
+/// static files, all in one run.
+/// </summary>
+public static class TileBench
+{
+    public sealed record Options(int Size, int Rounds, int Clients, TimeSpan LoadDuration, string? ConnectionString, string DataDirectory, string ReportFile);
+
+    private const string TilesetId = "all";
+    private const int SampleSeed = 77;
+
+    public static async Task<int> RunAsync(Options options)
+    {
+        await using var database = await BenchDatabase.OpenAsync(options.ConnectionString, options.DataDirectory);
+        Console.WriteLine($"Database: {database.Description}");
+        var connectionString = await database.CreateAsync("bench_tiles");
+        await using var db = DatabaseSession.CreateDataSource(connectionString);
+        await BenchRegistry.GenerateAsync(db, options.Size, Console.WriteLine);
+        var versions = await database.ServerVersionAsync(db);
+        var tileset = TileCatalog.Find(TilesetId)!;
+
+        var sample = await SampleTilesAsync(db);
+        Console.WriteLine($"Sample: {sample.Count} tiles over z5–z16");
+
+        // Uncached: the server with its tile cache off; bare: the same SQL straight to PostGIS.
+        var uncachedDir = Path.Combine(options.DataDirectory, "server-uncached");
+        await using (var uncachedServer = await BenchServer.StartAsync(connectionString, uncachedDir, cacheEnabled: false))
+        {
+            using var http = new HttpClient { BaseAddress = uncachedServer.Address };
+            var uncached = new Samples("uncached");
+            var bare = new Samples("bare");
+            var sizes = new Dictionary<(int, int, int), byte[]>();
+            foreach (var t in sample)
+            {
+                await http.GetAsync($"/tiles/{TilesetId}/{t.Z}/{t.X}/{t.Y}.mvt");   // warm the plan cache and connections
+            }
+            for (var round = 0; round < options.Rounds; round++)
+            {
+                foreach (var t in sample)
+                {
+                    var started = Stopwatch.GetTimestamp();
+                    using var response = await http.GetAsync($"/tiles/{TilesetId}/{t.Z}/{t.X}/{t.Y}.mvt");
+                    var bytes = await response.Content.ReadAsByteArrayAsync();
+                    uncached.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+                    sizes[(t.Z, t.X, t.Y)] = bytes;
+
+                    started = Stopwatch.GetTimestamp();
+                    await TileRenderer.RenderAsync(db, tileset, t.Z, t.X, t.Y, default);
+                    bare.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+                }
+            }
+            var nonEmpty = sample.Count(t => sizes[(t.Z, t.X, t.Y)].Length > 0);
+            Console.WriteLine($"  uncached p95 {uncached.Percentile(95):F2} ms; bare ST_AsMVT p95 {bare.Percentile(95):F2} ms; {nonEmpty}/{sample.Count} non-empty");
+
+            // Cached: the server with its cache on, warmed; then the same bytes as static files.
+            var cachedDir = Path.Combine(options.DataDirectory, "server-cached");
+            await using var cachedServer = await BenchServer.StartAsync(connectionString, cachedDir, cacheEnabled: true);
+            var urls = sample.Select(t => $"/tiles/{TilesetId}/{t.Z}/{t.X}/{t.Y}.mvt").ToArray();
+            await WaitForCacheAsync(cachedServer.Address, urls[0]);
+            var cached = await LoadAsync(cachedServer.Address, urls, options.Clients, options.LoadDuration);
+            Console.WriteLine($"  cached: {cached.PerSecond:N0} tiles/s at {options.Clients} clients");
+
+            var staticRoot = Directory.CreateTempSubdirectory("paju-bench-static-").FullName;
+            foreach (var ((z, x, y), bytes) in sizes)
+            {
+                Directory.CreateDirectory(Path.Combine(staticRoot, $"{z}", $"{x}"));
+                await File.WriteAllBytesAsync(Path.Combine(staticRoot, $"{z}", $"{x}", $"{y}.mvt"), bytes);
+            }
+            await using var staticServer = await StaticServer.StartAsync(staticRoot);
+            var staticUrls = sample.Select(t => $"/{t.Z}/{t.X}/{t.Y}.mvt").ToArray();
+            var baseline = await LoadAsync(staticServer.Address, staticUrls, options.Clients, options.LoadDuration);
+            Console.WriteLine($"  static files: {baseline.PerSecond:N0} files/s at {options.Clients} clients");
+
+            var ratio = cached.PerSecond / baseline.PerSecond;
+            var meanSize = sizes.Values.Where(b => b.Length > 0).Average(b => b.Length);
+            var perZoom = new StringBuilder();
+            perZoom.AppendLine("| zoom | tiles | non-empty | densest tile | its size | uncached p50 | uncached max |");
+            perZoom.AppendLine("|---|---|---|---|---|---|---|");
+            foreach (var group in sample.GroupBy(t => t.Z))
+            {
+                var densest = group.First();
+                var latencies = ZoomLatencies(uncached, sample, group.Key, options.Rounds);
+                perZoom.AppendLine($"| {group.Key} | {group.Count()} | {group.Count(t => sizes[(t.Z, t.X, t.Y)].Length > 0)} | {densest.Z}/{densest.X}/{densest.Y} ({densest.Points:N0} points) " +
+                    $"| {sizes[(densest.Z, densest.X, densest.Y)].Length:N0} B | {latencies.Percentile(50):F2} ms | {latencies.Percentile(100):F2} ms |");
+            }
+
+            var markdown = $"""
+                ## Vector tiles: uncached latency and cached throughput
+
+                - Machine: {Machine.Describe()}; {versions}
+                - Command: `./paju bench tiles` — {options.Size:N0} playgrounds generated as for the OGC benchmark (seed {BenchRegistry.Seed}), tileset `{TilesetId}`
+                  (every public layer), run {DateTimeOffset.UtcNow:yyyy-MM-dd HH:mm} UTC.
+                - Sample (seed {SampleSeed}): per zoom 5–16 the densest tile, 9 random tiles holding points and 1 empty tile inside Paju's
+                  extent: {sample.Count} tiles, {nonEmpty} non-empty ({100.0 * nonEmpty / sample.Count:F0}%). Mean non-empty tile {meanSize / 1024:F1} KiB.
+                - Points are clusters (kept on write) below z{TileCatalog.RawMinZoom}, single features from z{TileCatalog.RawMinZoom}.
+
+                | figure | p50 | p95 | p99 | n |
+                |---|---|---|---|---|
+                | uncached tile over HTTP (server's tile cache off) | {uncached.Percentile(50):F2} ms | {uncached.Percentile(95):F2} ms | {uncached.Percentile(99):F2} ms | {uncached.Count} |
+                | bare SQL of the same tile (ST_AsMVT, same statement, same run) | {bare.Percentile(50):F2} ms | {bare.Percentile(95):F2} ms | {bare.Percentile(99):F2} ms | {bare.Count} |
+
+                | throughput at {options.Clients} concurrent clients, {options.LoadDuration.TotalSeconds:F0} s each, same sample | requests/s |
+                |---|---|
+                | cached tiles from the server | {cached.PerSecond:N0} |
+                | the same bytes as static files from a bare Kestrel (UseStaticFiles) | {baseline.PerSecond:N0} |
+                | ratio | {ratio:P0} |
+
+                Goals: uncached p95 ≤ 50 ms — **{(uncached.Percentile(95) <= 50 ? "met" : "not met")}** ({uncached.Percentile(95):F2} ms);
+                cached ≥ 70% of the static-file rate — **{(ratio >= 0.7 ? "met" : "not met")}** ({ratio:P0}).
+                Load generator, server and PostgreSQL share the machine's {Environment.ProcessorCount} cores in both throughput runs.
+
+                {perZoom}
+                """;
+            Report.WriteSection(options.ReportFile, "tiles", markdown);
+            Console.WriteLine($"Written to {options.ReportFile}");
+        }
+        return 0;
+    }
+
+    private sealed record SampleTile(int Z, int X, int Y, long Points);
+
+    /// <summary>Per zoom: the densest tile first, then random non-empty tiles, then one empty tile in the city's extent.</summary>
+    private static async Task<List<SampleTile>> SampleTilesAsync(NpgsqlDataSource db)
+    {
+        var random = new Random(SampleSeed);
+        var sample = new List<SampleTile>();
+        for (var z = 5; z <= 16; z++)
+        {
+            await using var cmd = db.CreateCommand($"""
+                SELECT x, y, count(*) FROM (
+                    SELECT floor((ST_X(geom_3857) + 20037508.342789244) / (40075016.685578488 / 2 ^ {z}))::int AS x,
+                           floor((20037508.342789244 - ST_Y(geom_3857)) / (40075016.685578488 / 2 ^ {z}))::int AS y
+                    FROM asset) t
+                GROUP BY x, y ORDER BY count(*) DESC, x, y
+                """);
+            var tiles = new List<SampleTile>();
+            await using (var reader = await cmd.ExecuteReaderAsync())
+            {
+                while (await reader.ReadAsync())
+                {
+                    tiles.Add(new SampleTile(z, reader.GetInt32(0), reader.GetInt32(1), reader.GetInt64(2)));
+                }
+            }
+            sample.Add(tiles[0]);
+            var others = tiles.Skip(1).OrderBy(_ => random.Next()).Take(9).ToList();
+            sample.AddRange(others);
+            var (minX, maxX) = (tiles.Min(t => t.X), tiles.Max(t => t.X));
+            var (minY, maxY) = (tiles.Min(t => t.Y), tiles.Max(t => t.Y));
+            var occupied = tiles.Select(t => (t.X, t.Y)).ToHashSet();
+            for (var attempt = 0; attempt < 1000; attempt++)
+            {
+                var candidate = (random.Next(minX - 1, maxX + 2), random.Next(minY - 1, maxY + 2));
+                if (!occupied.Contains(candidate))
+                {
+                    sample.Add(new SampleTile(z, candidate.Item1, candidate.Item2, 0));
+                    break;
+                }
+            }
+        }
+        return sample;
+    }
+
+    private static Samples ZoomLatencies(Samples all, List<SampleTile> sample, int z, int rounds)
+    {
+        // Uncached samples were recorded round by round in sample order.
+        var zoom = new Samples($"z{z}");
+        var values = all.Values;
+        for (var round = 0; round < rounds; round++)
+        {
+            for (var i = 0; i < sample.Count; i++)
+            {
+                if (sample[i].Z == z)
+                {
+                    zoom.Add(values[round * sample.Count + i]);
+                }
+            }
+        }
+        return zoom;
+    }
+
+    private static async Task WaitForCacheAsync(Uri server, string url)
+    {
+        using var http = new HttpClient { BaseAddress = server };
+        for (var i = 0; i < 300; i++)
+        {
+            using var response = await http.GetAsync(url);
+            if (response.Headers.TryGetValues("X-Tile-Cache", out var v) && v.Single() == "hit")
+            {
+                return;
+            }
+            await Task.Delay(100);
+        }
+        throw new InvalidOperationException("The tile cache did not start.");
+    }
+
+    private sealed record LoadResult(long Requests, TimeSpan Elapsed)
+    {
+        public double PerSecond => Requests / Elapsed.TotalSeconds;
+    }
+
+    /// <summary>Clients request the URLs round-robin as fast as they are answered, for a fixed time.</summary>
+    private static async Task<LoadResult> LoadAsync(Uri server, string[] urls, int clients, TimeSpan duration)
+    {
+        using var handler = new SocketsHttpHandler { MaxConnectionsPerServer = clients, PooledConnectionLifetime = Timeout.InfiniteTimeSpan };
+        using var http = new HttpClient(handler) { BaseAddress = server };
+        // Warm up: every URL once (fills a cache), and the connections.
+        foreach (var url in urls)
+        {
+            (await http.GetAsync(url)).Dispose();
+        }
+        long requests = 0;
+        var stopwatch = Stopwatch.StartNew();
+        var until = stopwatch.Elapsed + duration;
+        await Task.WhenAll(Enumerable.Range(0, clients).Select(async c =>
+        {
+            var i = c;
+            var buffer = new byte[256 * 1024];
+            while (stopwatch.Elapsed < until)
+            {
+                using var response = await http.GetAsync(urls[i++ % urls.Length], HttpCompletionOption.ResponseHeadersRead);
+                await using var body = await response.Content.ReadAsStreamAsync();
+                while (await body.ReadAsync(buffer) > 0)
+                {
+                }
+                Interlocked.Increment(ref requests);
+            }
+        }));
+        return new LoadResult(requests, stopwatch.Elapsed);
+    }
+
+    /// <summary>Kestrel with nothing but the static file middleware: the ceiling for serving bytes.</summary>
+    private sealed class StaticServer(WebApplication app, Uri address) : IAsyncDisposable
+    {
+        public Uri Address { get; } = address;
+
+        public static async Task<StaticServer> StartAsync(string root)
+        {
+            var builder = WebApplication.CreateSlimBuilder();
+            builder.Logging.ClearProviders();
+            builder.WebHost.UseUrls("http://127.0.0.1:0");
+            var app = builder.Build();
+            var types = new FileExtensionContentTypeProvider();
+            types.Mappings[".mvt"] = TileEndpoints.MediaType;
+            app.UseStaticFiles(new StaticFileOptions { FileProvider = new PhysicalFileProvider(root), ContentTypeProvider = types });
+            await app.StartAsync();
+            return new StaticServer(app, new Uri(app.Urls.First()));
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            await app.StopAsync();
+            await app.DisposeAsync();
+        }
+    }
+}
