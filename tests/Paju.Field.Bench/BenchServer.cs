@@ -29,6 +29,7 @@ public sealed class BenchServer : IAsyncDisposable
             ["Logging:LogLevel:Microsoft.Hosting.Lifetime"] = "Warning",
             ["Logging:LogLevel:Paju.Field.Server.Tiles.TileInvalidator"] = "Warning",
             ["Paju:Tiles:CacheEnabled"] = cacheEnabled ? "true" : "false",
+            ["Paju:Mqtt:Embedded"] = "false",
         }).Build();
         var app = ServerHost.Build(configuration, connectionString);
         await app.StartAsync();

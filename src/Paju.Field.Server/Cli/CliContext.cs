@@ -49,6 +49,7 @@ public sealed class CliContext
         Override(CommonOptions.Database, "ConnectionStrings:Paju");
         Override(CommonOptions.Http, $"{PajuOptions.Section}:{nameof(PajuOptions.Http)}");
         Override(CommonOptions.PublicBaseUrl, $"{PajuOptions.Section}:{nameof(PajuOptions.PublicBaseUrl)}");
+        Override(CommonOptions.Mqtt, $"{Ingest.MqttOptions.Section}:{nameof(Ingest.MqttOptions.Endpoint)}");
 
         var builder = new ConfigurationBuilder()
             .SetBasePath(AppContext.BaseDirectory)

@@ -32,6 +32,12 @@ public static class CommonOptions
         HelpName = "URL",
     };
 
+    public static readonly Option<string> Mqtt = new("--mqtt")
+    {
+        Description = "내장 MQTT 브로커 주소 HOST:PORT (기본값 127.0.0.1:1883, Paju__Mqtt__Endpoint)",
+        HelpName = "HOST:PORT",
+    };
+
     public static readonly Option<string> Config = new("--config")
     {
         Description = "설정 파일 (JSON, config/paju.sample.json 참고)",
@@ -50,6 +56,7 @@ public static class CommonOptions
     {
         command.Options.Add(Http);
         command.Options.Add(PublicBaseUrl);
+        command.Options.Add(Mqtt);
         return command.WithDatabaseOptions();
     }
 }

@@ -20,6 +20,9 @@ public static class PajuCommandLine
         root.Subcommands.Add(DbCommands.Create());
         root.Subcommands.Add(SeedCommand.Create());
         root.Subcommands.Add(UserCommands.Create());
+        root.Subcommands.Add(DeviceCommands.Create());
+        root.Subcommands.Add(DeviceCommands.Broker());
+        root.Subcommands.Add(IngestCommand.Create());
         return root;
     }
 }

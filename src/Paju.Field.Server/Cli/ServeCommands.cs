@@ -117,6 +117,7 @@ public static class ServeCommands
         Console.WriteLine($"    API 안내       {baseUrl}/");
         Console.WriteLine($"    상태 점검      {baseUrl}/health");
         Console.WriteLine($"    로그인 (API)   POST {baseUrl}/api/auth/login");
+        Console.WriteLine($"    공간정보       {baseUrl}/ogc   ·   벡터 타일 {baseUrl}/tiles");
         if (demoPassword is not null)
         {
             Console.WriteLine($"    데모 계정      {DemoUser} / {demoPassword}   (관리자)");

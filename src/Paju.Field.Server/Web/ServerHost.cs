@@ -7,6 +7,8 @@ using Microsoft.AspNetCore.Hosting.Server.Features;
 using Npgsql;
 using Paju.Field.Server.Accounts;
 using Paju.Field.Server.Database;
+using Paju.Field.Server.Devices;
+using Paju.Field.Server.Ingest;
 using Paju.Field.Server.Ogc;
 using Paju.Field.Server.Tiles;
 
@@ -37,6 +39,7 @@ public static class ServerHost
         builder.Services.AddSingleton<TileCache>();
         builder.Services.AddSingleton<TileRenderer>();
         builder.Services.AddHostedService<TileInvalidator>();
+        AddTelemetry(builder);
         builder.Services.AddProblemDetails();
         builder.Services.ConfigureHttpJsonOptions(o =>
             // Korean stays Korean and links keep their '&' instead of \uXXXX escapes; responses are JSON, never inlined in HTML.
@@ -60,7 +63,25 @@ public static class ServerHost
         app.MapUsers();
         app.MapOgc();
         app.MapTiles();
+        app.MapIngest();
         return app;
+    }
+
+    /// <summary>Devices, the ingest pipeline and, unless the broker is external, the embedded MQTT broker.</summary>
+    private static void AddTelemetry(WebApplicationBuilder builder)
+    {
+        var mqtt = builder.Configuration.GetSection(MqttOptions.Section).Get<MqttOptions>() ?? new MqttOptions();
+        builder.Services.AddSingleton(mqtt);
+        builder.Services.AddSingleton(builder.Configuration.GetSection("Paju:Ingest").Get<IngestOptions>() ?? new IngestOptions());
+        builder.Services.AddSingleton(TimeProvider.System);
+        builder.Services.AddSingleton<DeviceDirectory>();
+        builder.Services.AddSingleton<IngestPipeline>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<IngestPipeline>());
+        if (mqtt.Embedded)
+        {
+            builder.Services.AddSingleton<EmbeddedBroker>();
+            builder.Services.AddHostedService(sp => sp.GetRequiredService<EmbeddedBroker>());
+        }
     }
 
     /// <summary>The addresses Kestrel actually bound (port 0 becomes a real port).</summary>

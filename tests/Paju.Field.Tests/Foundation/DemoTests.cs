@@ -26,7 +26,7 @@ public sealed class DemoTests
         var ct = TestContext.Current.CancellationToken;
         var data = TempDirectory.Create("paju-demo-");
         var port = FreePort();
-        var start = new ProcessStartInfo("dotnet", [PajuCli.Dll, "demo", "--data", data, "--http", $"127.0.0.1:{port}"])
+        var start = new ProcessStartInfo("dotnet", [PajuCli.Dll, "demo", "--data", data, "--http", $"127.0.0.1:{port}", "--mqtt", $"127.0.0.1:{FreePort()}"])
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
@@ -109,7 +109,7 @@ public sealed class DemoTests
         }
     }
 
-    private static int FreePort()
+    internal static int FreePort()
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();

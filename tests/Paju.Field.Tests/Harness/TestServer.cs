@@ -30,6 +30,8 @@ public sealed class TestServer : IAsyncDisposable
             ["Paju:DataDirectory"] = dataDirectory,
             ["Logging:LogLevel:Default"] = "Warning",
             ["Logging:LogLevel:Microsoft.Hosting.Lifetime"] = "Warning",
+            // Tests that need the embedded broker turn it on with a free port of their own.
+            ["Paju:Mqtt:Embedded"] = "false",
         };
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
         {

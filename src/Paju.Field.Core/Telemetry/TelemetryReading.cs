@@ -1,0 +1,174 @@
+using System.Globalization;
+using System.Text.Json;
+
+namespace Paju.Field.Telemetry;
+
+/// <summary>
+/// One telemetry message of contract v1. (Device, Boot, Seq) identifies it: a redelivered or
+/// replayed copy has the same three and is stored once.
+/// </summary>
+public sealed record TelemetryReading(
+    string Device,
+    long Boot,
+    long Seq,
+    DateTimeOffset Timestamp,
+    bool Historical,
+    IReadOnlyDictionary<string, double> Numbers,
+    IReadOnlyDictionary<string, bool> Flags)
+{
+    public const int Version = 1;
+    public const int MaxMetrics = 100;
+
+    /// <summary>The metrics as one JSON object, as stored.</summary>
+    public string MetricsJson()
+    {
+        var values = new Dictionary<string, object>();
+        foreach (var (k, v) in Numbers)
+        {
+            values[k] = v;
+        }
+        foreach (var (k, v) in Flags)
+        {
+            values[k] = v;
+        }
+        return JsonSerializer.Serialize(values);
+    }
+
+    public string ToJson() => JsonSerializer.Serialize(new Dictionary<string, object>
+    {
+        ["v"] = Version,
+        ["device"] = Device,
+        ["boot"] = Boot,
+        ["seq"] = Seq,
+        ["ts"] = Timestamp.UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ss.fffZ", CultureInfo.InvariantCulture),
+        ["historical"] = Historical,
+        ["metrics"] = Numbers.ToDictionary(n => n.Key, n => (object)n.Value).Concat(Flags.Select(f => KeyValuePair.Create(f.Key, (object)f.Value))).ToDictionary(),
+    });
+
+    /// <summary>Reads and checks a payload. A refusal names its reason code (see <see cref="RejectReason"/>) and a sentence.</summary>
+    public static (TelemetryReading? Reading, RejectReason? Code, string? Reason) Parse(ReadOnlySpan<byte> payload, string topicDevice)
+    {
+        JsonDocument document;
+        try
+        {
+            document = JsonDocument.Parse(payload.ToArray(), new JsonDocumentOptions { MaxDepth = 8 });
+        }
+        catch (JsonException e)
+        {
+            return Fail(RejectReason.MalformedJson, $"payload is not JSON: {e.Message}");
+        }
+        using (document)
+        {
+            var root = document.RootElement;
+            if (root.ValueKind != JsonValueKind.Object)
+            {
+                return Fail(RejectReason.MalformedJson, "payload must be a JSON object");
+            }
+            if (!root.TryGetProperty("v", out var v) || v.ValueKind != JsonValueKind.Number || !v.TryGetInt32(out var version) || version != Version)
+            {
+                return Fail(RejectReason.WrongType, $"\"v\" must be the number {Version} (contract version)");
+            }
+            if (!root.TryGetProperty("device", out var device) || device.ValueKind != JsonValueKind.String)
+            {
+                return Fail(RejectReason.WrongType, "\"device\" must be a string");
+            }
+            if (device.GetString() != topicDevice)
+            {
+                return Fail(RejectReason.DeviceMismatch, $"\"device\" is '{device.GetString()}' but the topic is for '{topicDevice}'");
+            }
+            if (!TryGetWhole(root, "boot", out var boot))
+            {
+                return Fail(RejectReason.WrongType, "\"boot\" must be a whole number ≥ 0 (the boot epoch)");
+            }
+            if (!TryGetWhole(root, "seq", out var seq))
+            {
+                return Fail(RejectReason.WrongType, "\"seq\" must be a whole number ≥ 0 (the sequence number within this boot)");
+            }
+            // A time without a zone is taken as UTC, never as the server's local time.
+            if (!root.TryGetProperty("ts", out var ts) || ts.ValueKind != JsonValueKind.String
+                || !DateTimeOffset.TryParse(ts.GetString(), CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var timestamp))
+            {
+                return Fail(RejectReason.WrongType, "\"ts\" must be an RFC 3339 time with a zone, e.g. 2026-11-24T09:00:00.000Z");
+            }
+            var historical = false;
+            if (root.TryGetProperty("historical", out var h))
+            {
+                if (h.ValueKind is not (JsonValueKind.True or JsonValueKind.False))
+                {
+                    return Fail(RejectReason.WrongType, "\"historical\" must be true or false");
+                }
+                historical = h.GetBoolean();
+            }
+            if (!root.TryGetProperty("metrics", out var metrics) || metrics.ValueKind != JsonValueKind.Object)
+            {
+                return Fail(RejectReason.WrongType, "\"metrics\" must be an object of name → value");
+            }
+
+            var numbers = new Dictionary<string, double>();
+            var flags = new Dictionary<string, bool>();
+            foreach (var metric in metrics.EnumerateObject())
+            {
+                if (numbers.Count + flags.Count == MaxMetrics)
+                {
+                    return Fail(RejectReason.WrongType, $"more than {MaxMetrics} metrics in one message");
+                }
+                var name = metric.Name;
+                if (!MetricUnits.IsValidName(name))
+                {
+                    return Fail(RejectReason.UnknownMetric, $"metric name '{name}' is not lower-case snake case");
+                }
+                if (MetricUnits.IsBoolean(name))
+                {
+                    if (metric.Value.ValueKind is not (JsonValueKind.True or JsonValueKind.False))
+                    {
+                        return Fail(RejectReason.WrongType, $"metric '{name}' is a state and must be true or false");
+                    }
+                    flags[name] = metric.Value.GetBoolean();
+                    continue;
+                }
+                var unit = MetricUnits.NumericUnitOf(name);
+                if (unit is null)
+                {
+                    return Fail(RejectReason.UnknownMetric, $"metric '{name}' has no unit suffix (e.g. _m, _m3_per_h, _a) or state suffix (e.g. _running)");
+                }
+                if (metric.Value.ValueKind != JsonValueKind.Number || !metric.Value.TryGetDouble(out var value) || !double.IsFinite(value))
+                {
+                    return Fail(RejectReason.WrongType, $"metric '{name}' must be a number in {unit.Symbol}");
+                }
+                if (value < unit.Min || value > unit.Max)
+                {
+                    return Fail(RejectReason.OutOfRange, $"metric '{name}' = {value.ToString(CultureInfo.InvariantCulture)} {unit.Symbol} is outside the physical range {unit.Min}–{unit.Max} {unit.Symbol}");
+                }
+                numbers[name] = value;
+            }
+            if (numbers.Count + flags.Count == 0)
+            {
+                return Fail(RejectReason.WrongType, "\"metrics\" is empty");
+            }
+            return (new TelemetryReading(topicDevice, boot, seq, timestamp.ToUniversalTime(), historical, numbers, flags), null, null);
+        }
+    }
+
+    private static bool TryGetWhole(JsonElement root, string name, out long value)
+    {
+        value = 0;
+        return root.TryGetProperty(name, out var e) && e.ValueKind == JsonValueKind.Number && e.TryGetInt64(out value) && value >= 0;
+    }
+
+    private static (TelemetryReading?, RejectReason?, string?) Fail(RejectReason code, string reason) => (null, code, reason);
+}
+
+/// <summary>Why a message was dead-lettered. The names are stored and shown to operators.</summary>
+public enum RejectReason
+{
+    MalformedJson,
+    WrongType,
+    UnknownMetric,
+    OutOfRange,
+    DeviceMismatch,
+    UnknownDevice,
+    TopicNotAllowed,
+    BadTopic,
+    TimestampOutOfBounds,
+    PayloadTooLarge,
+}

@@ -1,0 +1,103 @@
+using System.Buffers;
+using System.Net;
+using MQTTnet.Protocol;
+using MQTTnet.Server;
+using Paju.Field.Server.Devices;
+using Paju.Field.Telemetry;
+
+namespace Paju.Field.Server.Ingest;
+
+/// <summary>
+/// The embedded default: an MQTTnet 5 broker inside the server with the same credentials and ACL
+/// as the mosquitto files. MQTTnet has no shared subscriptions, so ingest runs right here: each
+/// publish is handed to the pipeline and its PUBACK goes out only after its batch committed.
+/// Devices connect with client id = username = device id, may publish only under
+/// paju/v1/{their site}/{their id}/… and may not subscribe; ingest accounts may subscribe.
+/// </summary>
+public sealed class EmbeddedBroker(MqttOptions options, DeviceDirectory devices, IngestPipeline pipeline, TimeProvider clock, ILogger<EmbeddedBroker> log)
+    : IHostedService, IDisposable
+{
+    private const string DeviceKey = "paju.device";
+    private MqttServer? _server;
+
+    public int Port { get; private set; }
+
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        var (host, port) = options.HostAndPort();
+        var serverOptions = new MqttServerOptionsBuilder()
+            .WithDefaultEndpoint()
+            .WithDefaultEndpointBoundIPAddress(IPAddress.Parse(host == "localhost" ? "127.0.0.1" : host))
+            .WithDefaultEndpointPort(port)
+            .Build();
+        _server = new MqttServerFactory().CreateMqttServer(serverOptions);
+        _server.ValidatingConnectionAsync += ValidateAsync;
+        _server.InterceptingPublishAsync += InterceptPublishAsync;
+        _server.InterceptingSubscriptionAsync += InterceptSubscriptionAsync;
+        await _server.StartAsync();
+        Port = port;
+        log.LogInformation("Embedded MQTT broker listening on {Host}:{Port}", host, port);
+    }
+
+    private async Task ValidateAsync(ValidatingConnectionEventArgs e)
+    {
+        var device = string.IsNullOrEmpty(e.UserName) ? null : await devices.AuthenticateAsync(e.UserName, e.Password ?? "", CancellationToken.None);
+        if (device is null)
+        {
+            e.ReasonCode = MqttConnectReasonCode.BadUserNameOrPassword;
+            log.LogWarning("MQTT connection refused from {Endpoint}: client '{ClientId}', user '{User}' — unknown, disabled or wrong password",
+                e.RemoteEndPoint, e.ClientId, e.UserName ?? "(anonymous)");
+            return;
+        }
+        if (device.Role == DeviceStore.DeviceRole && e.ClientId != device.DeviceId)
+        {
+            // One session per device: another client id under the same credentials could take over its session.
+            e.ReasonCode = MqttConnectReasonCode.ClientIdentifierNotValid;
+            log.LogWarning("MQTT connection refused: device '{Device}' must connect with client id '{Device}', not '{ClientId}'", device.DeviceId, device.DeviceId, e.ClientId);
+            return;
+        }
+        e.SessionItems[DeviceKey] = device;
+    }
+
+    private async Task InterceptPublishAsync(InterceptingPublishEventArgs e)
+    {
+        // Messages the server itself injects carry no client: nothing to check or store.
+        if (string.IsNullOrEmpty(e.ClientId) || e.SessionItems[DeviceKey] is not Device sender)
+        {
+            return;
+        }
+        var topic = e.ApplicationMessage.Topic;
+        var parsed = TelemetryTopic.TryParse(topic, out _);
+        var allowed = sender.Role == DeviceStore.DeviceRole && parsed is not null && parsed.Device == sender.DeviceId && parsed.Site == sender.Site;
+        var message = new IncomingMessage(topic, e.ApplicationMessage.Payload.ToArray(), clock.GetUtcNow(), e.ClientId, sender.DeviceId,
+            Denied: parsed is not null && !allowed);
+
+        var outcome = await pipeline.SubmitAsync(message, CancellationToken.None);
+        if (outcome == IngestOutcome.DeadLettered)
+        {
+            // Kept for operators, not passed on to subscribers.
+            e.ProcessPublish = false;
+            e.Response.ReasonCode = message.Denied ? MqttPubAckReasonCode.NotAuthorized : MqttPubAckReasonCode.PayloadFormatInvalid;
+        }
+    }
+
+    private Task InterceptSubscriptionAsync(InterceptingSubscriptionEventArgs e)
+    {
+        if (e.SessionItems[DeviceKey] is not Device { Role: DeviceStore.IngestRole })
+        {
+            e.ProcessSubscription = false;
+            e.Response.ReasonCode = MqttSubscribeReasonCode.NotAuthorized;
+        }
+        return Task.CompletedTask;
+    }
+
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        if (_server is not null)
+        {
+            await _server.StopAsync();
+        }
+    }
+
+    public void Dispose() => _server?.Dispose();
+}

@@ -1,0 +1,242 @@
+using System.Threading.Channels;
+using Npgsql;
+using Paju.Field.Server.Devices;
+using Paju.Field.Telemetry;
+
+namespace Paju.Field.Server.Ingest;
+
+/// <summary>A message as it arrived from a broker, before it is understood.</summary>
+/// <param name="Username">The authenticated publisher, when the broker tells us (embedded mode); null behind mosquitto, whose ACL already checked it.</param>
+/// <param name="Denied">The embedded broker's ACL refused the topic: store as a dead letter only.</param>
+public sealed record IncomingMessage(string Topic, ReadOnlyMemory<byte> Payload, DateTimeOffset ReceivedAt, string? ClientId, string? Username, bool Denied = false);
+
+public enum IngestOutcome
+{
+    Stored,
+    Duplicate,
+    DeadLettered,
+}
+
+public sealed class IngestOptions
+{
+    public int BatchSize { get; set; } = 500;
+    public int BatchWindowMilliseconds { get; set; } = 5;
+    public int MaxPayloadBytes { get; set; } = 64 * 1024;
+    /// <summary>How far ahead of the server's clock a device may be.</summary>
+    public int MaxFutureSkewSeconds { get; set; } = 300;
+    /// <summary>How old a (replayed) reading may be.</summary>
+    public int MaxAgeDays { get; set; } = 30;
+    public int RetentionDays { get; set; } = 400;
+}
+
+/// <summary>
+/// The one way into the telemetry tables. Messages queue here and are written in batches, one
+/// transaction each; a message's task completes only after its batch committed, and the brokers
+/// acknowledge (PUBACK) only then. If the database is down the batch is retried until it is back,
+/// with nothing acknowledged meanwhile, so devices keep their messages and nothing is lost.
+/// </summary>
+public sealed class IngestPipeline(NpgsqlDataSource db, DeviceDirectory devices, IngestOptions options, TimeProvider clock, ILogger<IngestPipeline> log)
+    : BackgroundService
+{
+    private sealed record Pending(IncomingMessage Message, TaskCompletionSource<IngestOutcome> Done);
+
+    private readonly Channel<Pending> _queue = Channel.CreateBounded<Pending>(new BoundedChannelOptions(20_000)
+    {
+        SingleReader = true,
+        FullMode = BoundedChannelFullMode.Wait,
+    });
+
+    private readonly TelemetryWriter _writer = new(db, options);
+    private long _stored, _duplicates, _deadLetters;
+
+    public long Stored => Interlocked.Read(ref _stored);
+    public long Duplicates => Interlocked.Read(ref _duplicates);
+    public long DeadLetters => Interlocked.Read(ref _deadLetters);
+
+    /// <summary>Completes when the message is committed (stored, found a duplicate, or dead-lettered).</summary>
+    public async Task<IngestOutcome> SubmitAsync(IncomingMessage message, CancellationToken ct)
+    {
+        var pending = new Pending(message, new TaskCompletionSource<IngestOutcome>(TaskCreationOptions.RunContinuationsAsynchronously));
+        await _queue.Writer.WriteAsync(pending, ct);
+        return await pending.Done.Task.WaitAsync(ct);
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var batch = new List<Pending>(options.BatchSize);
+        var reader = _queue.Reader;
+        await DropExpiredPartitionsAsync(stoppingToken);
+        var lastRetention = DateTime.UtcNow;
+        while (await reader.WaitToReadAsync(stoppingToken))
+        {
+            // Take what is there, then wait a moment for more: larger batches, fewer commits.
+            using (var window = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken))
+            {
+                window.CancelAfter(options.BatchWindowMilliseconds);
+                try
+                {
+                    while (batch.Count < options.BatchSize)
+                    {
+                        if (reader.TryRead(out var item))
+                        {
+                            batch.Add(item);
+                        }
+                        else if (!await reader.WaitToReadAsync(window.Token))
+                        {
+                            break;
+                        }
+                    }
+                }
+                catch (OperationCanceledException) when (!stoppingToken.IsCancellationRequested)
+                {
+                }
+            }
+            await WriteWithRetryAsync(batch, stoppingToken);
+            batch.Clear();
+            ReportProgress();
+            if (DateTime.UtcNow - lastRetention > TimeSpan.FromHours(6))
+            {
+                await DropExpiredPartitionsAsync(stoppingToken);
+                lastRetention = DateTime.UtcNow;
+            }
+        }
+    }
+
+    private async Task WriteWithRetryAsync(List<Pending> batch, CancellationToken ct)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                // Classification reads the device directory, which needs the database too: retry it with the write.
+                var classified = new List<Classified>(batch.Count);
+                foreach (var p in batch)
+                {
+                    classified.Add(await ClassifyAsync(p.Message, ct));
+                }
+                var outcomes = await _writer.WriteAsync(classified, ct);
+                for (var i = 0; i < batch.Count; i++)
+                {
+                    Count(outcomes[i]);
+                    batch[i].Done.TrySetResult(outcomes[i]);
+                }
+                return;
+            }
+            catch (Exception e) when (e is NpgsqlException or TimeoutException or IOException or InvalidOperationException && !ct.IsCancellationRequested)
+            {
+                var delay = TimeSpan.FromMilliseconds(Math.Min(5000, 250 * attempt));
+                log.LogWarning("Could not store a batch of {Count} messages (attempt {Attempt}): {Reason}. Nothing is acknowledged; retrying in {Delay} ms",
+                    batch.Count, attempt, e.Message, delay.TotalMilliseconds);
+                await Task.Delay(delay, ct);
+            }
+        }
+    }
+
+    private async Task DropExpiredPartitionsAsync(CancellationToken ct)
+    {
+        try
+        {
+            await _writer.DropExpiredPartitionsAsync(log, ct);
+        }
+        catch (NpgsqlException e)
+        {
+            log.LogWarning("Could not apply telemetry retention now: {Reason}", e.Message);
+        }
+    }
+
+    private DateTime _lastReport = DateTime.UtcNow;
+    private (long, long, long) _reported;
+
+    /// <summary>Every few seconds, when anything changed: what was stored, so an operator tailing the log sees ingest alive.</summary>
+    private void ReportProgress()
+    {
+        var now = (Stored, Duplicates, DeadLetters);
+        if (now != _reported && DateTime.UtcNow - _lastReport > TimeSpan.FromSeconds(2))
+        {
+            log.LogInformation("Ingest: {Stored} stored, {Duplicates} duplicates ignored, {DeadLetters} dead letters so far", now.Stored, now.Duplicates, now.DeadLetters);
+            (_reported, _lastReport) = (now, DateTime.UtcNow);
+        }
+    }
+
+    public override async Task StopAsync(CancellationToken cancellationToken)
+    {
+        await base.StopAsync(cancellationToken);
+        log.LogInformation("Ingest stopped: {Stored} stored, {Duplicates} duplicates ignored, {DeadLetters} dead letters", Stored, Duplicates, DeadLetters);
+    }
+
+    private void Count(IngestOutcome outcome)
+    {
+        switch (outcome)
+        {
+            case IngestOutcome.Stored: Interlocked.Increment(ref _stored); break;
+            case IngestOutcome.Duplicate: Interlocked.Increment(ref _duplicates); break;
+            default: Interlocked.Increment(ref _deadLetters); break;
+        }
+    }
+
+    /// <summary>Understands a message: a reading, a status, a check-in, or a dead letter with its reason.</summary>
+    private async Task<Classified> ClassifyAsync(IncomingMessage m, CancellationToken ct)
+    {
+        Classified Dead(RejectReason code, string reason) => new(m, null, null, null, code, reason);
+
+        if (m.Payload.Length > options.MaxPayloadBytes)
+        {
+            return Dead(RejectReason.PayloadTooLarge, $"payload of {m.Payload.Length:N0} bytes is over the {options.MaxPayloadBytes:N0}-byte limit");
+        }
+        var topic = TelemetryTopic.TryParse(m.Topic, out var topicProblem);
+        if (topic is null)
+        {
+            return Dead(RejectReason.BadTopic, topicProblem!);
+        }
+        if (m.Denied)
+        {
+            return Dead(RejectReason.TopicNotAllowed, $"'{m.Username}' may not publish to {m.Topic}: a device publishes only under its own site and id");
+        }
+        var device = await devices.FindAsync(topic.Device, ct);
+        if (device is null || device.Role != DeviceStore.DeviceRole)
+        {
+            return Dead(RejectReason.UnknownDevice, $"no device '{topic.Device}' is registered (paju device add)");
+        }
+        if (device.Site != topic.Site)
+        {
+            return Dead(RejectReason.TopicNotAllowed, $"device '{topic.Device}' belongs to site '{device.Site}', not '{topic.Site}'");
+        }
+
+        switch (topic.Channel)
+        {
+            case TelemetryTopic.Status:
+            {
+                var (status, problem) = DeviceStatus.Parse(m.Payload.Span, topic.Device);
+                return status is null ? Dead(RejectReason.WrongType, problem!) : new(m, device, null, status, null, null);
+            }
+            case TelemetryTopic.Checkin:
+                return new(m, device, null, null, null, null);
+            default:
+            {
+                var (reading, code, reason) = TelemetryReading.Parse(m.Payload.Span, topic.Device);
+                if (reading is null)
+                {
+                    return Dead(code!.Value, reason!);
+                }
+                var now = clock.GetUtcNow();
+                if (reading.Timestamp > now.AddSeconds(options.MaxFutureSkewSeconds))
+                {
+                    return Dead(RejectReason.TimestampOutOfBounds,
+                        $"ts {reading.Timestamp:O} is more than {options.MaxFutureSkewSeconds} s ahead of the server's clock ({now:O}): the device clock needs setting");
+                }
+                if (reading.Timestamp < now.AddDays(-options.MaxAgeDays))
+                {
+                    return Dead(RejectReason.TimestampOutOfBounds,
+                        $"ts {reading.Timestamp:O} is more than {options.MaxAgeDays} days old; replayed data must be newer");
+                }
+                return new(m, device, reading, null, null, null);
+            }
+        }
+    }
+}
+
+/// <summary>What a message turned out to be. Exactly one of Reading, Status, a check-in (neither) or a reject.</summary>
+public sealed record Classified(IncomingMessage Message, Device? Device, TelemetryReading? Reading, DeviceStatus? Status, RejectReason? Reject, string? Reason)
+{
+    public bool IsCheckin => Reject is null && Reading is null && Status is null;
+}

@@ -1,0 +1,31 @@
+namespace Paju.Field.Server.Ingest;
+
+/// <summary>The "Paju:Mqtt" section: the embedded broker, or the external broker `paju ingest` reads.</summary>
+public sealed class MqttOptions
+{
+    public const string Section = "Paju:Mqtt";
+
+    /// <summary>Run the MQTTnet broker inside the server (the default). False when devices talk to mosquitto/EMQX and `paju ingest` workers read it.</summary>
+    public bool Embedded { get; set; } = true;
+
+    /// <summary>HOST:PORT the embedded broker listens on, or the external broker `paju ingest` connects to.</summary>
+    public string Endpoint { get; set; } = "127.0.0.1:1883";
+
+    /// <summary>The ingest account on an external broker (paju device add … --role ingest).</summary>
+    public string? Username { get; set; }
+
+    public string? Password { get; set; }
+
+    /// <summary>MQTT 5 shared-subscription group of the ingest workers.</summary>
+    public string ShareGroup { get; set; } = "paju-ingest";
+
+    public (string Host, int Port) HostAndPort()
+    {
+        var colon = Endpoint.LastIndexOf(':');
+        if (colon <= 0 || !int.TryParse(Endpoint[(colon + 1)..], out var port) || port is < 0 or > 65535)
+        {
+            throw new Database.PajuSetupException($"Paju:Mqtt:Endpoint must be HOST:PORT, e.g. 127.0.0.1:1883; got '{Endpoint}'.");
+        }
+        return (Endpoint[..colon], port);
+    }
+}

@@ -1,0 +1,224 @@
+using System.Collections.Concurrent;
+using System.Globalization;
+using Npgsql;
+using NpgsqlTypes;
+using Paju.Field.Telemetry;
+
+namespace Paju.Field.Server.Ingest;
+
+/// <summary>
+/// Writes one batch in one transaction: readings (UNNEST into the day partitions, duplicates
+/// ignored by the key), the newest value per metric, device status, check-ins and dead letters.
+/// </summary>
+public sealed class TelemetryWriter(NpgsqlDataSource db, IngestOptions options)
+{
+    private readonly ConcurrentDictionary<DateOnly, bool> _partitions = new();
+
+    private const string InsertReadings = """
+        INSERT INTO telemetry (device, boot, seq, ts, received_at, historical, metrics)
+        SELECT * FROM unnest($1::integer[], $2::bigint[], $3::bigint[], $4::timestamptz[], $5::timestamptz[], $6::boolean[], $7::jsonb[])
+        ON CONFLICT DO NOTHING
+        RETURNING device, boot, seq
+        """;
+
+    // Newest per (device, metric) within the batch first: ON CONFLICT may touch a row only once.
+    private const string UpsertLatest = """
+        INSERT INTO latest_metric AS l (device, metric, value, ts, received_at, boot, seq, historical)
+        SELECT DISTINCT ON (r.device, m.key) r.device, m.key, m.value, r.ts, r.received_at, r.boot, r.seq, r.historical
+        FROM unnest($1::integer[], $2::bigint[], $3::bigint[], $4::timestamptz[], $5::timestamptz[], $6::boolean[], $7::jsonb[])
+             AS r(device, boot, seq, ts, received_at, historical, metrics),
+             jsonb_each(r.metrics) AS m
+        ORDER BY r.device, m.key, r.ts DESC, r.boot DESC, r.seq DESC
+        ON CONFLICT (device, metric) DO UPDATE
+            SET value = excluded.value, ts = excluded.ts, received_at = excluded.received_at,
+                boot = excluded.boot, seq = excluded.seq, historical = excluded.historical
+            WHERE (l.ts, l.boot, l.seq) < (excluded.ts, excluded.boot, excluded.seq)
+        """;
+
+    private const string InsertDeadLetters = """
+        INSERT INTO dead_letter (received_at, client_id, username, topic, reason_code, reason, payload)
+        SELECT * FROM unnest($1::timestamptz[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::bytea[])
+        """;
+
+    public async Task<IngestOutcome[]> WriteAsync(IReadOnlyList<Classified> batch, CancellationToken ct)
+    {
+        var outcomes = new IngestOutcome[batch.Count];
+        var readings = new List<int>();
+        for (var i = 0; i < batch.Count; i++)
+        {
+            if (batch[i].Reading is not null)
+            {
+                readings.Add(i);
+            }
+        }
+        await EnsurePartitionsAsync(readings.Select(i => DateOnly.FromDateTime(batch[i].Reading!.Timestamp.UtcDateTime)), ct);
+
+        await using var conn = await db.OpenConnectionAsync(ct);
+        await using var tx = await conn.BeginTransactionAsync(ct);
+
+        if (readings.Count > 0)
+        {
+            var parameters = ReadingArrays(batch, readings);
+            var stored = new HashSet<(int, long, long)>();
+            await using (var insert = new NpgsqlCommand(InsertReadings, conn, tx))
+            {
+                insert.Parameters.AddRange(parameters);
+                await using var reader = await insert.ExecuteReaderAsync(ct);
+                while (await reader.ReadAsync(ct))
+                {
+                    stored.Add((reader.GetInt32(0), reader.GetInt64(1), reader.GetInt64(2)));
+                }
+            }
+            await using (var latest = new NpgsqlCommand(UpsertLatest, conn, tx))
+            {
+                latest.Parameters.AddRange(ReadingArrays(batch, readings));
+                await latest.ExecuteNonQueryAsync(ct);
+            }
+            foreach (var i in readings)
+            {
+                var r = batch[i].Reading!;
+                outcomes[i] = stored.Remove((batch[i].Device!.Id, r.Boot, r.Seq)) ? IngestOutcome.Stored : IngestOutcome.Duplicate;
+            }
+        }
+
+        await WriteDeviceFactsAsync(conn, tx, batch, ct);
+
+        var dead = Enumerable.Range(0, batch.Count).Where(i => batch[i].Reject is not null).ToList();
+        if (dead.Count > 0)
+        {
+            await using var insert = new NpgsqlCommand(InsertDeadLetters, conn, tx);
+            insert.Parameters.Add(new() { Value = dead.Select(i => batch[i].Message.ReceivedAt).ToArray() });
+            insert.Parameters.Add(new() { Value = dead.Select(i => batch[i].Message.ClientId).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
+            insert.Parameters.Add(new() { Value = dead.Select(i => batch[i].Message.Username).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
+            insert.Parameters.Add(new() { Value = dead.Select(i => batch[i].Message.Topic).ToArray() });
+            insert.Parameters.Add(new() { Value = dead.Select(i => ReasonCode(batch[i].Reject!.Value)).ToArray() });
+            insert.Parameters.Add(new() { Value = dead.Select(i => batch[i].Reason!).ToArray() });
+            insert.Parameters.Add(new() { Value = dead.Select(i => batch[i].Message.Payload.ToArray()).ToArray() });
+            await insert.ExecuteNonQueryAsync(ct);
+            foreach (var i in dead)
+            {
+                outcomes[i] = IngestOutcome.DeadLettered;
+            }
+        }
+        for (var i = 0; i < batch.Count; i++)
+        {
+            if (batch[i].Status is not null || batch[i].IsCheckin)
+            {
+                outcomes[i] = IngestOutcome.Stored;
+            }
+        }
+
+        await tx.CommitAsync(ct);
+        return outcomes;
+    }
+
+    /// <summary>The stored name of a reject reason: snake case of the enum (malformed_json, out_of_range …).</summary>
+    public static string ReasonCode(RejectReason reason) =>
+        string.Concat(reason.ToString().Select((c, i) => char.IsUpper(c) && i > 0 ? "_" + char.ToLowerInvariant(c) : char.ToLowerInvariant(c).ToString()));
+
+    private static NpgsqlParameter[] ReadingArrays(IReadOnlyList<Classified> batch, List<int> readings) =>
+    [
+        new() { Value = readings.Select(i => batch[i].Device!.Id).ToArray() },
+        new() { Value = readings.Select(i => batch[i].Reading!.Boot).ToArray() },
+        new() { Value = readings.Select(i => batch[i].Reading!.Seq).ToArray() },
+        new() { Value = readings.Select(i => batch[i].Reading!.Timestamp).ToArray() },
+        new() { Value = readings.Select(i => batch[i].Message.ReceivedAt).ToArray() },
+        new() { Value = readings.Select(i => batch[i].Reading!.Historical).ToArray() },
+        new() { Value = readings.Select(i => batch[i].Reading!.MetricsJson()).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Jsonb },
+    ];
+
+    /// <summary>Online/offline from status messages, last-seen from anything a device sent, and check-ins.</summary>
+    private static async Task WriteDeviceFactsAsync(NpgsqlConnection conn, NpgsqlTransaction tx, IReadOnlyList<Classified> batch, CancellationToken ct)
+    {
+        var seen = batch.Where(c => c.Device is not null && c.Reject is null)
+            .GroupBy(c => c.Device!.Id)
+            .Select(g => (Id: g.Key, At: g.Max(c => c.Message.ReceivedAt)))
+            .ToList();
+        if (seen.Count > 0)
+        {
+            await using var cmd = new NpgsqlCommand("""
+                UPDATE device d SET last_seen_at = greatest(d.last_seen_at, s.at)
+                FROM unnest($1::integer[], $2::timestamptz[]) AS s(id, at) WHERE d.id = s.id
+                """, conn, tx);
+            cmd.Parameters.Add(new() { Value = seen.Select(s => s.Id).ToArray() });
+            cmd.Parameters.Add(new() { Value = seen.Select(s => s.At).ToArray() });
+            await cmd.ExecuteNonQueryAsync(ct);
+        }
+        foreach (var c in batch.Where(c => c.Status is not null))
+        {
+            // Statuses apply in arrival order; a status older than the one recorded is ignored.
+            await using var cmd = new NpgsqlCommand("""
+                UPDATE device SET online = $2, status_at = $3, last_boot = coalesce($4, last_boot)
+                WHERE id = $1 AND (status_at IS NULL OR status_at <= $3)
+                """, conn, tx);
+            cmd.Parameters.Add(new() { Value = c.Device!.Id });
+            cmd.Parameters.Add(new() { Value = c.Status!.Online });
+            cmd.Parameters.Add(new() { Value = c.Message.ReceivedAt });
+            cmd.Parameters.Add(new() { Value = (object?)c.Status.Boot ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Bigint });
+            await cmd.ExecuteNonQueryAsync(ct);
+        }
+        foreach (var c in batch.Where(c => c.IsCheckin))
+        {
+            await using var cmd = new NpgsqlCommand(
+                "INSERT INTO device_checkin (device, ts, received_at, payload) VALUES ($1, $2, $2, $3)", conn, tx);
+            cmd.Parameters.Add(new() { Value = c.Device!.Id });
+            cmd.Parameters.Add(new() { Value = c.Message.ReceivedAt });
+            cmd.Parameters.Add(new() { Value = System.Text.Encoding.UTF8.GetString(c.Message.Payload.Span), NpgsqlDbType = NpgsqlDbType.Jsonb });
+            await cmd.ExecuteNonQueryAsync(ct);
+        }
+    }
+
+    /// <summary>Day partitions (UTC days) exist before a batch writes into them; creating one twice is harmless.</summary>
+    private async Task EnsurePartitionsAsync(IEnumerable<DateOnly> days, CancellationToken ct)
+    {
+        foreach (var day in days.Distinct().Where(d => !_partitions.ContainsKey(d)))
+        {
+            await using var conn = await db.OpenConnectionAsync(ct);
+            var from = day.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
+            var to = day.AddDays(1).ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
+            await using var cmd = new NpgsqlCommand(
+                $"CREATE TABLE IF NOT EXISTS {PartitionName(day)} PARTITION OF telemetry FOR VALUES FROM ('{from} 00:00:00+00') TO ('{to} 00:00:00+00')", conn);
+            try
+            {
+                await cmd.ExecuteNonQueryAsync(ct);
+            }
+            catch (PostgresException e) when (e.SqlState is PostgresErrorCodes.DuplicateTable or PostgresErrorCodes.UniqueViolation)
+            {
+                // Another ingest process created it at the same moment.
+            }
+            _partitions[day] = true;
+        }
+    }
+
+    private static string PartitionName(DateOnly day) => $"telemetry_{day:yyyyMMdd}";
+
+    /// <summary>Retention: whole day partitions older than RetentionDays are dropped (cheap, no bloat).</summary>
+    public async Task DropExpiredPartitionsAsync(ILogger log, CancellationToken ct)
+    {
+        var cutoff = DateOnly.FromDateTime(DateTime.UtcNow).AddDays(-options.RetentionDays);
+        await using var conn = await db.OpenConnectionAsync(ct);
+        var expired = new List<string>();
+        await using (var cmd = new NpgsqlCommand("""
+            SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+            WHERE i.inhparent = 'telemetry'::regclass AND c.relname ~ '^telemetry_[0-9]{8}$'
+            """, conn))
+        await using (var reader = await cmd.ExecuteReaderAsync(ct))
+        {
+            while (await reader.ReadAsync(ct))
+            {
+                var name = reader.GetString(0);
+                if (DateOnly.ParseExact(name["telemetry_".Length..], "yyyyMMdd", CultureInfo.InvariantCulture) < cutoff)
+                {
+                    expired.Add(name);
+                }
+            }
+        }
+        foreach (var name in expired)
+        {
+            await using var drop = new NpgsqlCommand($"DROP TABLE IF EXISTS {name}", conn);
+            await drop.ExecuteNonQueryAsync(ct);
+            _partitions.TryRemove(DateOnly.ParseExact(name["telemetry_".Length..], "yyyyMMdd", CultureInfo.InvariantCulture), out _);
+            log.LogInformation("Dropped telemetry partition {Partition}: older than the {Days}-day retention", name, options.RetentionDays);
+        }
+    }
+}

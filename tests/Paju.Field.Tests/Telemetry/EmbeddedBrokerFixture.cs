@@ -1,0 +1,56 @@
+using Microsoft.Extensions.DependencyInjection;
+using Paju.Field.Server.Audit;
+using Paju.Field.Server.Devices;
+using Paju.Field.Server.Ingest;
+using Paju.Field.Tests.Harness;
+
+namespace Paju.Field.Tests.Telemetry;
+
+/// <summary>A server with its embedded broker on a free port and two registered devices.</summary>
+public sealed class EmbeddedBrokerFixture(PostgisServer server) : IAsyncLifetime
+{
+    public const string Site = "ulgok-ps1";
+    public const string Device = "ulgok-ps1-plc";
+    public const string OtherSite = "ulgok-ps2";
+    public const string OtherDevice = "ulgok-ps2-plc";
+
+    public TestDatabase Db { get; } = new(server);
+
+    public TestServer Server { get; private set; } = null!;
+
+    public int Port { get; private set; }
+
+    public string Secret { get; private set; } = "";
+
+    public string OtherSecret { get; private set; } = "";
+
+    public IngestPipeline Pipeline => Server.Services.GetRequiredService<IngestPipeline>();
+
+    public async ValueTask InitializeAsync()
+    {
+        await Db.InitializeAsync();
+        await using (var conn = await Db.DataSource.OpenConnectionAsync())
+        {
+            await using var tx = await conn.BeginTransactionAsync();
+            Secret = (await DeviceStore.AddAsync(conn, tx, Device, Site, DeviceStore.DeviceRole, null, null, Actor.System("test"), default)).Secret;
+            OtherSecret = (await DeviceStore.AddAsync(conn, tx, OtherDevice, OtherSite, DeviceStore.DeviceRole, null, null, Actor.System("test"), default)).Secret;
+            await tx.CommitAsync();
+        }
+        Port = MqttDevice.FreePort();
+        Server = await TestServer.StartAsync(Db.ConnectionString, new Dictionary<string, string?>
+        {
+            ["Paju:Mqtt:Embedded"] = "true",
+            ["Paju:Mqtt:Endpoint"] = $"127.0.0.1:{Port}",
+        });
+    }
+
+    public Task<MqttDevice> ConnectAsync(MQTTnet.Formatter.MqttProtocolVersion version = MQTTnet.Formatter.MqttProtocolVersion.V500) =>
+        MqttDevice.ConnectAsync(Port, Site, Device, Secret, version);
+
+    public async ValueTask DisposeAsync()
+    {
+        await Server.DisposeAsync();
+        Npgsql.NpgsqlConnection.ClearAllPools();
+        await Db.DisposeAsync();
+    }
+}
