@@ -67,6 +67,7 @@ public sealed class IngestPipeline(NpgsqlDataSource db, DeviceDirectory devices,
         var reader = _queue.Reader;
         await DropExpiredPartitionsAsync(stoppingToken);
         var lastRetention = DateTime.UtcNow;
+        _ = ReportLoopAsync(stoppingToken);
         while (await reader.WaitToReadAsync(stoppingToken))
         {
             // Take what is there, then wait a moment for more: larger batches, fewer commits.
@@ -93,7 +94,6 @@ public sealed class IngestPipeline(NpgsqlDataSource db, DeviceDirectory devices,
             }
             await WriteWithRetryAsync(batch, stoppingToken);
             batch.Clear();
-            ReportProgress();
             if (DateTime.UtcNow - lastRetention > TimeSpan.FromHours(6))
             {
                 await DropExpiredPartitionsAsync(stoppingToken);
@@ -144,17 +144,25 @@ public sealed class IngestPipeline(NpgsqlDataSource db, DeviceDirectory devices,
         }
     }
 
-    private DateTime _lastReport = DateTime.UtcNow;
-    private (long, long, long) _reported;
-
     /// <summary>Every few seconds, when anything changed: what was stored, so an operator tailing the log sees ingest alive.</summary>
-    private void ReportProgress()
+    private async Task ReportLoopAsync(CancellationToken ct)
     {
-        var now = (Stored, Duplicates, DeadLetters);
-        if (now != _reported && DateTime.UtcNow - _lastReport > TimeSpan.FromSeconds(2))
+        var reported = (0L, 0L, 0L);
+        using var timer = new PeriodicTimer(TimeSpan.FromSeconds(2));
+        try
         {
-            log.LogInformation("Ingest: {Stored} stored, {Duplicates} duplicates ignored, {DeadLetters} dead letters so far", now.Stored, now.Duplicates, now.DeadLetters);
-            (_reported, _lastReport) = (now, DateTime.UtcNow);
+            while (await timer.WaitForNextTickAsync(ct))
+            {
+                var now = (Stored, Duplicates, DeadLetters);
+                if (now != reported)
+                {
+                    log.LogInformation("Ingest: {Stored} stored, {Duplicates} duplicates ignored, {DeadLetters} dead letters so far", now.Item1, now.Item2, now.Item3);
+                    reported = now;
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
         }
     }
 

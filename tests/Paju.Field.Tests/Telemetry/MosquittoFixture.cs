@@ -1,0 +1,85 @@
+using Paju.Field.Server.Audit;
+using Paju.Field.Server.Devices;
+using Paju.Field.Tests.Harness;
+
+namespace Paju.Field.Tests.Telemetry;
+
+/// <summary>
+/// Production's shape: devices on a real mosquitto configured by `paju broker config`, and two real
+/// `paju ingest` processes on one shared subscription.
+/// </summary>
+public sealed class MosquittoFixture(PostgisServer server) : IAsyncLifetime
+{
+    public const string IngestUser = "paju-ingest";
+
+    public TestDatabase Db { get; } = new(server);
+
+    public Mosquitto Broker { get; private set; } = null!;
+
+    public Dictionary<string, (string Site, string Secret)> Devices { get; } = [];
+
+    public string IngestSecret { get; private set; } = "";
+
+    public List<IngestWorker> Workers { get; } = [];
+
+    private string _data = "";
+
+    public async ValueTask InitializeAsync()
+    {
+        await Db.InitializeAsync();
+        await using (var conn = await Db.DataSource.OpenConnectionAsync())
+        {
+            await using var tx = await conn.BeginTransactionAsync();
+            foreach (var (device, site) in new[] { ("ps1-plc", "ulgok-ps1"), ("ps2-plc", "ulgok-ps2"), ("rain-gauge", "ulgok-ps1") })
+            {
+                Devices[device] = (site, (await DeviceStore.AddAsync(conn, tx, device, site, DeviceStore.DeviceRole, null, null, Actor.System("test"), default)).Secret);
+            }
+            IngestSecret = (await DeviceStore.AddAsync(conn, tx, IngestUser, "server", DeviceStore.IngestRole, null, null, Actor.System("test"), default)).Secret;
+            await tx.CommitAsync();
+        }
+
+        _data = TempDirectory.Create("paju-mosquitto-");
+        var port = MqttDevice.FreePort();
+        var config = await PajuCli.RunAsync(["broker", "config", "--out", _data, "--port", port.ToString(), "--db", Db.ConnectionString, "--data", _data]);
+        Assert.True(config.Succeeded, config.Explanation);
+        Broker = await Mosquitto.StartAsync(_data, port);
+
+        Workers.Add(StartWorker("ingest-a"));
+        Workers.Add(StartWorker("ingest-b"));
+        foreach (var worker in Workers)
+        {
+            await worker.WaitUntilReadingAsync();
+        }
+    }
+
+    public IngestWorker StartWorker(string clientId) =>
+        IngestWorker.Start(Db.ConnectionString, Broker.Port, IngestUser, IngestSecret, clientId, _data);
+
+    public Task<MqttDevice> ConnectAsync(string device) =>
+        MqttDevice.ConnectAsync(Broker.Port, Devices[device].Site, device, Devices[device].Secret);
+
+    public async Task<long> WaitForRowsAsync(string sql, long expected, params object[] args)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(90);
+        while (true)
+        {
+            var rows = await Db.ScalarAsync<long>(sql, args);
+            if (rows >= expected || DateTime.UtcNow > deadline)
+            {
+                return rows;
+            }
+            await Task.Delay(100);
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var worker in Workers)
+        {
+            await worker.DisposeAsync();
+        }
+        await Broker.DisposeAsync();
+        Npgsql.NpgsqlConnection.ClearAllPools();
+        await Db.DisposeAsync();
+    }
+}
