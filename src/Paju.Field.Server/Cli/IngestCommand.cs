@@ -14,6 +14,11 @@ public static class IngestCommand
         var broker = new Option<string>("--broker") { Description = "외부 MQTT 브로커 HOST:PORT (Paju__Mqtt__Endpoint)", HelpName = "HOST:PORT" };
         var user = new Option<string>("--user") { Description = "수집 계정 (paju device add … --role ingest) (Paju__Mqtt__Username)" };
         var password = new Option<string>("--password") { Description = "수집 계정 비밀번호 (Paju__Mqtt__Password 권장)" };
+        var subscription = new Option<string>("--subscription")
+        {
+            Description = "shared (작업자 여럿이 나눔, 기본) 또는 exclusive (작업자 하나, mosquitto 재시작에도 유실 없음) (Paju__Mqtt__Subscription)",
+        };
+        subscription.AcceptOnlyFromAmong("shared", "exclusive");
         var clientId = new Option<string>("--client-id") { Description = "이 작업자의 고정 클라이언트 ID: 재시작해도 같은 세션을 이어받습니다", DefaultValueFactory = _ => $"paju-ingest-{Environment.MachineName.ToLowerInvariant()}" };
         var command = new Command("ingest", """
             외부 브로커(mosquitto, EMQX)의 MQTT 5 공유 구독으로 원격 측정을 저장하는 작업자입니다.
@@ -23,12 +28,14 @@ public static class IngestCommand
         command.Options.Add(user);
         command.Options.Add(password);
         command.Options.Add(clientId);
+        command.Options.Add(subscription);
         command.SetAction((parse, ct) => CliContext.RunAsync(parse, async cli =>
         {
             var mqtt = cli.Configuration.GetSection(MqttOptions.Section).Get<MqttOptions>() ?? new MqttOptions();
             mqtt.Endpoint = parse.GetValue(broker) ?? mqtt.Endpoint;
             mqtt.Username = parse.GetValue(user) ?? mqtt.Username;
             mqtt.Password = parse.GetValue(password) ?? mqtt.Password;
+            mqtt.Subscription = parse.GetValue(subscription) ?? mqtt.Subscription;
             if (string.IsNullOrEmpty(mqtt.Username) || string.IsNullOrEmpty(mqtt.Password))
             {
                 throw new PajuSetupException("The ingest worker needs broker credentials: --user and Paju__Mqtt__Password (an account made with paju device add NAME --site server --role ingest).");
@@ -46,7 +53,7 @@ public static class IngestCommand
             builder.Services.AddSingleton<IngestPipeline>();
             builder.Services.AddHostedService(sp => sp.GetRequiredService<IngestPipeline>());
             var id = parse.GetValue(clientId)!;
-            builder.Services.AddHostedService(sp => ActivatorUtilities.CreateInstance<SharedSubscriptionIngest>(sp, id));
+            builder.Services.AddHostedService(sp => ActivatorUtilities.CreateInstance<BrokerSubscriptionIngest>(sp, id));
             using var host = builder.Build();
             await host.RunAsync(ct);
             return 0;

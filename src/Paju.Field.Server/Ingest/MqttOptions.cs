@@ -19,6 +19,19 @@ public sealed class MqttOptions
     /// <summary>MQTT 5 shared-subscription group of the ingest workers.</summary>
     public string ShareGroup { get; set; } = "paju-ingest";
 
+    /// <summary>
+    /// "shared" (default): workers split the load on $share/{ShareGroup}/…. "exclusive": one worker on a
+    /// plain persistent subscription. mosquitto 2.0 does not restore shared subscriptions from its
+    /// persistence file after a restart, so it drops what devices publish before the workers are back;
+    /// a plain subscription is restored and queues it. Use exclusive with a single mosquitto,
+    /// shared with a clustered broker (EMQX, HiveMQ, VerneMQ) or where a broker restart is coordinated.
+    /// </summary>
+    public string Subscription { get; set; } = "shared";
+
+    public string TopicFilter => Subscription == "exclusive"
+        ? Paju.Field.Telemetry.TelemetryTopic.AllFilter
+        : $"$share/{ShareGroup}/{Paju.Field.Telemetry.TelemetryTopic.AllFilter}";
+
     public (string Host, int Port) HostAndPort()
     {
         var colon = Endpoint.LastIndexOf(':');

@@ -28,12 +28,13 @@ public sealed partial class IngestWorker : IAsyncDisposable
     /// <summary>The highest "N stored" the worker has logged.</summary>
     public long StoredSoFar => StoredLine().Matches(Output).Select(m => long.Parse(m.Groups[1].Value)).DefaultIfEmpty(0).Max();
 
-    public static IngestWorker Start(string connectionString, int brokerPort, string user, string password, string clientId, string dataDirectory)
+    public static IngestWorker Start(string connectionString, int brokerPort, string user, string password, string clientId, string dataDirectory,
+        string subscription = "shared")
     {
         var start = new ProcessStartInfo("dotnet",
         [
             PajuCli.Dll, "ingest", "--db", connectionString, "--data", dataDirectory,
-            "--broker", $"127.0.0.1:{brokerPort}", "--user", user, "--client-id", clientId,
+            "--broker", $"127.0.0.1:{brokerPort}", "--user", user, "--client-id", clientId, "--subscription", subscription,
         ])
         {
             RedirectStandardOutput = true,
@@ -64,7 +65,7 @@ public sealed partial class IngestWorker : IAsyncDisposable
     public async Task WaitUntilReadingAsync()
     {
         var deadline = DateTime.UtcNow.AddSeconds(90);
-        while (!Output.Contains("reading $share/"))
+        while (!Output.Contains(" reading "))
         {
             Assert.False(_process.HasExited, $"paju ingest exited: {Output}");
             Assert.True(DateTime.UtcNow < deadline, $"paju ingest never subscribed: {Output}");

@@ -8,7 +8,7 @@ namespace Paju.Field.Tests.Telemetry;
 /// Production's shape: devices on a real mosquitto configured by `paju broker config`, and two real
 /// `paju ingest` processes on one shared subscription.
 /// </summary>
-public sealed class MosquittoFixture(PostgisServer server) : IAsyncLifetime
+public class MosquittoFixture(PostgisServer server) : IAsyncLifetime
 {
     public const string IngestUser = "paju-ingest";
 
@@ -44,16 +44,22 @@ public sealed class MosquittoFixture(PostgisServer server) : IAsyncLifetime
         Assert.True(config.Succeeded, config.Explanation);
         Broker = await Mosquitto.StartAsync(_data, port);
 
-        Workers.Add(StartWorker("ingest-a"));
-        Workers.Add(StartWorker("ingest-b"));
+        foreach (var (clientId, _) in WorkerPlan)
+        {
+            Workers.Add(StartWorker(clientId));
+        }
         foreach (var worker in Workers)
         {
             await worker.WaitUntilReadingAsync();
         }
     }
 
+    /// <summary>The ingest workers to run: two on the shared subscription.</summary>
+    protected virtual IReadOnlyList<(string ClientId, string Subscription)> WorkerPlan => [("ingest-a", "shared"), ("ingest-b", "shared")];
+
     public IngestWorker StartWorker(string clientId) =>
-        IngestWorker.Start(Db.ConnectionString, Broker.Port, IngestUser, IngestSecret, clientId, _data);
+        IngestWorker.Start(Db.ConnectionString, Broker.Port, IngestUser, IngestSecret, clientId, _data,
+            WorkerPlan.Single(w => w.ClientId == clientId).Subscription);
 
     public Task<MqttDevice> ConnectAsync(string device) =>
         MqttDevice.ConnectAsync(Broker.Port, Devices[device].Site, device, Devices[device].Secret);
@@ -82,4 +88,10 @@ public sealed class MosquittoFixture(PostgisServer server) : IAsyncLifetime
         Npgsql.NpgsqlConnection.ClearAllPools();
         await Db.DisposeAsync();
     }
+}
+
+/// <summary>One worker on a plain persistent subscription, which mosquitto restores after a restart.</summary>
+public sealed class ExclusiveMosquittoFixture(PostgisServer server) : MosquittoFixture(server)
+{
+    protected override IReadOnlyList<(string ClientId, string Subscription)> WorkerPlan => [("ingest-only", "exclusive")];
 }

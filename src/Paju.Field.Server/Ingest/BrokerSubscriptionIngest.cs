@@ -7,13 +7,13 @@ namespace Paju.Field.Server.Ingest;
 
 /// <summary>
 /// External mode (`paju ingest`): one of several workers on an MQTT 5 shared subscription of an
-/// external broker (mosquitto, EMQX). The session is persistent (clean start off, long expiry) so
+/// external broker (mosquitto, EMQX), or the one worker on a plain subscription (see MqttOptions.Subscription). The session is persistent (clean start off, long expiry) so
 /// the broker keeps what arrives while a worker is down; messages are acknowledged by hand, after
 /// their batch committed, so a worker killed mid-batch gets them redelivered (and the key drops
 /// the copies). The client's receive maximum lets a whole batch be in flight.
 /// </summary>
-public sealed class SharedSubscriptionIngest(MqttOptions options, IngestOptions ingest, IngestPipeline pipeline, TimeProvider clock,
-    ILogger<SharedSubscriptionIngest> log, string clientId) : BackgroundService
+public sealed class BrokerSubscriptionIngest(MqttOptions options, IngestOptions ingest, IngestPipeline pipeline, TimeProvider clock,
+    ILogger<BrokerSubscriptionIngest> log, string clientId) : BackgroundService
 {
     private static readonly TimeSpan SessionExpiry = TimeSpan.FromDays(7);
 
@@ -38,7 +38,7 @@ public sealed class SharedSubscriptionIngest(MqttOptions options, IngestOptions 
             .WithReceiveMaximum((ushort)Math.Clamp(ingest.BatchSize * 2, 20, 65535))
             .WithKeepAlivePeriod(TimeSpan.FromSeconds(15))
             .Build();
-        var filter = $"$share/{options.ShareGroup}/{TelemetryTopic.AllFilter}";
+        var filter = options.TopicFilter;
 
         var attempt = 0;
         while (!stoppingToken.IsCancellationRequested)
