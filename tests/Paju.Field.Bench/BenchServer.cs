@@ -19,9 +19,10 @@ public sealed class BenchServer : IAsyncDisposable
 
     public IServiceProvider Services => _app.Services;
 
-    public static async Task<BenchServer> StartAsync(string connectionString, string dataDirectory, bool cacheEnabled = true)
+    public static async Task<BenchServer> StartAsync(string connectionString, string dataDirectory, bool cacheEnabled = true,
+        Dictionary<string, string?>? extra = null)
     {
-        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        var settings = new Dictionary<string, string?>
         {
             ["Paju:Http"] = "127.0.0.1:0",
             ["Paju:DataDirectory"] = dataDirectory,
@@ -30,7 +31,12 @@ public sealed class BenchServer : IAsyncDisposable
             ["Logging:LogLevel:Paju.Field.Server.Tiles.TileInvalidator"] = "Warning",
             ["Paju:Tiles:CacheEnabled"] = cacheEnabled ? "true" : "false",
             ["Paju:Mqtt:Embedded"] = "false",
-        }).Build();
+        };
+        foreach (var (key, value) in extra ?? [])
+        {
+            settings[key] = value;
+        }
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(settings).Build();
         var app = ServerHost.Build(configuration, connectionString);
         await app.StartAsync();
         return new BenchServer(app, new Uri(ServerHost.ListeningAddresses(app).Single()));

@@ -37,4 +37,17 @@ tiles.SetAction(parse => TileBench.RunAsync(new TileBench.Options(
     parse.GetValue(db), parse.GetValue(data)!, Report.Path(parse.GetValue(report)))));
 root.Subcommands.Add(tiles);
 
+var devices = new Option<int>("--devices") { Description = "simulated devices", DefaultValueFactory = _ => 500 };
+var duration = new Option<int>("--seconds") { Description = "length of each load run", DefaultValueFactory = _ => 60 };
+var external = new Option<bool>("--external") { Description = "also run mosquitto with two paju ingest processes" };
+var ingest = new Command("ingest", "Telemetry ingest: devices publishing QoS 1, committed rate and latency beside a bare broker");
+foreach (var option in new Option[] { db, data, report, devices, duration, external })
+{
+    ingest.Options.Add(option);
+}
+ingest.SetAction(parse => IngestBench.RunAsync(new IngestBench.Options(
+    parse.GetValue(devices), TimeSpan.FromSeconds(parse.GetValue(duration)), parse.GetValue(external),
+    parse.GetValue(db), parse.GetValue(data)!, Report.Path(parse.GetValue(report)))));
+root.Subcommands.Add(ingest);
+
 return await root.Parse(args).InvokeAsync();

@@ -27,6 +27,8 @@ public sealed class IngestOptions
     /// <summary>How old a (replayed) reading may be.</summary>
     public int MaxAgeDays { get; set; } = 30;
     public int RetentionDays { get; set; } = 400;
+    /// <summary>Batches written at once, each in its own transaction: one collects while another commits.</summary>
+    public int ConcurrentBatches { get; set; } = 2;
 }
 
 /// <summary>
@@ -47,6 +49,7 @@ public sealed class IngestPipeline(NpgsqlDataSource db, DeviceDirectory devices,
     });
 
     private readonly TelemetryWriter _writer = new(db, options);
+    private readonly SemaphoreSlim _writers = new(Math.Max(1, options.ConcurrentBatches));
     private long _stored, _duplicates, _deadLetters;
 
     public long Stored => Interlocked.Read(ref _stored);
@@ -92,13 +95,35 @@ public sealed class IngestPipeline(NpgsqlDataSource db, DeviceDirectory devices,
                 {
                 }
             }
-            await WriteWithRetryAsync(batch, stoppingToken);
-            batch.Clear();
+            // Commits overlap: while one batch waits on PostgreSQL the next is gathered and written.
+            await _writers.WaitAsync(stoppingToken);
+            var taken = batch;
+            batch = new List<Pending>(options.BatchSize);
+            _ = WriteAndReleaseAsync(taken, stoppingToken);
             if (DateTime.UtcNow - lastRetention > TimeSpan.FromHours(6))
             {
                 await DropExpiredPartitionsAsync(stoppingToken);
                 lastRetention = DateTime.UtcNow;
             }
+        }
+    }
+
+    private async Task WriteAndReleaseAsync(List<Pending> batch, CancellationToken ct)
+    {
+        try
+        {
+            await WriteWithRetryAsync(batch, ct);
+        }
+        catch (OperationCanceledException)
+        {
+            foreach (var p in batch)
+            {
+                p.Done.TrySetCanceled(ct);
+            }
+        }
+        finally
+        {
+            _writers.Release();
         }
     }
 

@@ -13,6 +13,10 @@ namespace Paju.Field.Server.Ingest;
 public sealed class TelemetryWriter(NpgsqlDataSource db, IngestOptions options)
 {
     private readonly ConcurrentDictionary<DateOnly, bool> _partitions = new();
+    private readonly ConcurrentDictionary<int, DateTimeOffset> _lastSeenWritten = new();
+
+    /// <summary>last_seen_at is for people ("heard from 3 s ago"): writing it more often than this is churn.</summary>
+    private static readonly TimeSpan LastSeenResolution = TimeSpan.FromSeconds(10);
 
     private const string InsertReadings = """
         INSERT INTO telemetry (device, boot, seq, ts, received_at, historical, metrics)
@@ -81,7 +85,13 @@ public sealed class TelemetryWriter(NpgsqlDataSource db, IngestOptions options)
             }
         }
 
-        await WriteDeviceFactsAsync(conn, tx, batch, ct);
+        var seen = batch.Where(c => c.Device is not null && c.Reject is null)
+            .GroupBy(c => c.Device!.Id)
+            .Select(g => (Id: g.Key, At: g.Max(c => c.Message.ReceivedAt)))
+            .Where(s => !_lastSeenWritten.TryGetValue(s.Id, out var written) || s.At - written >= LastSeenResolution)
+            .OrderBy(s => s.Id)
+            .ToList();
+        await WriteDeviceFactsAsync(conn, tx, batch, seen, ct);
 
         var dead = Enumerable.Range(0, batch.Count).Where(i => batch[i].Reject is not null).ToList();
         if (dead.Count > 0)
@@ -109,6 +119,10 @@ public sealed class TelemetryWriter(NpgsqlDataSource db, IngestOptions options)
         }
 
         await tx.CommitAsync(ct);
+        foreach (var (id, at) in seen)
+        {
+            _lastSeenWritten[id] = at;
+        }
         return outcomes;
     }
 
@@ -128,12 +142,9 @@ public sealed class TelemetryWriter(NpgsqlDataSource db, IngestOptions options)
     ];
 
     /// <summary>Online/offline from status messages, last-seen from anything a device sent, and check-ins.</summary>
-    private static async Task WriteDeviceFactsAsync(NpgsqlConnection conn, NpgsqlTransaction tx, IReadOnlyList<Classified> batch, CancellationToken ct)
+    private static async Task WriteDeviceFactsAsync(NpgsqlConnection conn, NpgsqlTransaction tx, IReadOnlyList<Classified> batch,
+        List<(int Id, DateTimeOffset At)> seen, CancellationToken ct)
     {
-        var seen = batch.Where(c => c.Device is not null && c.Reject is null)
-            .GroupBy(c => c.Device!.Id)
-            .Select(g => (Id: g.Key, At: g.Max(c => c.Message.ReceivedAt)))
-            .ToList();
         if (seen.Count > 0)
         {
             await using var cmd = new NpgsqlCommand("""
