@@ -211,9 +211,10 @@ public static class IngestBench
             await File.WriteAllTextAsync(Path.Combine(dir, "passwords"), BrokerConfig.PasswordFile(devices));
             await File.WriteAllTextAsync(Path.Combine(dir, "acl"), BrokerConfig.AclFile(devices));
             await File.WriteAllTextAsync(Path.Combine(dir, "mosquitto.conf"),
-                BrokerConfig.MosquittoConf(dir, port, persistence: false) + (Environment.IsPrivilegedProcess ? "\nuser root\n" : "\n"));
+                BrokerConfig.MosquittoConf(dir, port, persistence: false) + "\nlog_dest none\n" + (Environment.IsPrivilegedProcess ? "user root\n" : ""));
         }
-        using var mosquitto = Process.Start(new ProcessStartInfo("mosquitto", ["-c", Path.Combine(dir, "mosquitto.conf")]) { RedirectStandardError = true })!;
+        // Output is not redirected: an unread pipe fills up and blocks the process writing to it.
+        using var mosquitto = Process.Start(new ProcessStartInfo("mosquitto", ["-c", Path.Combine(dir, "mosquitto.conf")]))!;
         await WaitForPortAsync(port);
         var workers = new[] { "bench-ingest-a", "bench-ingest-b" }.Select(id =>
         {
@@ -222,7 +223,8 @@ public static class IngestBench
                 Path.Combine(AppContext.BaseDirectory, "paju.dll"), "ingest", "--db", connectionString, "--data", options.DataDirectory,
                 "--broker", $"127.0.0.1:{port}", "--user", "bench-ingest", "--client-id", id,
             ])
-            { RedirectStandardOutput = true, RedirectStandardError = true };
+            {
+            };
             start.Environment["Paju__Mqtt__Password"] = ingestSecret;
             start.Environment["Logging__LogLevel__Default"] = "Warning";
             return Process.Start(start)!;

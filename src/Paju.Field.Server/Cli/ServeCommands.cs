@@ -62,7 +62,8 @@ public static class ServeCommands
         var urls = app.Services.GetRequiredService<IOptions<PajuOptions>>().Value.PublicBaseUrl is { Length: > 0 } publicBase
             ? [publicBase.TrimEnd('/')]
             : ServerHost.ListeningAddresses(app);
-        PrintWelcome(urls, demoPassword);
+        var mqtt = app.Services.GetRequiredService<Ingest.MqttOptions>();
+        PrintWelcome(urls, demoPassword, mqtt.Embedded ? mqtt.Endpoint : null);
 
         try
         {
@@ -109,7 +110,7 @@ public static class ServeCommands
         return password;
     }
 
-    private static void PrintWelcome(IReadOnlyList<string> urls, string? demoPassword)
+    private static void PrintWelcome(IReadOnlyList<string> urls, string? demoPassword, string? mqttEndpoint)
     {
         var baseUrl = urls.FirstOrDefault()?.TrimEnd('/') ?? "";
         Console.WriteLine();
@@ -118,6 +119,10 @@ public static class ServeCommands
         Console.WriteLine($"    상태 점검      {baseUrl}/health");
         Console.WriteLine($"    로그인 (API)   POST {baseUrl}/api/auth/login");
         Console.WriteLine($"    공간정보       {baseUrl}/ogc   ·   벡터 타일 {baseUrl}/tiles");
+        if (mqttEndpoint is not null)
+        {
+            Console.WriteLine($"    MQTT (장치)    {mqttEndpoint}   (paju device add 로 장치 등록, 규약: firmware-bridge/PROTOCOL.md)");
+        }
         if (demoPassword is not null)
         {
             Console.WriteLine($"    데모 계정      {DemoUser} / {demoPassword}   (관리자)");

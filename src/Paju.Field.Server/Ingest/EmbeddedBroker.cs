@@ -22,6 +22,8 @@ public sealed class EmbeddedBroker(MqttOptions options, DeviceDirectory devices,
 
     public int Port { get; private set; }
 
+    public bool IsRunning => _server?.IsStarted == true;
+
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         var (host, port) = options.HostAndPort();

@@ -13,15 +13,17 @@ public static class HealthEndpoints
     private static readonly TimeSpan CheckTimeout = TimeSpan.FromSeconds(3);
 
     public static void MapHealth(this IEndpointRouteBuilder app) =>
-        app.MapGet("/health", async (NpgsqlDataSource db, CancellationToken requestAborted) =>
+        app.MapGet("/health", async (NpgsqlDataSource db, IServiceProvider services, CancellationToken requestAborted) =>
         {
             var database = await CheckDatabaseAsync(db, requestAborted);
-            var healthy = database.Status == "ok";
+            var broker = CheckBroker(services);
+            var healthy = database.Status == "ok" && broker.Status is "ok" or "external";
             var body = new
             {
                 status = healthy ? "ok" : "unavailable",
                 time = DateTimeOffset.UtcNow,
                 database,
+                broker,
             };
             return healthy ? Results.Json(body) : Results.Json(body, statusCode: StatusCodes.Status503ServiceUnavailable);
         }).AllowAnonymous();
@@ -32,6 +34,28 @@ public static class HealthEndpoints
         [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? PostGis = null,
         [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] int? SchemaVersion = null,
         [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Error = null);
+
+    public sealed record BrokerHealth(
+        string Status,
+        string Mode,
+        [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Endpoint = null,
+        [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] long? Stored = null,
+        [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] long? Duplicates = null,
+        [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] long? DeadLetters = null);
+
+    /// <summary>The embedded broker's state and what the ingest stored since start; "external" when devices use another broker.</summary>
+    private static BrokerHealth CheckBroker(IServiceProvider services)
+    {
+        var options = services.GetRequiredService<Ingest.MqttOptions>();
+        if (!options.Embedded)
+        {
+            return new BrokerHealth("external", "external", options.Endpoint);
+        }
+        var broker = services.GetRequiredService<Ingest.EmbeddedBroker>();
+        var pipeline = services.GetRequiredService<Ingest.IngestPipeline>();
+        return new BrokerHealth(broker.IsRunning ? "ok" : "unavailable", "embedded", options.Endpoint,
+            pipeline.Stored, pipeline.Duplicates, pipeline.DeadLetters);
+    }
 
     private static async Task<DatabaseHealth> CheckDatabaseAsync(NpgsqlDataSource db, CancellationToken requestAborted)
     {
