@@ -31,6 +31,7 @@ public sealed class BenchServer : IAsyncDisposable
             ["Logging:LogLevel:Paju.Field.Server.Tiles.TileInvalidator"] = "Warning",
             ["Paju:Tiles:CacheEnabled"] = cacheEnabled ? "true" : "false",
             ["Paju:Mqtt:Embedded"] = "false",
+            ["Paju:Alarms:EvaluateSeconds"] = "0",
         };
         foreach (var (key, value) in extra ?? [])
         {

@@ -234,7 +234,7 @@ public static class IngestBench
         var load = await LoadAsync(port, secrets, options.Duration, "mosquitto + 2 × paju ingest");
         var drainStarted = Stopwatch.StartNew();
         long rows;
-        while ((rows = await CountAsync(db, "SELECT count(*) FROM telemetry")) < load.Acknowledged && drainStarted.Elapsed < TimeSpan.FromMinutes(5))
+        while ((rows = await CountAsync(db, "SELECT count(*) FROM telemetry")) < load.Acknowledged && drainStarted.Elapsed < TimeSpan.FromSeconds(90))
         {
             await Task.Delay(200);
         }
@@ -245,9 +245,12 @@ public static class IngestBench
         }
         mosquitto.Kill();
         var lost = await LostAsync(db, secrets.Keys.ToArray(), load.AckedPerDevice);
+        var drained = rows >= load.Acknowledged
+            ? $"all {rows:N0} committed {drainStarted.Elapsed.TotalSeconds:F1} s after the load stopped, i.e. {rows / total.TotalSeconds:N0} msgs/s committed end to end; {lost} lost."
+            : $"**only {rows:N0} of them committed 90 s after the load stopped** ({rows / total.TotalSeconds:N0} msgs/s so far): delivery from mosquitto " +
+              "to the workers slowed to a trickle with ~100k messages queued per worker — under investigation; the embedded figure above is the one the goal is judged on.";
         return $"{load.Acknowledged:N0} messages acknowledged by mosquitto at {load.Acknowledged / load.Elapsed.TotalSeconds:N0} msgs/s " +
-               $"(p99 publish→PUBACK {load.Latency.Percentile(99):F1} ms, before commit); all {rows:N0} committed {drainStarted.Elapsed.TotalSeconds:F1} s after the load stopped, " +
-               $"i.e. {rows / total.TotalSeconds:N0} msgs/s committed end to end; {lost} lost.";
+               $"(p99 publish→PUBACK {load.Latency.Percentile(99):F1} ms, before commit); " + drained;
     }
 
     private static async Task WaitForPortAsync(int port)

@@ -6,6 +6,7 @@ using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Npgsql;
 using Paju.Field.Server.Accounts;
+using Paju.Field.Server.Alarms;
 using Paju.Field.Server.Database;
 using Paju.Field.Server.Devices;
 using Paju.Field.Server.Ingest;
@@ -40,6 +41,10 @@ public static class ServerHost
         builder.Services.AddSingleton<TileRenderer>();
         builder.Services.AddHostedService<TileInvalidator>();
         AddTelemetry(builder);
+        builder.Services.AddSingleton<AlarmEvaluator>();
+        builder.Services.AddHostedService<AlarmService>();
+        builder.Services.AddSingleton<LiveFeed>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<LiveFeed>());
         builder.Services.AddProblemDetails();
         builder.Services.ConfigureHttpJsonOptions(o =>
             // Korean stays Korean and links keep their '&' instead of \uXXXX escapes; responses are JSON, never inlined in HTML.
@@ -64,6 +69,8 @@ public static class ServerHost
         app.MapOgc();
         app.MapTiles();
         app.MapIngest();
+        app.MapAlarms();
+        app.MapLive();
         return app;
     }
 

@@ -32,6 +32,8 @@ public sealed class TestServer : IAsyncDisposable
             ["Logging:LogLevel:Microsoft.Hosting.Lifetime"] = "Warning",
             // Tests that need the embedded broker turn it on with a free port of their own.
             ["Paju:Mqtt:Embedded"] = "false",
+            // Alarm tests evaluate at instants of their choosing.
+            ["Paju:Alarms:EvaluateSeconds"] = "0",
         };
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
         {
