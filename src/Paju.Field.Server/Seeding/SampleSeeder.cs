@@ -56,6 +56,7 @@ public static class SampleSeeder
         var writer = new SampleWriter(conn, tx, await ProjectUnitsAsync(conn, tx, ct), ct);
         var random = new Random(Seed);
         await writer.WriteUlgokAsync();
+        await writer.WriteStageStorageAsync();
         await writer.WriteCableZonesAsync();
         await writer.WritePlaygroundsAsync(random);
         await writer.WritePublicFacilitiesAsync(random);
@@ -216,6 +217,33 @@ public static class SampleSeeder
                     Point(Offset(riverStart, 0, 222 * n)), district, null, new { },
                     "drainage_structure", ("structure_type", "배수문"));
             }
+        }
+
+        /// <summary>
+        /// Stage–storage curves whose top equals capacity. The basin is a 40,000 m² floor with sloped
+        /// sides, so each metre holds more than the last: V(h) = 40,000·h + 671.03·h², 0–6 m, reaching
+        /// 264,157 m³ at 6 m. The tank is a 12 × 8.5 m box, 3 m deep: 102 m² a metre, 306 m³ full.
+        /// </summary>
+        public async Task WriteStageStorageAsync()
+        {
+            const double floor = 40_000, slope = (264_157 - 40_000 * 6) / 36.0;
+            var basin = Enumerable.Range(0, 13).Select(i => i * 0.5).Select(h => (h, Math.Round(floor * h + slope * h * h, 1))).ToList();
+            basin[^1] = (6.0, 264_157);
+            await WriteCurveAsync("ULGOK-RB1", basin);
+            await WriteCurveAsync("ULGOK-ST1", [.. Enumerable.Range(0, 7).Select(i => i * 0.5).Select(h => (h, h * 102))]);
+        }
+
+        private async Task WriteCurveAsync(string assetCode, IReadOnlyList<(double Level, double Volume)> points)
+        {
+            await using var cmd = new NpgsqlCommand("""
+                INSERT INTO stage_storage (asset_id, level_m, volume_m3)
+                SELECT a.id, p.level, p.volume FROM asset a, unnest($2::numeric[], $3::numeric[]) AS p(level, volume)
+                WHERE a.code = $1
+                """, conn, tx);
+            cmd.Parameters.Add(new() { Value = assetCode });
+            cmd.Parameters.Add(new() { Value = points.Select(p => (decimal)p.Level).ToArray() });
+            cmd.Parameters.Add(new() { Value = points.Select(p => (decimal)p.Volume).ToArray() });
+            await cmd.ExecuteNonQueryAsync(ct);
         }
 
         public async Task WriteCableZonesAsync()

@@ -146,6 +146,22 @@ public sealed class EmbeddedIngestTests(EmbeddedBrokerFixture mqtt) : IClassFixt
     }
 
     [Fact]
+    public async Task Health_reports_the_embedded_broker_and_what_was_stored()
+    {
+        await using (var device = await mqtt.ConnectAsync())
+        {
+            device.Boot = 1008;
+            await device.PublishAsync(device.Reading());
+        }
+        using var client = mqtt.Server.CreateClient();
+        var health = await client.GetFromJsonAsync<JsonElement>("/health");
+        var broker = health.GetProperty("broker");
+        Assert.Equal("ok", broker.GetProperty("status").GetString());
+        Assert.Equal("embedded", broker.GetProperty("mode").GetString());
+        Assert.True(broker.GetProperty("stored").GetInt64() >= 1);
+    }
+
+    [Fact]
     public async Task An_MQTT_3_1_1_device_works_too()
     {
         await using var device = await mqtt.ConnectAsync(MqttProtocolVersion.V311);

@@ -51,6 +51,25 @@ public sealed class IngestRulesTests(EmbeddedBrokerFixture mqtt) : IClassFixture
     }
 
     [Fact]
+    public async Task A_device_is_mapped_to_the_asset_it_measures()
+    {
+        await mqtt.Db.ExecuteAsync("""
+            INSERT INTO asset (kind, code, name, geom) VALUES ('retention_basin', 'RB-TEST', '시험 유수지',
+                ST_Buffer(ST_SetSRID(ST_MakePoint(126.85, 37.92), 4326), 0.001)) ON CONFLICT DO NOTHING
+            """);
+        var add = await PajuCli.RunAsync(["device", "add", "basin-gauge", "--site", "ulgok-ps1", "--asset", "RB-TEST",
+            "--db", mqtt.Db.ConnectionString, "--data", TempDirectory.Create("paju-cli-")]);
+        Assert.True(add.Succeeded, add.Explanation);
+        Assert.Equal("RB-TEST", await mqtt.Db.ScalarAsync<string>(
+            "SELECT a.code FROM device d JOIN asset a ON a.id = d.asset_id WHERE d.device_id = 'basin-gauge'"));
+
+        var unknown = await PajuCli.RunAsync(["device", "add", "lost-gauge", "--site", "ulgok-ps1", "--asset", "NOPE",
+            "--db", mqtt.Db.ConnectionString, "--data", TempDirectory.Create("paju-cli-")]);
+        Assert.False(unknown.Succeeded);
+        Assert.Contains("NOPE", unknown.StandardError);
+    }
+
+    [Fact]
     public async Task Device_commands_add_rotate_and_disable_change_who_may_connect()
     {
         var add = await PajuCli.RunAsync(["device", "add", "cli-gauge", "--site", "ulgok-ps1", "--db", mqtt.Db.ConnectionString, "--data", TempDirectory.Create("paju-cli-")]);

@@ -26,6 +26,14 @@ LANGUAGE sql STABLE AS $$
     END
 $$;
 
+-- Fill of a basin or tank at a level: stored volume over capacity (retention_basin/storage_tank).
+CREATE FUNCTION fill_percent(asset bigint, level numeric) RETURNS numeric
+LANGUAGE sql STABLE AS $$
+    SELECT round(100 * stage_volume(asset, level) / coalesce(
+        (SELECT capacity_m3 FROM retention_basin WHERE asset_id = asset),
+        (SELECT capacity_m3 FROM storage_tank WHERE asset_id = asset)), 2)
+$$;
+
 ---------------------------------------------------------------------------
 -- Alarm rules as data. A rule watches one metric of one device (the device that measures the
 -- asset) or, for 'offline', the device itself.
