@@ -89,8 +89,8 @@ public sealed class BrokerSubscriptionIngest(MqttOptions options, IngestOptions 
         }
         catch (Exception ex) when (ex is OperationCanceledException or MQTTnet.Exceptions.MqttCommunicationException or InvalidOperationException)
         {
-            // Not acknowledged: the broker redelivers it to this session or another worker.
-            log.LogDebug("Message on {Topic} left unacknowledged: {Reason}", e.ApplicationMessage.Topic, ex.Message);
+            // Not acknowledged: the broker redelivers it to this session (after a reconnect) or to another worker.
+            log.LogWarning("Message on {Topic} left unacknowledged: {Reason}", e.ApplicationMessage.Topic, ex.Message);
         }
     }
 }
