@@ -26,13 +26,8 @@ public static class DeviceCommands
         add.Options.Add(description);
         add.SetAction((parse, ct) => CliContext.RunAsync(parse, async cli =>
         {
-            await using var session = await cli.OpenDatabaseAsync(ct);
-            await using var db = DatabaseSession.CreateDataSource(session.ConnectionString);
-            await using var conn = await db.OpenConnectionAsync(ct);
-            await using var tx = await conn.BeginTransactionAsync(ct);
-            var (created, secret) = await DeviceStore.AddAsync(conn, tx, parse.GetValue(id)!, parse.GetValue(site)!, parse.GetValue(role)!,
-                parse.GetValue(asset), parse.GetValue(description), Actor.CommandLine(), ct);
-            await tx.CommitAsync(ct);
+            var (created, secret) = await cli.InTransactionAsync(ct, (conn, tx) => DeviceStore.AddAsync(conn, tx, parse.GetValue(id)!,
+                parse.GetValue(site)!, parse.GetValue(role)!, parse.GetValue(asset), parse.GetValue(description), Actor.CommandLine(), ct));
             Console.Error.WriteLine($"장치 '{created.DeviceId}' ({created.Role}, 사이트 {created.Site}{(created.AssetCode is null ? "" : $", 자산 {created.AssetCode}")}) 를 등록했습니다.");
             Console.Error.WriteLine("MQTT 비밀번호 (다시 보여 주지 않습니다):");
             Console.WriteLine(secret);
@@ -44,12 +39,7 @@ public static class DeviceCommands
         rotate.Arguments.Add(rotateId);
         rotate.SetAction((parse, ct) => CliContext.RunAsync(parse, async cli =>
         {
-            await using var session = await cli.OpenDatabaseAsync(ct);
-            await using var db = DatabaseSession.CreateDataSource(session.ConnectionString);
-            await using var conn = await db.OpenConnectionAsync(ct);
-            await using var tx = await conn.BeginTransactionAsync(ct);
-            var secret = await DeviceStore.RotateAsync(conn, tx, parse.GetValue(rotateId)!, Actor.CommandLine(), ct);
-            await tx.CommitAsync(ct);
+            var secret = await cli.InTransactionAsync(ct, (conn, tx) => DeviceStore.RotateAsync(conn, tx, parse.GetValue(rotateId)!, Actor.CommandLine(), ct));
             Console.Error.WriteLine("새 MQTT 비밀번호 (외부 브로커는 paju broker config 후 다시 읽게 하세요):");
             Console.WriteLine(secret);
             return 0;
@@ -60,12 +50,11 @@ public static class DeviceCommands
         disable.Arguments.Add(disableId);
         disable.SetAction((parse, ct) => CliContext.RunAsync(parse, async cli =>
         {
-            await using var session = await cli.OpenDatabaseAsync(ct);
-            await using var db = DatabaseSession.CreateDataSource(session.ConnectionString);
-            await using var conn = await db.OpenConnectionAsync(ct);
-            await using var tx = await conn.BeginTransactionAsync(ct);
-            await DeviceStore.DisableAsync(conn, tx, parse.GetValue(disableId)!, Actor.CommandLine(), ct);
-            await tx.CommitAsync(ct);
+            await cli.InTransactionAsync(ct, async (conn, tx) =>
+            {
+                await DeviceStore.DisableAsync(conn, tx, parse.GetValue(disableId)!, Actor.CommandLine(), ct);
+                return true;
+            });
             Console.WriteLine($"장치 '{parse.GetValue(disableId)}' 를 사용 중지했습니다.");
             return 0;
         }));

@@ -43,14 +43,12 @@ public static class UserCommands
             var password = parse.GetValue(generate)
                 ? Convert.ToBase64String(RandomNumberGenerator.GetBytes(12)).Replace('/', '_').Replace('+', '-')
                 : ReadPassword();
-            await using var session = await cli.OpenDatabaseAsync(ct);
-            await using var db = DatabaseSession.CreateDataSource(session.ConnectionString);
-            await using var conn = await db.OpenConnectionAsync(ct);
-            await using var tx = await conn.BeginTransactionAsync(ct);
-            var created = await UserStore.CreateAsync(conn, tx, parse.GetValue(username)!, parse.GetValue(name) ?? "", parse.GetValue(role)!, password, ct);
-            await AuditLog.WriteAsync(conn, tx, Actor.CommandLine(), "user.create", "user", created.Username,
-                new { created.Role, created.DisplayName }, ct);
-            await tx.CommitAsync(ct);
+            var created = await cli.InTransactionAsync(ct, async (conn, tx) =>
+            {
+                var user = await UserStore.CreateAsync(conn, tx, parse.GetValue(username)!, parse.GetValue(name) ?? "", parse.GetValue(role)!, password, ct);
+                await AuditLog.WriteAsync(conn, tx, Actor.CommandLine(), "user.create", "user", user.Username, new { user.Role, user.DisplayName }, ct);
+                return user;
+            });
             Console.WriteLine($"사용자 '{created.Username}' ({created.Role}) 를 만들었습니다.");
             if (parse.GetValue(generate))
             {
@@ -89,18 +87,17 @@ public static class UserCommands
         command.Options.Add(days);
         command.SetAction((parse, ct) => CliContext.RunAsync(parse, async cli =>
         {
-            await using var session = await cli.OpenDatabaseAsync(ct);
-            await using var db = DatabaseSession.CreateDataSource(session.ConnectionString);
-            await using var conn = await db.OpenConnectionAsync(ct);
-            await using var tx = await conn.BeginTransactionAsync(ct);
-            var user = await UserStore.FindAsync(conn, tx, parse.GetValue(username)!, ct)
-                ?? throw new AccountException($"사용자 '{parse.GetValue(username)}'이(가) 없습니다.");
             var tokenLabel = parse.GetValue(label) ?? "cli";
-            var issued = await ApiTokens.IssueAsync(conn, tx, user.Id, tokenLabel,
-                TimeSpan.FromDays(parse.GetValue(days) ?? cli.Options.TokenLifetimeDays), ct);
-            await AuditLog.WriteAsync(conn, tx, Actor.CommandLine(), "token.issue", "user", user.Username,
-                new { label = tokenLabel, expiresAt = issued.ExpiresAt }, ct);
-            await tx.CommitAsync(ct);
+            var (user, issued) = await cli.InTransactionAsync(ct, async (conn, tx) =>
+            {
+                var user = await UserStore.FindAsync(conn, tx, parse.GetValue(username)!, ct)
+                    ?? throw new AccountException($"사용자 '{parse.GetValue(username)}'이(가) 없습니다.");
+                var issued = await ApiTokens.IssueAsync(conn, tx, user.Id, tokenLabel,
+                    TimeSpan.FromDays(parse.GetValue(days) ?? cli.Options.TokenLifetimeDays), ct);
+                await AuditLog.WriteAsync(conn, tx, Actor.CommandLine(), "token.issue", "user", user.Username,
+                    new { label = tokenLabel, expiresAt = issued.ExpiresAt }, ct);
+                return (user, issued);
+            });
             Console.WriteLine(issued.Token);
             Console.Error.WriteLine($"'{user.Username}' 의 토큰, {issued.ExpiresAt:yyyy-MM-dd HH:mm} UTC 까지 유효. Authorization: Bearer <토큰>");
             return 0;

@@ -105,7 +105,7 @@ public static class MvtReader
             3 => BitConverter.ToDouble(r.Fixed(8)),
             4 => (long)r.Varint(),
             5 => (long)r.Varint(),
-            6 => (long)(r.Varint() >> 1) ^ -(long)(r.Varint0() & 1),
+            6 => Unzigzag((uint)r.Varint()),
             7 => r.Varint() != 0,
             _ => throw new InvalidDataException($"unknown value field {field}"),
         };
@@ -125,7 +125,6 @@ public static class MvtReader
     private sealed class Reader(byte[] data)
     {
         private int _at;
-        private ulong _last;
 
         public bool End => _at >= data.Length;
 
@@ -144,12 +143,10 @@ public static class MvtReader
                 value |= (ulong)(b & 0x7f) << shift;
                 if (b < 0x80)
                 {
-                    return _last = value;
+                    return value;
                 }
             }
         }
-
-        public ulong Varint0() => _last;
 
         public byte[] Bytes()
         {

@@ -108,20 +108,6 @@ public sealed class ExternalIngestFaultTests(MosquittoFixture mosquitto) : IClas
 {
     private const int Readings = 300;
 
-    private async Task AssertAllStoredOnceAsync(ReliablePublisher publisher, string device, long boot)
-    {
-        Assert.Equal(Readings, publisher.Acknowledged.Count);
-        var rows = await mosquitto.WaitForRowsAsync(
-            "SELECT count(*) FROM telemetry t JOIN device d ON d.id = t.device WHERE d.device_id = $1 AND t.boot = $2", Readings, device, boot);
-        Assert.True(rows == Readings, $"{rows} of {Readings} stored.\n{string.Join("\n----\n", mosquitto.Workers.Select(w => w.Output))}\n---- mosquitto\n{mosquitto.Broker.Log[^Math.Min(6000, mosquitto.Broker.Log.Length)..]}");
-        await using var cmd = mosquitto.Db.DataSource.CreateCommand("""
-            SELECT array_agg(t.seq ORDER BY t.seq) FROM telemetry t JOIN device d ON d.id = t.device WHERE d.device_id = $1 AND t.boot = $2
-            """);
-        cmd.Parameters.Add(new NpgsqlParameter { Value = device });
-        cmd.Parameters.Add(new NpgsqlParameter { Value = boot });
-        Assert.Equal(Enumerable.Range(0, Readings).Select(i => (long)i), (long[])(await cmd.ExecuteScalarAsync())!);
-    }
-
     [Fact]
     public async Task b_An_ingest_process_killed_mid_stream()
     {
@@ -137,7 +123,7 @@ public sealed class ExternalIngestFaultTests(MosquittoFixture mosquitto) : IClas
         mosquitto.Workers[0] = mosquitto.StartWorker("ingest-a");
         await run;
 
-        await AssertAllStoredOnceAsync(publisher, "ps1-plc", 3002);
+        await MosquittoChecks.AssertAllStoredOnceAsync(mosquitto, publisher, Readings, "ps1-plc", 3002);
     }
 }
 
@@ -149,20 +135,6 @@ public sealed class ExternalIngestFaultTests(MosquittoFixture mosquitto) : IClas
 public sealed class MosquittoRestartTests(ExclusiveMosquittoFixture mosquitto) : IClassFixture<ExclusiveMosquittoFixture>
 {
     private const int Readings = 300;
-
-    private async Task AssertAllStoredOnceAsync(ReliablePublisher publisher, string device, long boot)
-    {
-        Assert.Equal(Readings, publisher.Acknowledged.Count);
-        var rows = await mosquitto.WaitForRowsAsync(
-            "SELECT count(*) FROM telemetry t JOIN device d ON d.id = t.device WHERE d.device_id = $1 AND t.boot = $2", Readings, device, boot);
-        Assert.True(rows == Readings, $"{rows} of {Readings} stored.\n{string.Join("\n----\n", mosquitto.Workers.Select(w => w.Output))}\n---- mosquitto\n{mosquitto.Broker.Log[^Math.Min(6000, mosquitto.Broker.Log.Length)..]}");
-        await using var cmd = mosquitto.Db.DataSource.CreateCommand("""
-            SELECT array_agg(t.seq ORDER BY t.seq) FROM telemetry t JOIN device d ON d.id = t.device WHERE d.device_id = $1 AND t.boot = $2
-            """);
-        cmd.Parameters.Add(new NpgsqlParameter { Value = device });
-        cmd.Parameters.Add(new NpgsqlParameter { Value = boot });
-        Assert.Equal(Enumerable.Range(0, Readings).Select(i => (long)i), (long[])(await cmd.ExecuteScalarAsync())!);
-    }
 
     [Fact]
     public async Task d_Mosquitto_restarted_with_persistence_mid_stream()
@@ -179,6 +151,24 @@ public sealed class MosquittoRestartTests(ExclusiveMosquittoFixture mosquitto) :
         await run;
 
         Assert.True(publisher.Reconnects > 0);
-        await AssertAllStoredOnceAsync(publisher, "ps2-plc", 3004);
+        await MosquittoChecks.AssertAllStoredOnceAsync(mosquitto, publisher, Readings, "ps2-plc", 3004);
+    }
+}
+
+/// <summary>Every reading a device had acknowledged reached the table, once each, in external mode.</summary>
+public static class MosquittoChecks
+{
+    public static async Task AssertAllStoredOnceAsync(MosquittoFixture mosquitto, ReliablePublisher publisher, int readings, string device, long boot)
+    {
+        Assert.Equal(readings, publisher.Acknowledged.Count);
+        var rows = await mosquitto.WaitForRowsAsync(
+            "SELECT count(*) FROM telemetry t JOIN device d ON d.id = t.device WHERE d.device_id = $1 AND t.boot = $2", readings, device, boot);
+        Assert.True(rows == readings, $"{rows} of {readings} stored.\n{string.Join("\n----\n", mosquitto.Workers.Select(w => w.Output))}\n---- mosquitto\n{mosquitto.Broker.Log[^Math.Min(6000, mosquitto.Broker.Log.Length)..]}");
+        await using var cmd = mosquitto.Db.DataSource.CreateCommand("""
+            SELECT array_agg(t.seq ORDER BY t.seq) FROM telemetry t JOIN device d ON d.id = t.device WHERE d.device_id = $1 AND t.boot = $2
+            """);
+        cmd.Parameters.Add(new NpgsqlParameter { Value = device });
+        cmd.Parameters.Add(new NpgsqlParameter { Value = boot });
+        Assert.Equal(Enumerable.Range(0, readings).Select(i => (long)i), (long[])(await cmd.ExecuteScalarAsync())!);
     }
 }
