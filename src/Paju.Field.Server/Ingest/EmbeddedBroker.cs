@@ -36,7 +36,16 @@ public sealed class EmbeddedBroker(MqttOptions options, DeviceDirectory devices,
         _server.ValidatingConnectionAsync += ValidateAsync;
         _server.InterceptingPublishAsync += InterceptPublishAsync;
         _server.InterceptingSubscriptionAsync += InterceptSubscriptionAsync;
-        await _server.StartAsync();
+        try
+        {
+            await _server.StartAsync();
+        }
+        catch (System.Net.Sockets.SocketException e)
+        {
+            throw new Database.PajuSetupException(
+                $"Cannot listen for MQTT on {host}:{port}: {e.Message}. Is another broker (a mosquitto service?) using it? " +
+                "Choose another port with --mqtt HOST:PORT, or set Paju__Mqtt__Embedded=false to use that broker.", e);
+        }
         Port = port;
         log.LogInformation("Embedded MQTT broker listening on {Host}:{Port}", host, port);
     }
