@@ -1,6 +1,5 @@
 using System.CommandLine;
 using Paju.Field.Server.Database;
-using Paju.Field.Server.Devices;
 using Paju.Field.Server.Ingest;
 using Paju.Field.Server.Web;
 
@@ -46,12 +45,7 @@ public static class IngestCommand
             builder.Configuration.AddConfiguration(cli.Configuration);
             ConsoleLogging.Configure(builder.Logging, cli.Options.LogFormat);
             builder.Services.AddSingleton(DatabaseSession.CreateDataSource(session.ConnectionString));
-            builder.Services.AddSingleton(mqtt);
-            builder.Services.AddSingleton(cli.Configuration.GetSection("Paju:Ingest").Get<IngestOptions>() ?? new IngestOptions());
-            builder.Services.AddSingleton(TimeProvider.System);
-            builder.Services.AddSingleton<DeviceDirectory>();
-            builder.Services.AddSingleton<IngestPipeline>();
-            builder.Services.AddHostedService(sp => sp.GetRequiredService<IngestPipeline>());
+            builder.Services.AddIngestPipeline(cli.Configuration, mqtt);
             var id = parse.GetValue(clientId)!;
             builder.Services.AddHostedService(sp => ActivatorUtilities.CreateInstance<BrokerSubscriptionIngest>(sp, id));
             using var host = builder.Build();

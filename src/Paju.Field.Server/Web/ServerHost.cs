@@ -78,12 +78,7 @@ public static class ServerHost
     private static void AddTelemetry(WebApplicationBuilder builder)
     {
         var mqtt = builder.Configuration.GetSection(MqttOptions.Section).Get<MqttOptions>() ?? new MqttOptions();
-        builder.Services.AddSingleton(mqtt);
-        builder.Services.AddSingleton(builder.Configuration.GetSection("Paju:Ingest").Get<IngestOptions>() ?? new IngestOptions());
-        builder.Services.AddSingleton(TimeProvider.System);
-        builder.Services.AddSingleton<DeviceDirectory>();
-        builder.Services.AddSingleton<IngestPipeline>();
-        builder.Services.AddHostedService(sp => sp.GetRequiredService<IngestPipeline>());
+        builder.Services.AddIngestPipeline(builder.Configuration, mqtt);
         if (mqtt.Embedded)
         {
             builder.Services.AddSingleton<EmbeddedBroker>();
