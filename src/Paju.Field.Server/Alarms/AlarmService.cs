@@ -2,8 +2,9 @@ using Npgsql;
 
 namespace Paju.Field.Server.Alarms;
 
-/// <summary>Runs the alarm evaluator every Paju:Alarms:EvaluateSeconds (default 1; 0 turns it off).</summary>
-public sealed class AlarmService(AlarmEvaluator evaluator, TimeProvider clock, IConfiguration configuration, ILogger<AlarmService> log) : BackgroundService
+/// <summary>Runs the alarm evaluator and the escalator every Paju:Alarms:EvaluateSeconds (default 1; 0 turns it off).</summary>
+public sealed class AlarmService(AlarmEvaluator evaluator, AlarmEscalator escalator, TimeProvider clock, IConfiguration configuration, ILogger<AlarmService> log)
+    : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -18,6 +19,7 @@ public sealed class AlarmService(AlarmEvaluator evaluator, TimeProvider clock, I
             try
             {
                 await evaluator.EvaluateAsync(clock.GetUtcNow(), stoppingToken);
+                await escalator.EscalateAsync(clock.GetUtcNow(), stoppingToken);
             }
             catch (Exception e) when (e is NpgsqlException or InvalidOperationException or IOException)
             {

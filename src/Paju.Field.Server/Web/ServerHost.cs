@@ -42,6 +42,9 @@ public static class ServerHost
         builder.Services.AddHostedService<TileInvalidator>();
         AddTelemetry(builder);
         builder.Services.AddSingleton<AlarmEvaluator>();
+        builder.Services.AddSingleton(builder.Configuration.GetSection("Paju:Alarms:Escalation").Get<EscalationOptions>() ?? new EscalationOptions());
+        builder.Services.AddHttpClient<IAlarmNotifier, WebhookNotifier>(c => c.Timeout = TimeSpan.FromSeconds(10));
+        builder.Services.AddSingleton<AlarmEscalator>();
         builder.Services.AddHostedService<AlarmService>();
         builder.Services.AddSingleton<LiveFeed>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<LiveFeed>());
