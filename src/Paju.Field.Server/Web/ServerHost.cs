@@ -74,6 +74,7 @@ public static class ServerHost
         app.MapIngest();
         app.MapAlarms();
         app.MapLive();
+        app.MapSeries();
         return app;
     }
 
