@@ -23,6 +23,7 @@ public static class PajuCommandLine
         root.Subcommands.Add(DeviceCommands.Create());
         root.Subcommands.Add(DeviceCommands.Broker());
         root.Subcommands.Add(IngestCommand.Create());
+        root.Subcommands.Add(SimulateCommand.Create());
         return root;
     }
 }

@@ -24,12 +24,13 @@ public static class ServeCommands
 
     public static Command Demo()
     {
-        var command = new Command("demo", "데모: 내장 PostgreSQL·샘플 데이터·데모 계정으로 전체 시스템을 실행합니다").WithServerOptions();
-        command.SetAction((parse, ct) => CliContext.RunAsync(parse, cli => RunServerAsync(cli, demo: true, ct)));
+        var command = new Command("demo", "데모: 내장 PostgreSQL·샘플 데이터·데모 계정·울곡 펌프장 시뮬레이터로 전체 시스템을 실행합니다").WithServerOptions();
+        command.Options.Add(SimulateCommand.Scenario);
+        command.SetAction((parse, ct) => CliContext.RunAsync(parse, cli => RunServerAsync(cli, demo: true, ct, parse.GetValue(SimulateCommand.Scenario))));
         return command;
     }
 
-    private static async Task<int> RunServerAsync(CliContext cli, bool demo, CancellationToken ct)
+    private static async Task<int> RunServerAsync(CliContext cli, bool demo, CancellationToken ct, string? scenario = null)
     {
         var log = cli.Log("Paju.Server");
         await using var session = await cli.OpenDatabaseAsync(ct);
@@ -65,6 +66,12 @@ public static class ServeCommands
         var mqtt = app.Services.GetRequiredService<Ingest.MqttOptions>();
         PrintWelcome(urls, demoPassword, mqtt.Embedded ? mqtt.Endpoint : null);
 
+        // The demo's devices: both Ulgok stations, simulated, publishing to the embedded broker.
+        using var stopSimulator = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        var simulator = demo && mqtt.Embedded
+            ? SimulateCommand.RunAsync(app.Services.GetRequiredService<NpgsqlDataSource>(), mqtt, scenario ?? "calm", speed: 60, seed: 1, log, stopSimulator.Token)
+            : Task.CompletedTask;
+
         try
         {
             await app.WaitForShutdownAsync(ct);
@@ -72,6 +79,15 @@ public static class ServeCommands
         catch (OperationCanceledException)
         {
             log.LogInformation("Stopping");
+        }
+        await stopSimulator.CancelAsync();
+        try
+        {
+            await simulator;
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            log.LogWarning("The simulator stopped with an error: {Reason}", e.Message);
         }
         await app.StopAsync(CancellationToken.None);
         return 0;
