@@ -16,13 +16,7 @@ public sealed class StatePublisher(NpgsqlDataSource db, ILogger<StatePublisher> 
     public const string StateEvent = "state";
     private static readonly TimeSpan Tick = TimeSpan.FromMilliseconds(250);
 
-    // A number or a flag: kept as it came, turned into JSON only when published (4 times a second, not 10,000).
-    private readonly record struct Value(DateTimeOffset Ts, double Number, bool? Flag)
-    {
-        public object Json => Flag ?? (object)Number;
-    }
-
-    private readonly ConcurrentDictionary<(string Device, string Metric), Value> _pending = new();
+    private readonly ConcurrentDictionary<(string Device, string Metric), (DateTimeOffset Ts, JsonElement Value)> _pending = new();
     private readonly Dictionary<(string Device, string Metric), DateTimeOffset> _published = [];
 
     /// <summary>Called by the ingest after a commit with the live (not replayed) readings it stored.</summary>
@@ -30,32 +24,16 @@ public sealed class StatePublisher(NpgsqlDataSource db, ILogger<StatePublisher> 
     {
         foreach (var (metric, value) in numbers)
         {
-            Keep((device, metric), new Value(ts, value, null));
+            Keep(device, metric, ts, JsonSerializer.SerializeToElement(value));
         }
         foreach (var (metric, value) in flags)
         {
-            Keep((device, metric), new Value(ts, 0, value));
+            Keep(device, metric, ts, JsonSerializer.SerializeToElement(value));
         }
     }
 
-    private void Keep((string, string) key, Value value)
-    {
-        // Lock-free: replace only with something newer.
-        while (true)
-        {
-            if (!_pending.TryGetValue(key, out var old))
-            {
-                if (_pending.TryAdd(key, value))
-                {
-                    return;
-                }
-            }
-            else if (old.Ts >= value.Ts || _pending.TryUpdate(key, value, old))
-            {
-                return;
-            }
-        }
-    }
+    private void Keep(string device, string metric, DateTimeOffset ts, JsonElement value) =>
+        _pending.AddOrUpdate((device, metric), (ts, value), (_, old) => old.Ts >= ts ? old : (ts, value));
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -75,7 +53,7 @@ public sealed class StatePublisher(NpgsqlDataSource db, ILogger<StatePublisher> 
 
     public async Task PublishAsync(CancellationToken ct)
     {
-        var devices = new Dictionary<string, (DateTimeOffset Ts, Dictionary<string, object> Metrics)>();
+        var devices = new Dictionary<string, (DateTimeOffset Ts, Dictionary<string, JsonElement> Metrics)>();
         foreach (var key in _pending.Keys)
         {
             if (!_pending.TryRemove(key, out var reading)
@@ -89,7 +67,7 @@ public sealed class StatePublisher(NpgsqlDataSource db, ILogger<StatePublisher> 
                 entry = (reading.Ts, []);
                 devices[key.Device] = entry;
             }
-            entry.Metrics[key.Metric] = reading.Json;
+            entry.Metrics[key.Metric] = reading.Value;
             if (reading.Ts > entry.Ts)
             {
                 devices[key.Device] = (reading.Ts, entry.Metrics);
