@@ -37,8 +37,7 @@ public sealed class IngestOptions
 /// acknowledge (PUBACK) only then. If the database is down the batch is retried until it is back,
 /// with nothing acknowledged meanwhile, so devices keep their messages and nothing is lost.
 /// </summary>
-public sealed class IngestPipeline(NpgsqlDataSource db, DeviceDirectory devices, IngestOptions options, TimeProvider clock, ILogger<IngestPipeline> log,
-    Alarms.StatePublisher? states = null)
+public sealed class IngestPipeline(NpgsqlDataSource db, DeviceDirectory devices, IngestOptions options, TimeProvider clock, ILogger<IngestPipeline> log)
     : BackgroundService
 {
     private sealed record Pending(IncomingMessage Message, TaskCompletionSource<IngestOutcome> Done);
@@ -145,10 +144,6 @@ public sealed class IngestPipeline(NpgsqlDataSource db, DeviceDirectory devices,
                 {
                     Count(outcomes[i]);
                     batch[i].Done.TrySetResult(outcomes[i]);
-                    if (outcomes[i] == IngestOutcome.Stored && classified[i].Reading is { Historical: false } reading)
-                    {
-                        states?.Offer(reading.Device, reading.Timestamp, reading.Numbers, reading.Flags);
-                    }
                 }
                 return;
             }

@@ -11,8 +11,6 @@ public static class IngestServices
         services.AddSingleton(configuration.GetSection("Paju:Ingest").Get<IngestOptions>() ?? new IngestOptions());
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton<DeviceDirectory>();
-        services.AddSingleton<Alarms.StatePublisher>();
-        services.AddHostedService(sp => sp.GetRequiredService<Alarms.StatePublisher>());
         services.AddSingleton<IngestPipeline>();
         services.AddHostedService(sp => sp.GetRequiredService<IngestPipeline>());
         return services;
