@@ -44,6 +44,19 @@ public sealed class EmbeddedBrokerFixture(PostgisServer server) : IAsyncLifetime
         });
     }
 
+    /// <summary>
+    /// A device of its own for one test: reconnecting the same client id back to back lets the broker's
+    /// clean-up of the previous session race with the new one.
+    /// </summary>
+    public async Task<MqttDevice> ConnectNewDeviceAsync(string deviceId)
+    {
+        await using var conn = await Db.DataSource.OpenConnectionAsync();
+        await using var tx = await conn.BeginTransactionAsync();
+        var secret = (await DeviceStore.AddAsync(conn, tx, deviceId, Site, DeviceStore.DeviceRole, null, null, Actor.System("test"), default)).Secret;
+        await tx.CommitAsync();
+        return await MqttDevice.ConnectAsync(Port, Site, deviceId, secret);
+    }
+
     public Task<MqttDevice> ConnectAsync(MQTTnet.Formatter.MqttProtocolVersion version = MQTTnet.Formatter.MqttProtocolVersion.V500) =>
         MqttDevice.ConnectAsync(Port, Site, Device, Secret, version);
 

@@ -83,11 +83,12 @@ public sealed class EmbeddedIngestTests(EmbeddedBrokerFixture mqtt) : IClassFixt
     [InlineData("timestamp_out_of_bounds", "{\"v\":1,\"device\":\"ulgok-ps1-plc\",\"boot\":1,\"seq\":6,\"ts\":\"2001-01-01T00:00:00Z\",\"metrics\":{\"basin_level_m\":1}}")]
     public async Task Bad_payloads_are_dead_lettered_with_their_reason_and_raw_bytes(string reason, string payload)
     {
-        payload = payload.Replace("NOW", DateTimeOffset.UtcNow.ToString("O"));
-        await using var device = await mqtt.ConnectAsync();
+        var deviceId = $"bad-{reason.Replace('_', '-')}-{(uint)payload.GetHashCode():x8}";
+        payload = payload.Replace("NOW", DateTimeOffset.UtcNow.ToString("O")).Replace(EmbeddedBrokerFixture.Device, deviceId);
+        await using var device = await mqtt.ConnectNewDeviceAsync(deviceId);
         var before = await DeadLettersAsync(reason);
 
-        var ack = await device.PublishRawAsync(TelemetryTopic.For(EmbeddedBrokerFixture.Site, EmbeddedBrokerFixture.Device, "telemetry"), payload);
+        var ack = await device.PublishRawAsync(TelemetryTopic.For(EmbeddedBrokerFixture.Site, deviceId, "telemetry"), payload);
 
         Assert.False(ack.IsSuccess);   // MQTT 5 tells the device why; the message is kept, not lost
         Assert.Equal(before + 1, await DeadLettersAsync(reason));
