@@ -70,13 +70,13 @@ public sealed class AlarmEvaluator(NpgsqlDataSource db, ILogger<AlarmEvaluator> 
                 if (rule.ShelvedUntil is { } until && until <= now)
                 {
                     await TransitionAsync(conn, tx, open, rule, LiveEventTypes.AlarmUnshelved, now, value,
-                        "UPDATE alarm SET shelved_until = NULL, shelved_by = NULL, shelve_reason = NULL WHERE id = $1", ct);
+                        "UPDATE alarm SET shelved_until = NULL, shelved_by = NULL, shelve_reason = NULL WHERE id = $1", [open], ct);
                     transitions++;
                 }
                 if (Clears(rule, value, now))
                 {
                     await TransitionAsync(conn, tx, open, rule, LiveEventTypes.AlarmCleared, now, value,
-                        "UPDATE alarm SET cleared_at = $2 WHERE id = $1", ct);
+                        "UPDATE alarm SET cleared_at = $2 WHERE id = $1", [open, now], ct);
                     transitions++;
                 }
                 await SaveStateAsync(conn, tx, rule.Id, null, now, ct);
@@ -169,14 +169,13 @@ public sealed class AlarmEvaluator(NpgsqlDataSource db, ILogger<AlarmEvaluator> 
     }
 
     private static async Task TransitionAsync(NpgsqlConnection conn, NpgsqlTransaction tx, long alarm, RuleView rule, string type,
-        DateTimeOffset now, double? value, string sql, CancellationToken ct)
+        DateTimeOffset now, double? value, string sql, object[] parameters, CancellationToken ct)
     {
         await using (var cmd = new NpgsqlCommand(sql, conn, tx))
         {
-            cmd.Parameters.Add(new() { Value = alarm });
-            if (sql.Contains("$2"))
+            foreach (var parameter in parameters)
             {
-                cmd.Parameters.Add(new() { Value = now });
+                cmd.Parameters.Add(new() { Value = parameter });
             }
             await cmd.ExecuteNonQueryAsync(ct);
         }

@@ -8,7 +8,6 @@ using Npgsql;
 using Paju.Field.Server.Accounts;
 using Paju.Field.Server.Alarms;
 using Paju.Field.Server.Database;
-using Paju.Field.Server.Devices;
 using Paju.Field.Server.Ingest;
 using Paju.Field.Server.Ogc;
 using Paju.Field.Server.Tiles;

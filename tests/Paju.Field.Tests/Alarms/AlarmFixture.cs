@@ -28,11 +28,10 @@ public sealed class AlarmFixture(PostgisServer server) : IAsyncLifetime
     public async ValueTask InitializeAsync()
     {
         await Db.InitializeAsync();
+        DeviceId = (await TestDevices.AddAsync(Db.DataSource, "ulgok-ps1-plc", "ulgok-ps1")).Device.Id;
         await using (var conn = await Db.DataSource.OpenConnectionAsync())
         {
             await using var tx = await conn.BeginTransactionAsync();
-            var (device, _) = await DeviceStore.AddAsync(conn, tx, "ulgok-ps1-plc", "ulgok-ps1", DeviceStore.DeviceRole, null, null, Actor.System("test"), default);
-            DeviceId = device.Id;
             var op = await UserStore.CreateAsync(conn, tx, "operator.kang", "강운영", Roles.Operator, "operator-password-1", default);
             OperatorToken = (await ApiTokens.IssueAsync(conn, tx, op.Id, "test", TimeSpan.FromHours(2), default)).Token;
             await tx.CommitAsync();

@@ -40,12 +40,7 @@ public sealed class EscalationTests(PostgisServer server) : IAsyncLifetime
         await _receiver.StartAsync();
 
         await _db.InitializeAsync();
-        await using (var conn = await _db.DataSource.OpenConnectionAsync())
-        await using (var tx = await conn.BeginTransactionAsync())
-        {
-            _device = (await DeviceStore.AddAsync(conn, tx, "ulgok-ps2-plc", "ulgok-ps2", DeviceStore.DeviceRole, null, null, Actor.System("test"), default)).Device.Id;
-            await tx.CommitAsync();
-        }
+        _device = (await TestDevices.AddAsync(_db.DataSource, "ulgok-ps2-plc", "ulgok-ps2")).Device.Id;
         _server = await TestServer.StartAsync(_db.ConnectionString, new Dictionary<string, string?>
         {
             ["Paju:Alarms:Escalation:WebhookUrl"] = _receiver.Urls.First() + "/sms",

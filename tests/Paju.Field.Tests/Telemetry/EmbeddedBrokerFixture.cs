@@ -29,13 +29,8 @@ public sealed class EmbeddedBrokerFixture(PostgisServer server) : IAsyncLifetime
     public async ValueTask InitializeAsync()
     {
         await Db.InitializeAsync();
-        await using (var conn = await Db.DataSource.OpenConnectionAsync())
-        {
-            await using var tx = await conn.BeginTransactionAsync();
-            Secret = (await DeviceStore.AddAsync(conn, tx, Device, Site, DeviceStore.DeviceRole, null, null, Actor.System("test"), default)).Secret;
-            OtherSecret = (await DeviceStore.AddAsync(conn, tx, OtherDevice, OtherSite, DeviceStore.DeviceRole, null, null, Actor.System("test"), default)).Secret;
-            await tx.CommitAsync();
-        }
+        Secret = (await TestDevices.AddAsync(Db.DataSource, Device, Site)).Secret;
+        OtherSecret = (await TestDevices.AddAsync(Db.DataSource, OtherDevice, OtherSite)).Secret;
         Port = MqttDevice.FreePort();
         Server = await TestServer.StartAsync(Db.ConnectionString, new Dictionary<string, string?>
         {
@@ -50,10 +45,7 @@ public sealed class EmbeddedBrokerFixture(PostgisServer server) : IAsyncLifetime
     /// </summary>
     public async Task<MqttDevice> ConnectNewDeviceAsync(string deviceId)
     {
-        await using var conn = await Db.DataSource.OpenConnectionAsync();
-        await using var tx = await conn.BeginTransactionAsync();
-        var secret = (await DeviceStore.AddAsync(conn, tx, deviceId, Site, DeviceStore.DeviceRole, null, null, Actor.System("test"), default)).Secret;
-        await tx.CommitAsync();
+        var (_, secret) = await TestDevices.AddAsync(Db.DataSource, deviceId, Site);
         return await MqttDevice.ConnectAsync(Port, Site, deviceId, secret);
     }
 

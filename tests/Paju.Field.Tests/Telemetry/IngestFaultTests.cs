@@ -17,14 +17,7 @@ public sealed class IngestFaultTests(PostgisServer server)
     private const string Device = "fault-plc";
     private const int Readings = 300;
 
-    private static async Task<string> AddDeviceAsync(NpgsqlDataSource db)
-    {
-        await using var conn = await db.OpenConnectionAsync();
-        await using var tx = await conn.BeginTransactionAsync();
-        var secret = (await DeviceStore.AddAsync(conn, tx, Device, Site, DeviceStore.DeviceRole, null, null, Actor.System("test"), default)).Secret;
-        await tx.CommitAsync();
-        return secret;
-    }
+    private static async Task<string> AddDeviceAsync(NpgsqlDataSource db) => (await TestDevices.AddAsync(db, Device, Site)).Secret;
 
     private static async Task AssertStoredExactlyOnceAsync(NpgsqlDataSource db, ReliablePublisher publisher, long boot)
     {

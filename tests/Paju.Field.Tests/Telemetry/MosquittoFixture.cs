@@ -27,16 +27,11 @@ public class MosquittoFixture(PostgisServer server) : IAsyncLifetime
     public async ValueTask InitializeAsync()
     {
         await Db.InitializeAsync();
-        await using (var conn = await Db.DataSource.OpenConnectionAsync())
+        foreach (var (device, site) in new[] { ("ps1-plc", "ulgok-ps1"), ("ps2-plc", "ulgok-ps2"), ("rain-gauge", "ulgok-ps1") })
         {
-            await using var tx = await conn.BeginTransactionAsync();
-            foreach (var (device, site) in new[] { ("ps1-plc", "ulgok-ps1"), ("ps2-plc", "ulgok-ps2"), ("rain-gauge", "ulgok-ps1") })
-            {
-                Devices[device] = (site, (await DeviceStore.AddAsync(conn, tx, device, site, DeviceStore.DeviceRole, null, null, Actor.System("test"), default)).Secret);
-            }
-            IngestSecret = (await DeviceStore.AddAsync(conn, tx, IngestUser, "server", DeviceStore.IngestRole, null, null, Actor.System("test"), default)).Secret;
-            await tx.CommitAsync();
+            Devices[device] = (site, (await TestDevices.AddAsync(Db.DataSource, device, site)).Secret);
         }
+        IngestSecret = (await TestDevices.AddAsync(Db.DataSource, IngestUser, "server", DeviceStore.IngestRole)).Secret;
 
         _data = TempDirectory.Create("paju-mosquitto-");
         var port = MqttDevice.FreePort();
