@@ -26,7 +26,7 @@ public static class IngestBench
 
     private sealed record LoadResult(long Acknowledged, TimeSpan Elapsed, Samples Latency, long[] AckedPerDevice, double CpuPercent);
 
-    private const string Site = "bench";
+    internal const string Site = "bench";
     private const long Boot = 42;
 
     public static async Task<int> RunAsync(Options options)
@@ -103,7 +103,7 @@ public static class IngestBench
         new Dictionary<string, double> { ["basin_level_m"] = 3.42, ["inflow_m3_per_h"] = 12_500, ["pump1_current_a"] = 112.5, ["rain_mm_per_h"] = 35 },
         new Dictionary<string, bool> { ["pump1_running"] = true, ["pump1_fault"] = false });
 
-    private static async Task<Dictionary<string, string>> RegisterDevicesAsync(NpgsqlDataSource db, int count)
+    internal static async Task<Dictionary<string, string>> RegisterDevicesAsync(NpgsqlDataSource db, int count)
     {
         var secrets = new Dictionary<string, string>();
         await using var conn = await db.OpenConnectionAsync();
@@ -271,14 +271,14 @@ public static class IngestBench
         throw new InvalidOperationException($"nothing listens on {port}");
     }
 
-    private static int FreePort()
+    internal static int FreePort()
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();
         return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
-    private static (long Busy, long Total) CpuTimes()
+    internal static (long Busy, long Total) CpuTimes()
     {
         var fields = File.ReadLines("/proc/stat").First().Split(' ', StringSplitOptions.RemoveEmptyEntries).Skip(1).Select(long.Parse).ToArray();
         var idle = fields[3] + fields[4];
@@ -286,6 +286,6 @@ public static class IngestBench
         return (total - idle, total);
     }
 
-    private static double CpuPercent((long Busy, long Total) before, (long Busy, long Total) after) =>
+    internal static double CpuPercent((long Busy, long Total) before, (long Busy, long Total) after) =>
         100.0 * (after.Busy - before.Busy) / Math.Max(1, after.Total - before.Total);
 }

@@ -182,12 +182,15 @@ public sealed class AlarmEvaluator(NpgsqlDataSource db, ILogger<AlarmEvaluator> 
         await RecordAsync(conn, tx, alarm, rule.Code, rule.Priority, rule.Message, type, now, value, System, null, ct);
     }
 
-    /// <summary>A transition goes to the live feed and the audit log in the transaction that made it.</summary>
+    /// <summary>
+    /// A transition goes to the live feed and the audit log in the transaction that made it. The
+    /// append holds the live log's lock until commit, which keeps the feed's ids in commit order.
+    /// </summary>
     internal static async Task RecordAsync(NpgsqlConnection conn, NpgsqlTransaction tx, long alarm, string code, int priority, string message,
         string type, DateTimeOffset at, double? value, Actor actor, object? detail, CancellationToken ct)
     {
         var payload = JsonSerializer.Serialize(new { alarm, rule = code, priority, message, at, value, by = actor.Name, detail });
-        await using (var cmd = new NpgsqlCommand("INSERT INTO live_event (at, type, payload) VALUES ($1, $2, $3)", conn, tx))
+        await using (var cmd = new NpgsqlCommand("SELECT live_event_append($2, $3, $1)", conn, tx))
         {
             cmd.Parameters.Add(new() { Value = at });
             cmd.Parameters.Add(new() { Value = type });

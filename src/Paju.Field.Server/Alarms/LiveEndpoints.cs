@@ -5,16 +5,22 @@ using Paju.Field.Server.Accounts;
 namespace Paju.Field.Server.Alarms;
 
 /// <summary>
-/// GET /api/live: Server-Sent Events for signed-in operators. Every event's id is its row in the
-/// live_event log; a client reconnecting with Last-Event-ID (browsers send it by themselves) gets
-/// exactly what it missed. A comment line every 15 s keeps proxies from closing an idle stream.
+/// GET /api/live: Server-Sent Events for signed-in operators — 'state' events (latest values that
+/// moved forward) and alarm transitions. Every event's id is its row in the live_event log, in
+/// commit order; a client reconnecting with Last-Event-ID (browsers send it by themselves) gets
+/// exactly what it missed, or a 'reset' event when that is older than the log keeps. A comment
+/// line every 15 s keeps proxies from closing an idle stream.
+/// GET /api/live/state: the snapshot a page starts from, with the event id to stream on from.
 /// </summary>
 public static class LiveEndpoints
 {
     private const int PageSize = 500;
 
-    public static void MapLive(this IEndpointRouteBuilder app) =>
+    public static void MapLive(this IEndpointRouteBuilder app)
+    {
         app.MapGet("/api/live", StreamAsync).RequireAuthorization(Policies.Operator);
+        app.MapGet("/api/live/state", LiveSnapshot.ReadAsync).RequireAuthorization(Policies.Operator);
+    }
 
     private static async Task StreamAsync(HttpContext http, NpgsqlDataSource db, LiveFeed feed, IConfiguration configuration, CancellationToken ct)
     {
@@ -31,6 +37,13 @@ public static class LiveEndpoints
         }
         var last = long.TryParse(lastText, out var given) ? given : await CurrentIdAsync(db, ct);
         await response.WriteAsync("retry: 2000\n\n", ct);
+        if (last < await PurgedThroughAsync(db, ct))
+        {
+            // What the client missed is partly gone: say so, and carry on from now. The page
+            // reloads /api/live/state on 'reset' instead of showing a state with holes in it.
+            last = await CurrentIdAsync(db, ct);
+            await response.WriteAsync($"id: {last}\nevent: reset\ndata: {{\"reason\":\"이어받을 이벤트가 보존 기간을 지나 삭제되었습니다. 현재 상태를 다시 불러오세요.\",\"snapshot\":\"/api/live/state\"}}\n\n", ct);
+        }
         await response.Body.FlushAsync(ct);
 
         try
@@ -74,9 +87,15 @@ public static class LiveEndpoints
         }
     }
 
-    private static async Task<long> CurrentIdAsync(NpgsqlDataSource db, CancellationToken ct)
+    internal static async Task<long> CurrentIdAsync(NpgsqlDataSource db, CancellationToken ct)
     {
-        await using var cmd = db.CreateCommand("SELECT coalesce(max(id), 0) FROM live_event");
+        await using var cmd = db.CreateCommand("SELECT greatest(coalesce(max(id), 0), (SELECT purged_through FROM live_event_horizon)) FROM live_event");
+        return (long)(await cmd.ExecuteScalarAsync(ct))!;
+    }
+
+    private static async Task<long> PurgedThroughAsync(NpgsqlDataSource db, CancellationToken ct)
+    {
+        await using var cmd = db.CreateCommand("SELECT purged_through FROM live_event_horizon");
         return (long)(await cmd.ExecuteScalarAsync(ct))!;
     }
 }

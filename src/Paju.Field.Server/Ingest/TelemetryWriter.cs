@@ -8,7 +8,8 @@ namespace Paju.Field.Server.Ingest;
 
 /// <summary>
 /// Writes one batch in one transaction: readings (UNNEST into the day partitions, duplicates
-/// ignored by the key), the newest value per metric, device status, check-ins and dead letters.
+/// ignored by the key), device status, check-ins, dead letters, and last the newest value per
+/// metric with its change event for the live feed.
 /// </summary>
 public sealed class TelemetryWriter(NpgsqlDataSource db, IngestOptions options)
 {
@@ -26,17 +27,34 @@ public sealed class TelemetryWriter(NpgsqlDataSource db, IngestOptions options)
         """;
 
     // Newest per (device, metric) within the batch first: ON CONFLICT may touch a row only once.
-    private const string UpsertLatest = """
-        INSERT INTO latest_metric AS l (device, metric, value, ts, received_at, boot, seq, historical)
-        SELECT DISTINCT ON (r.device, m.key) r.device, m.key, m.value, r.ts, r.received_at, r.boot, r.seq, r.historical
-        FROM unnest($1::integer[], $2::bigint[], $3::bigint[], $4::timestamptz[], $5::timestamptz[], $6::boolean[], $7::jsonb[])
-             AS r(device, boot, seq, ts, received_at, historical, metrics),
-             jsonb_each(r.metrics) AS m
-        ORDER BY r.device, m.key, r.ts DESC, r.boot DESC, r.seq DESC
-        ON CONFLICT (device, metric) DO UPDATE
-            SET value = excluded.value, ts = excluded.ts, received_at = excluded.received_at,
-                boot = excluded.boot, seq = excluded.seq, historical = excluded.historical
-            WHERE (l.ts, l.boot, l.seq) < (excluded.ts, excluded.boot, excluded.seq)
+    // What actually moved forward becomes one 'state' event on the live feed, grouped by device and
+    // timestamp, in this same transaction: the feed never shows a value that was rolled back, and
+    // never misses one that was committed. A replayed reading older than the stored one changes
+    // nothing and so sends nothing.
+    private const string UpsertLatestAndPublish = """
+        WITH changed AS (
+            INSERT INTO latest_metric AS l (device, metric, value, ts, received_at, boot, seq, historical)
+            SELECT DISTINCT ON (r.device, m.key) r.device, m.key, m.value, r.ts, r.received_at, r.boot, r.seq, r.historical
+            FROM unnest($1::integer[], $2::bigint[], $3::bigint[], $4::timestamptz[], $5::timestamptz[], $6::boolean[], $7::jsonb[])
+                 AS r(device, boot, seq, ts, received_at, historical, metrics),
+                 jsonb_each(r.metrics) AS m
+            ORDER BY r.device, m.key, r.ts DESC, r.boot DESC, r.seq DESC
+            ON CONFLICT (device, metric) DO UPDATE
+                SET value = excluded.value, ts = excluded.ts, received_at = excluded.received_at,
+                    boot = excluded.boot, seq = excluded.seq, historical = excluded.historical
+                WHERE (l.ts, l.boot, l.seq) < (excluded.ts, excluded.boot, excluded.seq)
+            RETURNING device, metric, value, ts, historical
+        ), per_reading AS (
+            SELECT d.device_id, d.site, a.code AS asset, c.ts, bool_or(c.historical) AS historical,
+                   jsonb_object_agg(c.metric, c.value) AS metrics
+            FROM changed c JOIN device d ON d.id = c.device LEFT JOIN asset a ON a.id = d.asset_id
+            GROUP BY d.device_id, d.site, a.code, c.ts
+        )
+        SELECT live_event_append('state', jsonb_build_object('devices', jsonb_agg(jsonb_build_object(
+                   'device', device_id, 'site', site, 'asset', asset, 'ts', ts, 'historical', historical, 'metrics', metrics)
+                   ORDER BY device_id, ts)))
+        FROM per_reading
+        HAVING count(*) > 0
         """;
 
     private const string InsertDeadLetters = """
@@ -72,11 +90,6 @@ public sealed class TelemetryWriter(NpgsqlDataSource db, IngestOptions options)
                 {
                     stored.Add((reader.GetInt32(0), reader.GetInt64(1), reader.GetInt64(2)));
                 }
-            }
-            await using (var latest = new NpgsqlCommand(UpsertLatest, conn, tx))
-            {
-                latest.Parameters.AddRange(ReadingArrays(batch, readings));
-                await latest.ExecuteNonQueryAsync(ct);
             }
             foreach (var i in readings)
             {
@@ -116,6 +129,14 @@ public sealed class TelemetryWriter(NpgsqlDataSource db, IngestOptions options)
             {
                 outcomes[i] = IngestOutcome.Stored;
             }
+        }
+
+        if (readings.Count > 0)
+        {
+            // Last before the commit: appending to the live log holds its lock until the commit.
+            await using var latest = new NpgsqlCommand(UpsertLatestAndPublish, conn, tx);
+            latest.Parameters.AddRange(ReadingArrays(batch, readings));
+            await latest.ExecuteNonQueryAsync(ct);
         }
 
         await tx.CommitAsync(ct);

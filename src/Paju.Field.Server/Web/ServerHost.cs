@@ -47,6 +47,8 @@ public static class ServerHost
         builder.Services.AddHostedService<AlarmService>();
         builder.Services.AddSingleton<LiveFeed>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<LiveFeed>());
+        builder.Services.AddSingleton<LiveRetention>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<LiveRetention>());
         builder.Services.AddProblemDetails();
         builder.Services.ConfigureHttpJsonOptions(o =>
             // Korean stays Korean and links keep their '&' instead of \uXXXX escapes; responses are JSON, never inlined in HTML.
