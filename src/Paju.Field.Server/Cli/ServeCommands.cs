@@ -66,11 +66,25 @@ public static class ServeCommands
         var mqtt = app.Services.GetRequiredService<Ingest.MqttOptions>();
         PrintWelcome(urls, demoPassword, mqtt.Embedded ? mqtt.Endpoint : null);
 
-        // The demo's devices: both Ulgok stations, simulated, publishing to the embedded broker.
+        // The demo's devices: both Ulgok stations, simulated as Modbus RTU controllers on pty pairs,
+        // polled by the edge bridge, published to the embedded broker. Without socat they publish
+        // over MQTT directly.
         using var stopSimulator = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        var simulator = demo && mqtt.Embedded
-            ? SimulateCommand.RunAsync(app.Services.GetRequiredService<NpgsqlDataSource>(), mqtt, scenario ?? "calm", speed: 60, seed: 1, log, stopSimulator.Token)
-            : Task.CompletedTask;
+        var simulator = Task.CompletedTask;
+        if (demo && mqtt.Embedded)
+        {
+            var db = app.Services.GetRequiredService<NpgsqlDataSource>();
+            if (Paju.Field.Modbus.SocatPtyPair.IsAvailable)
+            {
+                simulator = SimulateCommand.RunThroughSerialAsync(db, mqtt, scenario ?? "calm", speed: 60, seed: 1, cli.Options.DataDirectory,
+                    app.Services.GetRequiredService<ILoggerFactory>(), stopSimulator.Token);
+            }
+            else
+            {
+                log.LogWarning("socat is not installed: the simulated controllers publish over MQTT directly instead of through the Modbus bridge (apt-get install socat)");
+                simulator = SimulateCommand.RunAsync(db, mqtt, scenario ?? "calm", speed: 60, seed: 1, log, stopSimulator.Token);
+            }
+        }
 
         try
         {

@@ -2,6 +2,7 @@ using System.CommandLine;
 using Paju.Field.Server.Database;
 using Paju.Field.Server.Ingest;
 using Paju.Field.Server.Simulation;
+using Paju.Field.Modbus;
 using Paju.Field.Stations;
 
 namespace Paju.Field.Server.Cli;
@@ -23,6 +24,14 @@ public static class SimulateCommand
 
     public static readonly Option<int> Seed = new("--seed") { Description = "난수 시드 (같은 시드는 같은 결과)", DefaultValueFactory = _ => 1 };
 
+    public static readonly Option<string> Modbus = new("--modbus")
+    {
+        Description = "MQTT 대신 Modbus RTU 슬레이브로 제어반을 흉내냅니다: 직렬 포트(pty) 경로, 두 개면 쉼표로 (1호 slave 1, 2호 slave 2). 데이터베이스가 필요 없습니다",
+        HelpName = "PTY[,PTY2]",
+    };
+
+    public static readonly Option<int> Baud = new("--baud") { Description = "--modbus 회선의 통신 속도 (응답이 이 속도의 전송 시간을 지킵니다)", DefaultValueFactory = _ => 19200 };
+
     static SimulateCommand() => Scenario.AcceptOnlyFromAmong([.. RainScenario.All.Select(s => s.Name)]);
 
     public static Command Create()
@@ -32,8 +41,18 @@ public static class SimulateCommand
         command.Options.Add(Scenario);
         command.Options.Add(Speed);
         command.Options.Add(Seed);
+        command.Options.Add(Modbus);
+        command.Options.Add(Baud);
         command.SetAction((parse, ct) => CliContext.RunAsync(parse, async cli =>
         {
+            if (parse.GetValue(Modbus) is { } ports)
+            {
+                var plant = new UlgokPlant(RainScenario.Find(parse.GetValue(Scenario)!) ?? RainScenario.Calm, parse.GetValue(Seed));
+                var lines = ports.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+                    .Select(p => new SerialSettings { Port = p, Baud = parse.GetValue(Baud) }).ToList();
+                await new ModbusStationSimulator(plant, lines, cli.Log("Paju.Simulator")) { Speed = parse.GetValue(Speed) }.RunAsync(ct);
+                return 0;
+            }
             await using var session = await cli.OpenDatabaseAsync(ct);
             await using var db = DatabaseSession.CreateDataSource(session.ConnectionString);
             var mqtt = cli.Configuration.GetSection(MqttOptions.Section).Get<MqttOptions>() ?? new MqttOptions();
@@ -49,5 +68,29 @@ public static class SimulateCommand
         var secrets = await SimulatorSetup.EnsureAsync(db, plant, ct);
         var (host, port) = mqtt.HostAndPort();
         await new Simulator(plant, host, port, secrets, log) { Speed = speed }.RunAsync(ct);
+    }
+
+    /// <summary>
+    /// The demo's path: the plant as Modbus RTU slaves on one end of two socat pty pairs, the edge
+    /// bridge polling the other ends and publishing to the broker with the devices' credentials.
+    /// </summary>
+    public static async Task RunThroughSerialAsync(Npgsql.NpgsqlDataSource db, MqttOptions mqtt, string scenario, double speed, int seed,
+        string dataDirectory, ILoggerFactory logging, CancellationToken ct)
+    {
+        var log = logging.CreateLogger("Paju.Simulator");
+        var plant = new UlgokPlant(RainScenario.Find(scenario) ?? RainScenario.Calm, seed);
+        var secrets = await SimulatorSetup.EnsureAsync(db, plant, ct);
+        var serial = Path.Combine(dataDirectory, "serial");
+        using var ps1 = SocatPtyPair.Start(Path.Combine(serial, "ulgok-ps1-plc"), Path.Combine(serial, "ulgok-ps1-bridge"));
+        using var ps2 = SocatPtyPair.Start(Path.Combine(serial, "ulgok-ps2-plc"), Path.Combine(serial, "ulgok-ps2-bridge"));
+        const int baud = 19200;
+        var simulator = new ModbusStationSimulator(plant, [new SerialSettings { Port = ps1.A, Baud = baud }, new SerialSettings { Port = ps2.A, Baud = baud }], log)
+        {
+            Speed = speed,
+        };
+        var bridge = DemoBridge.Config(mqtt.Endpoint, ps1.B, ps2.B, baud, secrets, Path.Combine(dataDirectory, "bridge-status.json"));
+        log.LogInformation("Demo telemetry crosses serial lines: controllers on {Ps1} and {Ps2}, bridge on {Bridge1} and {Bridge2} ({Baud} baud, 8E1)",
+            ps1.A, ps2.A, ps1.B, ps2.B, baud);
+        await Task.WhenAll(simulator.RunAsync(ct), new Paju.Field.Bridge.BridgeRuntime(bridge, logging).RunAsync(ct));
     }
 }

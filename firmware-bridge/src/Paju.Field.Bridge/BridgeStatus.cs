@@ -1,0 +1,42 @@
+using System.Text.Json;
+using Paju.Field.Bridge.Polling;
+using Paju.Field.Bridge.Publishing;
+
+namespace Paju.Field.Bridge;
+
+/// <summary>What `paju-bridge status` shows: written by the running bridge every second, atomically.</summary>
+public sealed record BridgeStatus(DateTimeOffset WrittenAt, int ProcessId, IReadOnlyList<BridgeStatus.LineState> Lines, IReadOnlyList<BridgeStatus.DeviceState> Devices)
+{
+    public sealed record LineState(string Name, string Serial, bool Open, string? OpenError, long Cycles, double LastCycleMs, DateTimeOffset? LastCycleAt, int PollIntervalMs);
+
+    public sealed record DeviceState(string Device, string Site, int Slave, string Line, bool Online, DateTimeOffset? LastGoodPoll,
+        long GoodPolls, long FailedPolls, int ConsecutiveFailures, IReadOnlyDictionary<string, long> Faults, long RejectedValues,
+        string? LastError, DateTimeOffset? LastErrorAt, bool MqttConnected, int Queued, long Published, long Dropped, string? MqttError);
+
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { WriteIndented = true };
+
+    public static BridgeStatus Capture(IReadOnlyList<LinePoller> pollers, IReadOnlyDictionary<string, DevicePublisher> publishers) => new(
+        DateTimeOffset.UtcNow,
+        Environment.ProcessId,
+        [.. pollers.Select(p => new LineState(p.Line.Name, p.Line.Serial.ToString(), p.Open, p.OpenError, p.Cycles, Math.Round(p.LastCycleMs, 2), p.LastCycleAt, p.Line.PollIntervalMs))],
+        [.. pollers.SelectMany(p => p.Slaves.Select(s =>
+        {
+            var h = s.Health;
+            var pub = publishers[s.Slave.Device];
+            return new DeviceState(s.Slave.Device, s.Slave.Site, s.Slave.Id, p.Line.Name, h.Online, h.LastGoodPoll, h.GoodPolls, h.FailedPolls,
+                h.ConsecutiveFailures, h.Faults().ToDictionary(f => JsonNamingPolicy.KebabCaseLower.ConvertName(f.Key.ToString()), f => f.Value),
+                h.RejectedValues, h.LastError, h.LastErrorAt, pub.Connected, pub.Queued, pub.Published, pub.Dropped, pub.LastError);
+        }))]);
+
+    /// <summary>Write to a temporary file and rename: a reader never sees half a file.</summary>
+    public void WriteTo(string path)
+    {
+        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
+        var temporary = path + ".tmp";
+        File.WriteAllText(temporary, JsonSerializer.Serialize(this, Json));
+        File.Move(temporary, path, overwrite: true);
+    }
+
+    public static BridgeStatus Read(string path) =>
+        JsonSerializer.Deserialize<BridgeStatus>(File.ReadAllText(path), Json) ?? throw new InvalidDataException($"{path} is empty");
+}

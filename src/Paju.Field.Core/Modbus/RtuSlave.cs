@@ -1,0 +1,118 @@
+using System.Buffers.Binary;
+using System.Diagnostics;
+
+namespace Paju.Field.Modbus;
+
+/// <summary>
+/// A Modbus RTU slave (server) on a serial line, answering functions 3, 4, 6 and 16 from register
+/// banks, one per slave id. It keeps the line's real timing although a pty delivers a frame at once:
+/// a reply leaves after the request's wire time, the 3.5-character silence that ends it, the device's
+/// turnaround and the reply's own wire time — what a master would see on RS-485 at this baud.
+/// A frame with a bad CRC, or for another slave, gets no reply (as the spec says); an unknown function
+/// or an address outside the bank gets an exception reply.
+/// </summary>
+public sealed class RtuSlave(SerialLine line, IReadOnlyDictionary<byte, RegisterBank> banks, TimeSpan turnaround)
+{
+    private static readonly TimeSpan BrokenFrameSilence = TimeSpan.FromMilliseconds(50);
+
+    private long _requests;
+    private long _dropped;
+
+    public long Requests => Interlocked.Read(ref _requests);
+
+    /// <summary>While true the slave hears requests and answers none (a cut cable, a powered-down controller).</summary>
+    public bool Silent { get; set; }
+
+    /// <summary>Frames that were not answered: bad CRC, truncated, or garbage.</summary>
+    public long Dropped => Interlocked.Read(ref _dropped);
+
+    /// <summary>Serves until cancelled. Blocking: run it on a thread of its own.</summary>
+    public void Run(CancellationToken ct)
+    {
+        var timing = line.Settings.Timing;
+        var frame = new byte[RtuFrame.MaxLength];
+        while (!ct.IsCancellationRequested)
+        {
+            var length = 0;
+            var read = line.Read(frame, LineClock.After(TimeSpan.FromMilliseconds(100)));
+            if (read == 0)
+            {
+                continue;
+            }
+            length = read;
+            int? expected;
+            while (!((expected = RtuFrame.RequestLength(frame.AsSpan(0, length))) > 0 && length >= expected))
+            {
+                // Unknown functions cannot be framed by length: their end is the line going quiet.
+                read = line.Read(frame.AsSpan(length), LineClock.After(BrokenFrameSilence));
+                if (read == 0)
+                {
+                    break;
+                }
+                length += read;
+            }
+            var arrived = Stopwatch.GetTimestamp();
+            var framed = expected == -1 ? length >= 4 : length == expected;
+            if (!framed || !ModbusCrc.IsValid(frame.AsSpan(0, length)))
+            {
+                // Truncated, garbage, overlong or corrupted: wait for silence and listen afresh.
+                Interlocked.Increment(ref _dropped);
+                line.Drain(timing.InterFrame + BrokenFrameSilence, frame);
+                continue;
+            }
+            Interlocked.Increment(ref _requests);
+            var request = frame.AsSpan(0, length);
+            if (Silent || !banks.TryGetValue(request[0], out var bank))
+            {
+                continue;   // another slave's request, or we are cut off
+            }
+            var reply = Answer(request, bank);
+            var due = LineClock.After(arrived, timing.Wire(length) + timing.InterFrame + turnaround + timing.Wire(reply.Length));
+            LineClock.WaitUntil(due);
+            line.Write(reply);
+        }
+    }
+
+    private static byte[] Answer(ReadOnlySpan<byte> request, RegisterBank bank)
+    {
+        var slave = request[0];
+        var function = (ModbusFunction)request[1];
+        if (!Enum.IsDefined(function))
+        {
+            return RtuFrame.ExceptionReply(slave, request[1], ModbusExceptionCode.IllegalFunction);
+        }
+        var address = BinaryPrimitives.ReadUInt16BigEndian(request[2..]);
+        var second = BinaryPrimitives.ReadUInt16BigEndian(request[4..]);
+        switch (function)
+        {
+            case ModbusFunction.ReadHoldingRegisters or ModbusFunction.ReadInputRegisters:
+                if (second is < 1 or > RtuFrame.MaxReadCount)
+                {
+                    return RtuFrame.ExceptionReply(slave, request[1], ModbusExceptionCode.IllegalDataValue);
+                }
+                var registers = new ushort[second];
+                return bank.TryRead(function, address, second, registers)
+                    ? RtuFrame.ReadReply(slave, function, registers)
+                    : RtuFrame.ExceptionReply(slave, request[1], ModbusExceptionCode.IllegalDataAddress);
+            case ModbusFunction.WriteSingleRegister:
+                return bank.TryWriteHolding(address, [second])
+                    ? request.ToArray()   // the reply echoes the request
+                    : RtuFrame.ExceptionReply(slave, request[1], ModbusExceptionCode.IllegalDataAddress);
+            case ModbusFunction.WriteMultipleRegisters:
+                if (second is < 1 or > RtuFrame.MaxWriteCount || request[6] != second * 2)
+                {
+                    return RtuFrame.ExceptionReply(slave, request[1], ModbusExceptionCode.IllegalDataValue);
+                }
+                var values = new ushort[second];
+                for (var i = 0; i < second; i++)
+                {
+                    values[i] = BinaryPrimitives.ReadUInt16BigEndian(request[(7 + i * 2)..]);
+                }
+                return bank.TryWriteHolding(address, values)
+                    ? RtuFrame.Frame(slave, function, address, second)
+                    : RtuFrame.ExceptionReply(slave, request[1], ModbusExceptionCode.IllegalDataAddress);
+            default:
+                return RtuFrame.ExceptionReply(slave, request[1], ModbusExceptionCode.IllegalFunction);
+        }
+    }
+}

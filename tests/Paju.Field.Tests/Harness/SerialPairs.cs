@@ -1,0 +1,53 @@
+using Microsoft.Extensions.Logging;
+using Paju.Field.Modbus;
+
+namespace Paju.Field.Tests.Harness;
+
+/// <summary>socat pty pairs for serial tests: a real tty on each end, no hardware.</summary>
+public static class SerialPairs
+{
+    public static SocatPtyPair Start(string name)
+    {
+        Requires.Tool("socat", "apt-get install socat");
+        var dir = TempDirectory.Create("paju-serial-");
+        return SocatPtyPair.Start(Path.Combine(dir, $"{name}-a"), Path.Combine(dir, $"{name}-b"));
+    }
+}
+
+/// <summary>An ILogger that keeps what was logged, for tests that check a log line was written.</summary>
+public sealed class ListLogger : ILogger
+{
+    private readonly List<string> _lines = [];
+
+    public IReadOnlyList<string> Lines
+    {
+        get
+        {
+            lock (_lines)
+            {
+                return [.. _lines];
+            }
+        }
+    }
+
+    public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
+
+    public bool IsEnabled(LogLevel logLevel) => true;
+
+    public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+    {
+        lock (_lines)
+        {
+            _lines.Add($"{logLevel}: {formatter(state, exception)}");
+        }
+    }
+}
+
+/// <summary>Runs the real <c>paju-bridge</c> program (built beside the tests) as a separate process.</summary>
+public static class BridgeCli
+{
+    public static string Dll => Path.Combine(AppContext.BaseDirectory, "paju-bridge.dll");
+
+    public static Task<Paju.Field.Server.Database.ProcessResult> RunAsync(params string[] arguments) =>
+        Paju.Field.Server.Database.ProcessRunner.RunAsync("dotnet", [Dll, .. arguments], null, null, default);
+}
