@@ -63,4 +63,17 @@ live.SetAction(parse => LiveBench.RunAsync(new LiveBench.Options(
     parse.GetValue(db), parse.GetValue(data)!, Report.Path(parse.GetValue(report)))));
 root.Subcommands.Add(live);
 
+var bauds = new Option<string>("--bauds") { Description = "line speeds", DefaultValueFactory = _ => "9600,19200,115200" };
+var registers = new Option<int>("--registers") { Description = "holding registers per request", DefaultValueFactory = _ => 10 };
+var perBaud = new Option<int>("--seconds") { Description = "length of the run at each baud", DefaultValueFactory = _ => 20 };
+var modbus = new Command("modbus", "Modbus RTU: transactions/s and software overhead against a wire-time slave, beside the line's capacity");
+foreach (var option in new Option[] { report, bauds, registers, perBaud })
+{
+    modbus.Options.Add(option);
+}
+modbus.SetAction(parse => ModbusBench.Run(new ModbusBench.Options(
+    [.. parse.GetValue(bauds)!.Split(',').Select(int.Parse)], parse.GetValue(registers), TimeSpan.FromMilliseconds(10),
+    TimeSpan.FromSeconds(parse.GetValue(perBaud)), Report.Path(parse.GetValue(report)))));
+root.Subcommands.Add(modbus);
+
 return await root.Parse(args).InvokeAsync();

@@ -45,6 +45,7 @@ public sealed class BridgeRuntime(BridgeConfig config, ILoggerFactory logging)
             pollers.Count, publishers.Count, config.Mqtt.Endpoint, config.StatusFile);
         try
         {
+            WriteStatus(log);
             using var timer = new PeriodicTimer(TimeSpan.FromSeconds(1));
             while (await timer.WaitForNextTickAsync(ct))
             {

@@ -70,7 +70,7 @@ public sealed class BridgeCommandTests
         foreach (var device in new[] { "ulgok-ps1-plc", "ulgok-ps2-plc" })
         {
             await File.WriteAllTextAsync(Path.Combine(dir, $"{device}.secret"), "a-secret\n");
-            sample = sample.Replace($"/etc/paju-bridge/{device}.secret", Path.Combine(dir, $"{device}.secret"));
+            sample = sample.Replace($"/etc/paju-bridge/secrets/{device}.secret", Path.Combine(dir, $"{device}.secret"));
         }
         var file = Path.Combine(dir, "ulgok.json");
         await File.WriteAllTextAsync(file, sample);

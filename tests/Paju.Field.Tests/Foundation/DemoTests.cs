@@ -66,6 +66,20 @@ public sealed class DemoTests
                 await conn.OpenAsync(ct);
                 await using var cmd = new NpgsqlCommand("SELECT count(*) FROM playground", conn);
                 Assert.Equal(719L, (long)(await cmd.ExecuteScalarAsync(ct))!);
+
+                // The stations' telemetry crossed a serial line: set points exist only as Modbus holding
+                // registers, so pump1_start_level_m in PostGIS came through the bridge.
+                Requires.Tool("socat", "apt-get install socat");
+                await using var modbus = new NpgsqlCommand("""
+                    SELECT count(*) FROM latest_metric l JOIN device d ON d.id = l.device
+                    WHERE (d.device_id, l.metric) IN (('ulgok-ps1-plc', 'pump1_start_level_m'), ('ulgok-ps2-plc', 'pump1_start_level_m'))
+                    """, conn);
+                var deadline = DateTime.UtcNow.AddMinutes(2);
+                while ((long)(await modbus.ExecuteScalarAsync(ct))! < 2 || !File.Exists(Path.Combine(data, "bridge-status.json")))
+                {
+                    Assert.True(DateTime.UtcNow < deadline, "no Modbus-borne readings from the demo within 2 minutes");
+                    await Task.Delay(250, ct);
+                }
             }
 
             await ProcessRunner.RunAsync("kill", ["-TERM", demo.Id.ToString()], ct: ct);
