@@ -1,3 +1,7 @@
+using System.Diagnostics;
+using Paju.Field.Bridge.Modbus;
+using Paju.Field.Modbus;
+using Paju.Field.Stations;
 using Paju.Field.Tests.Harness;
 
 namespace Paju.Field.Tests.Bridge;
@@ -93,5 +97,50 @@ public sealed class BridgeCommandTests
         var result = await BridgeCli.RunAsync("status", file);
         Assert.Equal(2, result.ExitCode);
         Assert.Contains("상태를 읽을 수 없습니다", result.StandardError);
+    }
+
+    [Fact]
+    public async Task Paju_simulate_modbus_serves_the_stations_on_a_pty_without_a_database()
+    {
+        using var pair = SerialPairs.Start("simulate-cli");
+        var start = new ProcessStartInfo("dotnet", [PajuCli.Dll, "simulate", "--modbus", pair.A, "--baud", "19200", "--speed", "0"])
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        using var simulator = Process.Start(start)!;
+        var output = new System.Text.StringBuilder();
+        simulator.OutputDataReceived += (_, e) => { lock (output) { output.AppendLine(e.Data); } };
+        simulator.ErrorDataReceived += (_, e) => { lock (output) { output.AppendLine(e.Data); } };
+        simulator.BeginOutputReadLine();
+        simulator.BeginErrorReadLine();
+        try
+        {
+            using var line = new SerialLine(new SerialSettings { Port = pair.B, Baud = 19200 });
+            var master = new ModbusRtuMaster(line, TimeSpan.FromMilliseconds(500), retries: 0);
+            ushort[]? setPoints = null;
+            var deadline = DateTime.UtcNow.AddMinutes(1);
+            while (setPoints is null)
+            {
+                Assert.False(simulator.HasExited, $"paju simulate exited: {output}");
+                Assert.True(DateTime.UtcNow < deadline, $"no reply within a minute: {output}");
+                try
+                {
+                    setPoints = master.ReadRegisters(1, ModbusFunction.ReadHoldingRegisters, 0, 8);
+                }
+                catch (ModbusFault fault) when (fault.Kind == ModbusFaultKind.Timeout)
+                {
+                    await Task.Delay(200);   // still starting
+                }
+            }
+            var plant = new UlgokPlant(RainScenario.Calm, 1);
+            Assert.Equal(plant.Main.Pumps.SelectMany(p => new[] { p.StartLevelM, p.StopLevelM }).Select(m => (ushort)Math.Round(m * 1000)), setPoints);
+            Assert.Equal(4, master.ReadRegisters(2, ModbusFunction.ReadHoldingRegisters, 0, 4).Length);
+        }
+        finally
+        {
+            simulator.Kill(entireProcessTree: true);
+            await simulator.WaitForExitAsync();
+        }
     }
 }
