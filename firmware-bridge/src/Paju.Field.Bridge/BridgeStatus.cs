@@ -21,10 +21,10 @@ public sealed record BridgeStatus(DateTimeOffset WrittenAt, int ProcessId, IRead
         [.. pollers.Select(p => new LineState(p.Line.Name, p.Line.Serial.ToString(), p.Open, p.OpenError, p.Cycles, Math.Round(p.LastCycleMs, 2), p.LastCycleAt, p.Line.PollIntervalMs))],
         [.. pollers.SelectMany(p => p.Slaves.Select(s =>
         {
-            var h = s.Health;
+            var h = s.Health.Read();
             var pub = publishers[s.Slave.Device];
             return new DeviceState(s.Slave.Device, s.Slave.Site, s.Slave.Id, p.Line.Name, h.Online, h.LastGoodPoll, h.GoodPolls, h.FailedPolls,
-                h.ConsecutiveFailures, h.Faults().ToDictionary(f => JsonNamingPolicy.KebabCaseLower.ConvertName(f.Key.ToString()), f => f.Value),
+                h.ConsecutiveFailures, h.Faults.ToDictionary(f => JsonNamingPolicy.KebabCaseLower.ConvertName(f.Key.ToString()), f => f.Value),
                 h.RejectedValues, h.LastError, h.LastErrorAt, pub.Connected, pub.Queued, pub.Published, pub.Dropped, pub.LastError);
         }))]);
 

@@ -20,14 +20,34 @@ public sealed class RtuSlave(SerialLine line, IReadOnlyDictionary<byte, Register
 
     public long Requests => Interlocked.Read(ref _requests);
 
-    /// <summary>While true the slave hears requests and answers none (a cut cable, a powered-down controller).</summary>
-    public bool Silent { get; set; }
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<byte, bool> _silent = new();
+
+    /// <summary>A slave id that hears requests and answers none (a cut cable, a powered-down controller).</summary>
+    public void SetSilent(byte slave, bool silent) => _silent[slave] = silent;
+
+    /// <summary>Why serving stopped, when the line failed (socat gone, the port closed under it).</summary>
+    public Exception? Failure { get; private set; }
 
     /// <summary>Frames that were not answered: bad CRC, truncated, or garbage.</summary>
     public long Dropped => Interlocked.Read(ref _dropped);
 
-    /// <summary>Serves until cancelled. Blocking: run it on a thread of its own.</summary>
+    /// <summary>Serves until cancelled or until the line fails (see <see cref="Failure"/>). Blocking: run it on a thread of its own.</summary>
     public void Run(CancellationToken ct)
+    {
+        try
+        {
+            Serve(ct);
+        }
+        catch (Exception e) when (e is IOException or InvalidOperationException or ObjectDisposedException or UnauthorizedAccessException)
+        {
+            if (!ct.IsCancellationRequested)
+            {
+                Failure = e;
+            }
+        }
+    }
+
+    private void Serve(CancellationToken ct)
     {
         var timing = line.Settings.Timing;
         var frame = new byte[RtuFrame.MaxLength];
@@ -62,7 +82,7 @@ public sealed class RtuSlave(SerialLine line, IReadOnlyDictionary<byte, Register
             }
             Interlocked.Increment(ref _requests);
             var request = frame.AsSpan(0, length);
-            if (Silent || !banks.TryGetValue(request[0], out var bank))
+            if (!banks.TryGetValue(request[0], out var bank) || _silent.GetValueOrDefault(request[0]))
             {
                 continue;   // another slave's request, or we are cut off
             }

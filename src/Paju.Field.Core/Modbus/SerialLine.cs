@@ -25,9 +25,20 @@ public sealed class SerialLine : IDisposable
             WriteBufferSize = 4096,
             WriteTimeout = 2000,
         };
-        _port.Open();
-        _port.DiscardInBuffer();
+        try
+        {
+            _port.Open();
+            _port.DiscardInBuffer();
+        }
+        catch
+        {
+            _port.Dispose();   // reopened every few seconds by the poller: no descriptor may leak
+            throw;
+        }
     }
+
+    /// <summary>Drops whatever the line delivered and nobody read (the kernel's buffer too).</summary>
+    public void DiscardInput() => _port.DiscardInBuffer();
 
     public SerialSettings Settings { get; }
 
@@ -64,11 +75,15 @@ public sealed class SerialLine : IDisposable
         }
     }
 
-    /// <summary>Drops whatever is waiting, then waits for the line to stay silent for <paramref name="silence"/>.</summary>
+    /// <summary>
+    /// Drops whatever is waiting, then waits for the line to stay silent for <paramref name="silence"/>,
+    /// but never longer than a second: a babbling device must not stall the poller.
+    /// </summary>
     public int Drain(TimeSpan silence, Span<byte> sink)
     {
         var dropped = 0;
-        while (true)
+        var giveUp = Stopwatch.GetTimestamp() + Stopwatch.Frequency;
+        while (Stopwatch.GetTimestamp() < giveUp)
         {
             var read = Read(sink, Stopwatch.GetTimestamp() + (long)(silence.TotalSeconds * Stopwatch.Frequency));
             if (read == 0)
@@ -77,6 +92,7 @@ public sealed class SerialLine : IDisposable
             }
             dropped += read;
         }
+        return dropped;
     }
 
     public void Dispose() => _port.Dispose();

@@ -29,21 +29,27 @@ public sealed class ModbusStationSimulator(UlgokPlant plant, IReadOnlyList<Seria
 
     public async Task RunAsync(CancellationToken ct)
     {
+        if (lines.Count is < 1 or > 2)
+        {
+            throw new ArgumentException($"the two stations go on one or two serial lines, not {lines.Count}", nameof(lines));
+        }
         UlgokRegisterMaps.Publish(plant.Main, "basin", MainBank);
         UlgokRegisterMaps.Publish(plant.Simple, "tank", TankBank);
         var assignments = lines.Count == 1
-            ? [(lines[0], new Dictionary<byte, RegisterBank> { [MainSlave] = MainBank, [TankSlave] = TankBank }, false)]
-            : new[] { (lines[0], new Dictionary<byte, RegisterBank> { [MainSlave] = MainBank }, false), (lines[1], new Dictionary<byte, RegisterBank> { [TankSlave] = TankBank }, true) };
+            ? [(lines[0], new Dictionary<byte, RegisterBank> { [MainSlave] = MainBank, [TankSlave] = TankBank })]
+            : new[] { (lines[0], new Dictionary<byte, RegisterBank> { [MainSlave] = MainBank }), (lines[1], new Dictionary<byte, RegisterBank> { [TankSlave] = TankBank }) };
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        var slaves = new List<(RtuSlave Slave, bool CarriesTank, SerialLine Line)>();
+        var slaves = new List<(RtuSlave Slave, SerialLine Line)>();
+        var linkDown = false;
+        var reported = new HashSet<RtuSlave>();
         var threads = new List<Thread>();
         try
         {
-            foreach (var (settings, banks, tankOnly) in assignments)
+            foreach (var (settings, banks) in assignments)
             {
                 var line = new SerialLine(settings);
                 var slave = new RtuSlave(line, banks, Turnaround);
-                slaves.Add((slave, tankOnly, line));
+                slaves.Add((slave, line));
                 var thread = new Thread(() => slave.Run(stop.Token)) { IsBackground = true, Name = $"modbus slave {settings.Port}" };
                 thread.Start();
                 threads.Add(thread);
@@ -61,13 +67,15 @@ public sealed class ModbusStationSimulator(UlgokPlant plant, IReadOnlyList<Seria
                 }
                 UlgokRegisterMaps.Publish(plant.Main, "basin", MainBank);
                 UlgokRegisterMaps.Publish(plant.Simple, "tank", TankBank);
-                foreach (var (slave, carriesTank, _) in slaves.Where(s => s.CarriesTank))
+                if (linkDown != plant.SimpleLinkDown)
                 {
-                    if (slave.Silent != plant.SimpleLinkDown)
-                    {
-                        slave.Silent = plant.SimpleLinkDown;
-                        log.LogInformation("Station 2's line is {State} (scenario)", plant.SimpleLinkDown ? "cut" : "back");
-                    }
+                    linkDown = plant.SimpleLinkDown;
+                    slaves.ForEach(s => s.Slave.SetSilent(TankSlave, linkDown));
+                    log.LogInformation("Station 2's line is {State} (scenario)", linkDown ? "cut" : "back");
+                }
+                foreach (var (slave, _) in slaves.Where(s => s.Slave.Failure is not null && reported.Add(s.Slave)))
+                {
+                    log.LogError("A simulated controller's serial line failed and it stopped answering: {Reason}", slave.Failure!.Message);
                 }
             }
         }
@@ -81,7 +89,7 @@ public sealed class ModbusStationSimulator(UlgokPlant plant, IReadOnlyList<Seria
             {
                 thread.Join(TimeSpan.FromSeconds(2));
             }
-            foreach (var (_, _, line) in slaves)
+            foreach (var (_, line) in slaves)
             {
                 line.Dispose();
             }

@@ -139,6 +139,27 @@ public sealed class SerialMasterTests
     }
 
     [Fact]
+    public void A_reply_that_came_after_its_timeout_is_not_taken_for_the_next_request()
+    {
+        using var pair = SerialPairs.Start("late");
+        var calls = 0;
+        using var far = new ScriptedSlave(new SerialSettings { Port = pair.A, Baud = 19200 }, request =>
+        {
+            var call = Interlocked.Increment(ref calls);
+            if (call == 1)
+            {
+                Thread.Sleep(Timeout + TimeSpan.FromMilliseconds(100));   // answers, but too late
+            }
+            return RtuFrame.ReadReply(request[0], ModbusFunction.ReadInputRegisters, [(ushort)call]);
+        });
+        using var line = new SerialLine(new SerialSettings { Port = pair.B, Baud = 19200 });
+        var master = new ModbusRtuMaster(line, Timeout, retries: 0);
+        Assert.Equal(ModbusFaultKind.Timeout, Assert.Throws<ModbusFault>(() => master.ReadRegisters(1, ModbusFunction.ReadInputRegisters, 0, 1)).Kind);
+        Thread.Sleep(TimeSpan.FromMilliseconds(400));   // the next poll cycle: the late reply is waiting on the line by now
+        Assert.Equal([2], master.ReadRegisters(1, ModbusFunction.ReadInputRegisters, 0, 1));
+    }
+
+    [Fact]
     public void A_value_a_map_makes_impossible_is_not_published()
     {
         using var pair = SerialPairs.Start("range");

@@ -24,6 +24,7 @@ public sealed record BridgeConfig
         ReadCommentHandling = JsonCommentHandling.Skip,
         AllowTrailingCommas = true,
         UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow,
+        RespectNullableAnnotations = true,   // "model": null is a reported error, not a crash later
         Converters = { new JsonStringEnumConverter(JsonNamingPolicy.KebabCaseLower) },
         WriteIndented = true,
     };

@@ -11,6 +11,8 @@ namespace Paju.Field.Bridge.Modbus;
 /// </summary>
 public sealed class ModbusRtuMaster(SerialLine line, TimeSpan responseTimeout, int retries)
 {
+    private static readonly TimeSpan ChunkSlack = TimeSpan.FromMilliseconds(50);
+
     private readonly RtuTiming _timing = line.Settings.Timing;
     private readonly byte[] _buffer = new byte[RtuFrame.MaxLength];
 
@@ -70,10 +72,13 @@ public sealed class ModbusRtuMaster(SerialLine line, TimeSpan responseTimeout, i
     {
         // The line must have been quiet for t3.5 since the last byte either way.
         LineClock.WaitUntil(LineClock.After(line.LastActivity, _timing.InterFrame));
+        // A reply that came after its timeout must not be taken for this request's (RTU replies carry no address).
+        line.DiscardInput();
         line.Write(request);
         var sent = Stopwatch.GetTimestamp();
         // The reply can only start after our request has left the wire; the timeout counts from there.
         var deadline = LineClock.After(sent, _timing.Wire(request.Length) + responseTimeout);
+        var latest = LineClock.After(sent, _timing.Wire(request.Length) + responseTimeout + _timing.Wire(RtuFrame.MaxLength) + ChunkSlack);
         var length = 0;
         int? expected = null;
         while (length < RtuFrame.MaxLength)
@@ -90,12 +95,10 @@ public sealed class ModbusRtuMaster(SerialLine line, TimeSpan responseTimeout, i
                 break;
             }
             // Once a reply has started, the rest of it is due within its own wire time (plus slack
-            // for USB adapters and ptys that deliver in chunks), not the whole response timeout.
-            if (expected is { } more)
-            {
-                var rest = LineClock.After(_timing.Wire(more - length) + TimeSpan.FromMilliseconds(50));
-                deadline = Math.Min(deadline, rest);
-            }
+            // for USB adapters and ptys that deliver in chunks) from the last bytes seen, whatever
+            // remains of the response timeout: a long reply at a low baud outlasts the timeout.
+            var remaining = expected is { } more ? more - length : RtuFrame.MaxLength;
+            deadline = Math.Min(latest, LineClock.After(_timing.Wire(remaining) + ChunkSlack));
         }
         var received = _buffer.AsSpan(0, length).ToArray();
         var slave = request[0];

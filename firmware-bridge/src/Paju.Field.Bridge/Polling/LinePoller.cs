@@ -62,7 +62,21 @@ public sealed class LinePoller(LineConfig line, IReadOnlyList<SlavePoll> slaves,
                         log.LogInformation("Line {Line}: retrying after {Fault}", line.Name, fault.Describe());
                     },
                 };
-                PollUntilCancelled(master, lastHealth, ct);
+                try
+                {
+                    PollUntilCancelled(master, lastHealth, ct);
+                }
+                catch (Exception e) when (!ct.IsCancellationRequested)
+                {
+                    // An unplugged or reset adapter: close, wait, reopen (a replugged adapter is a new device node).
+                    Open = false;
+                    OpenError = e.Message;
+                    log.LogError(e, "Line {Line}: {Serial} failed while polling ({Reason}); reopening in {Seconds} s", line.Name, line.Serial, e.Message, ReopenAfter.TotalSeconds);
+                }
+            }
+            if (!Open && !ct.IsCancellationRequested)
+            {
+                ct.WaitHandle.WaitOne(ReopenAfter);
             }
         }
     }

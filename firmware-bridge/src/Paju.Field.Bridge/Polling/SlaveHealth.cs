@@ -21,7 +21,29 @@ public sealed class SlaveHealth
     /// <summary>Values a register map turned into something physically impossible (dropped, not published).</summary>
     public long RejectedValues { get; private set; }
 
-    public bool Online => LastGoodPoll is not null && ConsecutiveFailures == 0;
+    public bool Online
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return LastGoodPoll is not null && ConsecutiveFailures == 0;
+            }
+        }
+    }
+
+    /// <summary>Everything at one instant, for the status file (read by another thread than the poller's).</summary>
+    public sealed record Sample(bool Online, DateTimeOffset? LastGoodPoll, long GoodPolls, long FailedPolls, int ConsecutiveFailures,
+        IReadOnlyDictionary<ModbusFaultKind, long> Faults, long RejectedValues, string? LastError, DateTimeOffset? LastErrorAt);
+
+    public Sample Read()
+    {
+        lock (_lock)
+        {
+            return new Sample(LastGoodPoll is not null && ConsecutiveFailures == 0, LastGoodPoll, GoodPolls, FailedPolls, ConsecutiveFailures,
+                new Dictionary<ModbusFaultKind, long>(_faults), RejectedValues, LastError, LastErrorAt);
+        }
+    }
 
     public void Fault(ModbusFault fault, DateTimeOffset at)
     {

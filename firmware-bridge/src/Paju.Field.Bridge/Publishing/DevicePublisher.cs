@@ -60,6 +60,9 @@ public sealed class DevicePublisher(SlaveConfig slave, MqttSettings mqtt, int ca
     public async Task RunAsync(CancellationToken ct)
     {
         var backoff = TimeSpan.FromSeconds(1);
+        // Taken from the queue before publishing and kept here until its PUBACK: with DropOldest a
+        // full queue may drop its head at any time, so peeking and removing later could remove another.
+        (string Channel, TelemetryReading Reading)? inFlight = null;
         while (!ct.IsCancellationRequested)
         {
             try
@@ -69,36 +72,38 @@ public sealed class DevicePublisher(SlaveConfig slave, MqttSettings mqtt, int ca
                     await ConnectAsync(ct);
                     backoff = TimeSpan.FromSeconds(1);
                 }
-                await _queue.Reader.WaitToReadAsync(ct);
-                while (_queue.Reader.TryPeek(out var next))
+                if (inFlight is null)
                 {
-                    var result = await _client.PublishAsync(new MqttApplicationMessageBuilder()
-                        .WithTopic(TelemetryTopic.For(slave.Site, slave.Device, next.Channel))
-                        .WithPayload(next.Reading.ToJson())
-                        .WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce).Build(), ct);
-                    if (!result.IsSuccess)
-                    {
-                        // The server refused it (e.g. not authorised): it would be refused again; keep it out of the way.
-                        log.LogError("{Device}: the broker refused a reading ({Reason}); dropped", slave.Device, result.ReasonCode);
-                        Interlocked.Increment(ref _dropped);
-                    }
-                    else
-                    {
-                        Interlocked.Increment(ref _published);
-                    }
-                    _queue.Reader.TryRead(out _);
+                    inFlight = await _queue.Reader.ReadAsync(ct);
                 }
+                var next = inFlight.Value;
+                var result = await _client.PublishAsync(new MqttApplicationMessageBuilder()
+                    .WithTopic(TelemetryTopic.For(slave.Site, slave.Device, next.Channel))
+                    .WithPayload(next.Reading.ToJson())
+                    .WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce).Build(), ct);
+                if (!result.IsSuccess)
+                {
+                    // The server refused it (e.g. not authorised): it would be refused again; keep it out of the way.
+                    log.LogError("{Device}: the broker refused a reading ({Reason}); dropped", slave.Device, result.ReasonCode);
+                    Interlocked.Increment(ref _dropped);
+                }
+                else
+                {
+                    Interlocked.Increment(ref _published);
+                }
+                inFlight = null;
             }
             catch (OperationCanceledException) when (ct.IsCancellationRequested)
             {
                 break;
             }
-            catch (Exception e) when (e is MQTTnet.Exceptions.MqttCommunicationException or MQTTnet.Adapter.MqttConnectingFailedException
-                                          or InvalidOperationException or OperationCanceledException or IOException)
+            catch (Exception e)
             {
+                // Whatever went wrong (broker away, secret file unreadable, a refused connection), this
+                // device keeps its readings and tries again: a publisher that stops is a station gone dark.
                 LastError = e.Message;
-                log.LogWarning("{Device}: broker {Endpoint} unavailable ({Reason}); {Queued} readings kept; retrying in {Seconds} s",
-                    slave.Device, mqtt.Endpoint, e.Message, Queued, backoff.TotalSeconds);
+                log.LogWarning("{Device}: cannot publish to {Endpoint} ({Reason}); {Queued} readings kept; retrying in {Seconds} s",
+                    slave.Device, mqtt.Endpoint, e.Message, Queued + (inFlight is null ? 0 : 1), backoff.TotalSeconds);
                 await Task.Delay(backoff, ct).ContinueWith(_ => { }, CancellationToken.None);
                 backoff = TimeSpan.FromTicks(Math.Min(MaxBackoff.Ticks, backoff.Ticks * 2));
             }
@@ -146,9 +151,9 @@ public sealed class DevicePublisher(SlaveConfig slave, MqttSettings mqtt, int ca
                     .WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce).WithRetainFlag().Build());
                 await _client.DisconnectAsync();
             }
-            catch (Exception e) when (e is MQTTnet.Exceptions.MqttCommunicationException or InvalidOperationException)
+            catch (Exception)
             {
-                // Going away anyway.
+                // Going away anyway; the broker publishes the Last Will when the connection drops.
             }
         }
         _client.Dispose();
