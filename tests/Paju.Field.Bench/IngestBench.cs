@@ -121,15 +121,7 @@ public static class IngestBench
     private static async Task<LoadResult> LoadAsync(int port, Dictionary<string, string> secrets, TimeSpan duration, string label)
     {
         var devices = secrets.Keys.ToArray();
-        var clients = new IMqttClient[devices.Length];
-        await Parallel.ForEachAsync(Enumerable.Range(0, devices.Length), new ParallelOptions { MaxDegreeOfParallelism = 16 }, async (i, ct) =>
-        {
-            var client = new MqttClientFactory().CreateMqttClient();
-            await client.ConnectAsync(new MqttClientOptionsBuilder()
-                .WithTcpServer("127.0.0.1", port).WithClientId(devices[i]).WithCredentials(devices[i], secrets[devices[i]])
-                .WithProtocolVersion(MqttProtocolVersion.V500).WithTimeout(TimeSpan.FromSeconds(60)).Build(), ct);
-            clients[i] = client;
-        });
+        var clients = await ConnectDevicesAsync(port, secrets);
         Console.WriteLine($"{label}: {devices.Length} devices connected; publishing for {duration.TotalSeconds:F0} s");
 
         var acked = new long[devices.Length];
@@ -168,6 +160,22 @@ public static class IngestBench
         }
         Console.WriteLine($"  {acked.Sum() / elapsed.TotalSeconds:N0} msgs/s acknowledged, p50 {samples.Percentile(50):F1} ms, p99 {samples.Percentile(99):F1} ms, CPU {cpu:F0}%");
         return new LoadResult(acked.Sum(), elapsed, samples, acked, cpu);
+    }
+
+    /// <summary>One MQTT 5 session per device, in the order of <c>secrets.Keys</c>, 16 connecting at a time.</summary>
+    internal static async Task<IMqttClient[]> ConnectDevicesAsync(int port, Dictionary<string, string> secrets)
+    {
+        var devices = secrets.Keys.ToArray();
+        var clients = new IMqttClient[devices.Length];
+        await Parallel.ForEachAsync(Enumerable.Range(0, devices.Length), new ParallelOptions { MaxDegreeOfParallelism = 16 }, async (i, ct) =>
+        {
+            var client = new MqttClientFactory().CreateMqttClient();
+            await client.ConnectAsync(new MqttClientOptionsBuilder()
+                .WithTcpServer("127.0.0.1", port).WithClientId(devices[i]).WithCredentials(devices[i], secrets[devices[i]])
+                .WithProtocolVersion(MqttProtocolVersion.V500).WithTimeout(TimeSpan.FromSeconds(60)).Build(), ct);
+            clients[i] = client;
+        });
+        return clients;
     }
 
     /// <summary>Acknowledged readings (seq below each device's acknowledged count) missing from the table.</summary>

@@ -4,7 +4,6 @@ using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json;
 using MQTTnet;
-using MQTTnet.Formatter;
 using MQTTnet.Protocol;
 using Npgsql;
 using Paju.Field.Server.Accounts;
@@ -181,15 +180,7 @@ public static class LiveBench
     private static async Task<long> PublishAsync(int port, Dictionary<string, string> secrets, int rate, TimeSpan duration)
     {
         var devices = secrets.Keys.ToArray();
-        var clients = new IMqttClient[devices.Length];
-        await Parallel.ForEachAsync(Enumerable.Range(0, devices.Length), new ParallelOptions { MaxDegreeOfParallelism = 16 }, async (i, ct) =>
-        {
-            var client = new MqttClientFactory().CreateMqttClient();
-            await client.ConnectAsync(new MqttClientOptionsBuilder()
-                .WithTcpServer("127.0.0.1", port).WithClientId(devices[i]).WithCredentials(devices[i], secrets[devices[i]])
-                .WithProtocolVersion(MqttProtocolVersion.V500).WithTimeout(TimeSpan.FromSeconds(60)).Build(), ct);
-            clients[i] = client;
-        });
+        var clients = await IngestBench.ConnectDevicesAsync(port, secrets);
         var interval = TimeSpan.FromSeconds(devices.Length / (double)rate);
         Console.WriteLine($"{devices.Length} devices publishing every {interval.TotalMilliseconds:F0} ms ({rate:N0} msg/s) for {duration.TotalSeconds:F0} s");
         var sent = new ConcurrentBag<long>();

@@ -92,14 +92,6 @@ public sealed class SlaveHealth
         }
     }
 
-    public IReadOnlyDictionary<ModbusFaultKind, long> Faults()
-    {
-        lock (_lock)
-        {
-            return new Dictionary<ModbusFaultKind, long>(_faults);
-        }
-    }
-
     /// <summary>The health as metrics on the device's state channel (names per PROTOCOL.md).</summary>
     public (Dictionary<string, double> Numbers, Dictionary<string, bool> Flags) AsMetrics(DateTimeOffset now)
     {
