@@ -1,6 +1,7 @@
 using Paju.Field.Bridge.Config;
 using Paju.Field.Bridge.Polling;
 using Paju.Field.Bridge.Publishing;
+using Paju.Field.Bridge.Queue;
 
 namespace Paju.Field.Bridge;
 
@@ -10,12 +11,9 @@ namespace Paju.Field.Bridge;
 /// </summary>
 public sealed class BridgeRuntime(BridgeConfig config, ILoggerFactory logging)
 {
-    /// <summary>Readings held per device while the broker is unreachable.</summary>
-    public int QueueCapacity { get; init; } = 100_000;
-
     public IReadOnlyList<LinePoller> Pollers { get; private set; } = [];
 
-    public IReadOnlyDictionary<string, DevicePublisher> Publishers { get; private set; } = new Dictionary<string, DevicePublisher>();
+    public IReadOnlyDictionary<string, DeviceOutlet> Outlets { get; private set; } = new Dictionary<string, DeviceOutlet>();
 
     public async Task RunAsync(CancellationToken ct)
     {
@@ -25,24 +23,38 @@ public sealed class BridgeRuntime(BridgeConfig config, ILoggerFactory logging)
             throw new ConfigException(string.Join(Environment.NewLine, problems));
         }
         var log = logging.CreateLogger("Paju.Field.Bridge");
-        var publishers = config.Lines.SelectMany(l => l.Slaves).ToDictionary(s => s.Device,
-            s => new DevicePublisher(s, config.Mqtt, QueueCapacity, logging.CreateLogger<DevicePublisher>()));
+        var queues = new List<DiskQueue>();
+        var outlets = new Dictionary<string, DeviceOutlet>();
+        try
+        {
+            foreach (var slave in config.Lines.SelectMany(l => l.Slaves))
+            {
+                outlets[slave.Device] = OpenOutlet(slave, queues);
+            }
+        }
+        catch
+        {
+            queues.ForEach(q => q.Dispose());
+            throw;
+        }
+        var publishers = outlets.Values.SelectMany(o => o.Publishers).ToList();
         var pollers = config.Lines.Select(line => new LinePoller(line,
             [.. line.Slaves.Select(s => new SlavePoll(s, config.Models[s.Model], new SlaveHealth(), logging.CreateLogger<SlavePoll>()))],
-            publishers, logging.CreateLogger<LinePoller>())).ToList();
-        Publishers = publishers;
+            outlets, logging.CreateLogger<LinePoller>())).ToList();
+        Outlets = outlets;
         Pollers = pollers;
 
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        var publishing = publishers.Values.Select(p => p.RunAsync(stop.Token)).ToList();
+        var publishing = publishers.Select(p => p.RunAsync(stop.Token)).ToList();
         var threads = pollers.Select(p =>
         {
             var thread = new Thread(() => p.Run(stop.Token)) { IsBackground = true, Name = $"modbus {p.Line.Name}" };
             thread.Start();
             return thread;
         }).ToList();
-        log.LogInformation("Bridge started: {Lines} lines, {Devices} devices, broker {Endpoint}, status in {StatusFile}",
-            pollers.Count, publishers.Count, config.Mqtt.Endpoint, config.StatusFile);
+        log.LogInformation("Bridge started: {Lines} lines, {Devices} devices, broker {Endpoint}{Hub}, queue in {Queue} (fsync {Fsync}), status in {StatusFile}",
+            pollers.Count, outlets.Count, config.Mqtt.Endpoint, config.IotHub is null ? "" : $" and IoT Hub {config.IotHub.HostName}",
+            config.Queue.Directory, config.Queue.Fsync == FsyncPolicy.Group ? $"every {config.Queue.GroupCommitMs} ms" : config.Queue.Fsync.ToString(), config.StatusFile);
         try
         {
             WriteStatus(log);
@@ -64,19 +76,48 @@ public sealed class BridgeRuntime(BridgeConfig config, ILoggerFactory logging)
             }
             await Task.WhenAll(publishing);
             WriteStatus(log);
-            foreach (var publisher in publishers.Values)
+            foreach (var publisher in publishers)
             {
                 await publisher.DisposeAsync();
             }
+            queues.ForEach(q => q.Dispose());
             log.LogInformation("Bridge stopped");
         }
+    }
+
+    /// <summary>The device's boot number and one queue and publisher per uplink (the broker, and IoT Hub if the device is listed there).</summary>
+    private DeviceOutlet OpenOutlet(SlaveConfig slave, List<DiskQueue> queues)
+    {
+        var root = Path.Combine(config.Queue.Directory, slave.Device);
+        var boot = DeviceOutlet.NextBoot(Path.Combine(root, "boot"), DateTimeOffset.UtcNow);
+        var uplinks = new List<IUplink> { new BrokerUplink(slave, config.Mqtt, boot) };
+        if (config.IotHub is { } hub && hub.Devices.ContainsKey(slave.Device))
+        {
+            uplinks.Add(new IotHubUplink(slave.Device, hub));
+        }
+        var publishers = new List<DevicePublisher>();
+        foreach (var uplink in uplinks)
+        {
+            var queueLog = logging.CreateLogger<DiskQueue>();
+            var queue = DiskQueue.Open(Path.Combine(root, uplink.Name), config.Queue, queueLog);
+            queues.Add(queue);
+            var state = queue.State();
+            if (state.Pending > 0 || queue.RecoveredDamagedBytes > 0)
+            {
+                queueLog.LogInformation("{Device} → {Uplink}: {Pending:N0} readings waiting from before this start (oldest {Oldest:u}){Damage}",
+                    slave.Device, uplink.Name, state.Pending, state.OldestPendingAt,
+                    queue.RecoveredDamagedBytes > 0 ? $"; {queue.RecoveredDamagedBytes:N0} bytes that were not whole records skipped" : "");
+            }
+            publishers.Add(new DevicePublisher(slave.Device, uplink, queue, config.Queue, logging.CreateLogger<DevicePublisher>()));
+        }
+        return new DeviceOutlet(slave.Device, boot, publishers);
     }
 
     private void WriteStatus(ILogger log)
     {
         try
         {
-            BridgeStatus.Capture(Pollers, Publishers).WriteTo(config.StatusFile);
+            BridgeStatus.Capture(Pollers, Outlets).WriteTo(config.StatusFile);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {

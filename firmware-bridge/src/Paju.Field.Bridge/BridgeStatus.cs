@@ -11,22 +11,34 @@ public sealed record BridgeStatus(DateTimeOffset WrittenAt, int ProcessId, IRead
 
     public sealed record DeviceState(string Device, string Site, int Slave, string Line, bool Online, DateTimeOffset? LastGoodPoll,
         long GoodPolls, long FailedPolls, int ConsecutiveFailures, IReadOnlyDictionary<string, long> Faults, long RejectedValues,
-        string? LastError, DateTimeOffset? LastErrorAt, bool MqttConnected, int Queued, long Published, long Dropped, string? MqttError);
+        string? LastError, DateTimeOffset? LastErrorAt, long Boot, IReadOnlyList<UplinkState> Uplinks);
+
+    /// <summary>One uplink of a device: its connection and its queue. Dropped counts readings a size or age bound pushed out unsent.</summary>
+    public sealed record UplinkState(string Name, string Endpoint, bool Connected, string? Error, long Pending, long QueueBytes,
+        DateTimeOffset? OldestPendingAt, bool Replaying, long Published, long Replayed, long Dropped, long Refused, long Unqueued,
+        long LastLsn, long CommittedLsn);
 
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { WriteIndented = true };
 
-    public static BridgeStatus Capture(IReadOnlyList<LinePoller> pollers, IReadOnlyDictionary<string, DevicePublisher> publishers) => new(
+    public static BridgeStatus Capture(IReadOnlyList<LinePoller> pollers, IReadOnlyDictionary<string, DeviceOutlet> outlets) => new(
         DateTimeOffset.UtcNow,
         Environment.ProcessId,
         [.. pollers.Select(p => new LineState(p.Line.Name, p.Line.Serial.ToString(), p.Open, p.OpenError, p.Cycles, Math.Round(p.LastCycleMs, 2), p.LastCycleAt, p.Line.PollIntervalMs))],
         [.. pollers.SelectMany(p => p.Slaves.Select(s =>
         {
             var h = s.Health.Read();
-            var pub = publishers[s.Slave.Device];
+            var outlet = outlets[s.Slave.Device];
             return new DeviceState(s.Slave.Device, s.Slave.Site, s.Slave.Id, p.Line.Name, h.Online, h.LastGoodPoll, h.GoodPolls, h.FailedPolls,
                 h.ConsecutiveFailures, h.Faults.ToDictionary(f => JsonNamingPolicy.KebabCaseLower.ConvertName(f.Key.ToString()), f => f.Value),
-                h.RejectedValues, h.LastError, h.LastErrorAt, pub.Connected, pub.Queued, pub.Published, pub.Dropped, pub.LastError);
+                h.RejectedValues, h.LastError, h.LastErrorAt, outlet.Boot, [.. outlet.Publishers.Select(Uplink)]);
         }))]);
+
+    private static UplinkState Uplink(DevicePublisher p)
+    {
+        var q = p.Queue.State();
+        return new UplinkState(p.Uplink.Name, p.Uplink.Endpoint, p.Connected, p.LastError, q.Pending, q.Bytes, q.OldestPendingAt, p.Replaying,
+            p.Published, p.Replayed, q.Dropped, p.Refused, p.Unqueued, q.LastLsn, q.CommittedLsn);
+    }
 
     /// <summary>Write to a temporary file and rename: a reader never sees half a file.</summary>
     public void WriteTo(string path)

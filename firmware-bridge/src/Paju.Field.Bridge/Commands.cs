@@ -62,7 +62,15 @@ public static class Commands
                 Console.WriteLine($"  {d.Device} (slave {d.Slave}, {d.Site}): {(d.Online ? "응답" : "무응답")}, 마지막 정상 폴링 {lastGood}, " +
                     $"정상 {d.GoodPolls:N0} / 실패 {d.FailedPolls:N0}");
                 Console.WriteLine($"    오류: {string.Join(", ", d.Faults.Select(f => $"{f.Key} {f.Value:N0}"))}, 범위 밖 값 {d.RejectedValues:N0}");
-                Console.WriteLine($"    MQTT: {(d.MqttConnected ? "연결됨" : "끊김" + (d.MqttError is null ? "" : $" ({d.MqttError})"))}, 대기열 {d.Queued:N0}, 전송 {d.Published:N0}, 버림 {d.Dropped:N0}");
+                foreach (var u in d.Uplinks)
+                {
+                    var label = u.Name == "broker" ? "MQTT" : "IoT Hub";
+                    var oldest = u.OldestPendingAt is { } o && u.Pending > 0 ? $" (가장 오래된 것 {Ago(status.WrittenAt - o)} 전)" : "";
+                    Console.WriteLine($"    {label} {u.Endpoint}: {(u.Connected ? "연결됨" : "끊김" + (u.Error is null ? "" : $" ({u.Error})"))}, " +
+                        $"대기열 {u.Pending:N0}건 {u.QueueBytes / 1024.0:N0} KiB{oldest}{(u.Replaying && u.Pending > 0 ? ", 재전송 중" : "")}");
+                    Console.WriteLine($"      전송 {u.Published:N0} (재전송 {u.Replayed:N0}), 한도로 버림 {u.Dropped:N0}, 거부 {u.Refused:N0}, 기록 실패 {u.Unqueued:N0}, " +
+                        $"디스크 확정 {u.CommittedLsn:N0}/{u.LastLsn:N0}");
+                }
                 if (d.LastError is not null)
                 {
                     Console.WriteLine($"    마지막 오류 ({d.LastErrorAt?.ToLocalTime().ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture)}): {d.LastError}");

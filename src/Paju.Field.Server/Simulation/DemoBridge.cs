@@ -11,6 +11,7 @@ public static class DemoBridge
     {
         Mqtt = new MqttSettings { Endpoint = broker },
         StatusFile = statusFile,
+        Queue = new QueueSettings { Directory = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(statusFile))!, "bridge-queue") },
         Lines =
         [
             new LineConfig

@@ -19,6 +19,9 @@ public sealed class BridgeCommandTests
             {
               "mqtt": { "endpoint": "mqtt.paju.local" },
               "statusFile": "/tmp/status.json",
+              "queue": { "maxMegabytes": 0, "groupCommitMs": 0, "replayPerSecond": -1 },
+              "iotHub": { "hostName": "paju field", "tokenLifetimeSeconds": 5,
+                          "devices": { "ulgok-ps9-plc": { "key": "not base64!" }, "ulgok-ps1-plc": {} } },
               "lines": [
                 {
                   "name": "a",
@@ -47,6 +50,14 @@ public sealed class BridgeCommandTests
         string[] expected =
         [
             "mqtt.endpoint: 'mqtt.paju.local' is not HOST:PORT",
+            "queue.maxMegabytes: 0 MB holds nothing",
+            "queue.groupCommitMs: 0 ms is outside 1–10000",
+            "queue.replayPerSecond: -1 is negative",
+            "iotHub.hostName: 'paju field' is not a host name",
+            "iotHub.tokenLifetimeSeconds: 5 s",
+            "iotHub.devices.ulgok-ps9-plc: ulgok-ps9-plc is not a device of any line",
+            "iotHub.devices.ulgok-ps9-plc.key: the key is not base64",
+            "iotHub.devices.ulgok-ps1-plc: give exactly one of",
             "lines[0].serial.parity: Mark parity",
             "lines[0].serial.stopBits: 3",
             "lines[0].slaves[0].id: 0: slave ids are 1–247",
@@ -75,6 +86,8 @@ public sealed class BridgeCommandTests
         {
             await File.WriteAllTextAsync(Path.Combine(dir, $"{device}.secret"), "a-secret\n");
             sample = sample.Replace($"/etc/paju-bridge/secrets/{device}.secret", Path.Combine(dir, $"{device}.secret"));
+            await File.WriteAllTextAsync(Path.Combine(dir, $"{device}.iothub-key"), Convert.ToBase64String(new byte[32]) + "\n");
+            sample = sample.Replace($"/etc/paju-bridge/secrets/{device}.iothub-key", Path.Combine(dir, $"{device}.iothub-key"));
         }
         var file = Path.Combine(dir, "ulgok.json");
         await File.WriteAllTextAsync(file, sample);

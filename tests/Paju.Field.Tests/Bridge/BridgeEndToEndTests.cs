@@ -58,11 +58,11 @@ public sealed class BridgeEndToEndTests(EmbeddedBrokerFixture mqtt) : IClassFixt
             // The status file the running bridge keeps, read by the real command.
             var configFile = Path.Combine(Path.GetDirectoryName(statusFile)!, "bridge.json");
             await File.WriteAllTextAsync(configFile, JsonSerializer.Serialize(config, BridgeConfig.Json));
-            await WaitForAsync(() => Task.FromResult(File.Exists(statusFile) && BridgeStatus.Read(statusFile).Devices.All(d => d.Online && d.Published > 0)), running);
+            await WaitForAsync(() => Task.FromResult(File.Exists(statusFile) && BridgeStatus.Read(statusFile).Devices.All(d => d.Online && d.Uplinks[0].Published > 0)), running);
             var status = await BridgeCli.RunAsync("status", configFile);
             Assert.True(status.ExitCode == 0, status.StandardOutput + status.StandardError);
             Assert.Contains("ulgok-ps1-plc (slave 1, ulgok-ps1): 응답", status.StandardOutput);
-            Assert.Contains("MQTT: 연결됨, 대기열", status.StandardOutput);
+            Assert.Contains("MQTT 127.0.0.1:" + mqtt.Port + ": 연결됨, 대기열", status.StandardOutput);
         }
         finally
         {

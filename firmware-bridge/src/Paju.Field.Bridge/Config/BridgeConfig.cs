@@ -15,6 +15,12 @@ public sealed record BridgeConfig
     /// <summary>Where the running bridge writes its state for `paju-bridge status`.</summary>
     public string StatusFile { get; init; } = "/var/lib/paju-bridge/status.json";
 
+    /// <summary>Store-and-forward: where readings wait for their acknowledgement, and how long.</summary>
+    public QueueSettings Queue { get; init; } = new();
+
+    /// <summary>An optional second uplink, Azure IoT Hub; null sends to the broker only.</summary>
+    public IotHubSettings? IotHub { get; init; }
+
     public IReadOnlyList<LineConfig> Lines { get; init; } = [];
 
     public IReadOnlyDictionary<string, RegisterMap> Models { get; init; } = new Dictionary<string, RegisterMap>();

@@ -27,6 +27,11 @@ public static partial class ConfigValidator
     {
         var problems = new List<ConfigProblem>();
         ValidateMqtt(config.Mqtt, problems);
+        ValidateQueue(config.Queue, problems);
+        if (config.IotHub is { } hub)
+        {
+            ValidateIotHub(hub, config.Lines.SelectMany(l => l.Slaves).Select(s => s.Device).ToHashSet(), problems);
+        }
         if (string.IsNullOrWhiteSpace(config.StatusFile))
         {
             problems.Add(new("statusFile", "a path is needed for `paju-bridge status`"));
@@ -59,6 +64,93 @@ public static partial class ConfigValidator
         {
             problems.Add(new("mqtt.endpoint", $"'{mqtt.Endpoint}' is not HOST:PORT (e.g. mqtt.paju.local:8883)"));
         }
+    }
+
+    private static void ValidateQueue(QueueSettings queue, List<ConfigProblem> problems)
+    {
+        if (string.IsNullOrWhiteSpace(queue.Directory))
+        {
+            problems.Add(new("queue.directory", "a directory is needed for readings waiting for the broker (e.g. /var/lib/paju-bridge/queue)"));
+        }
+        if (queue.MaxMegabytes < 1)
+        {
+            problems.Add(new("queue.maxMegabytes", $"{queue.MaxMegabytes} MB holds nothing: at least 1"));
+        }
+        if (queue.MaxAgeHours < 1)
+        {
+            problems.Add(new("queue.maxAgeHours", $"{queue.MaxAgeHours} h keeps nothing through an outage: at least 1"));
+        }
+        if (queue.Fsync == FsyncPolicy.Group && queue.GroupCommitMs is < 1 or > 10_000)
+        {
+            problems.Add(new("queue.groupCommitMs", $"{queue.GroupCommitMs} ms is outside 1–10000 (a power cut loses at most this window)"));
+        }
+        if (queue.Fsync == FsyncPolicy.Os)
+        {
+            problems.Add(new("queue.fsync", "\"os\" survives a crash of the bridge but not a power cut", IsError: false));
+        }
+        if (queue.ReplayPerSecond < 0)
+        {
+            problems.Add(new("queue.replayPerSecond", $"{queue.ReplayPerSecond} is negative (0 = unpaced)"));
+        }
+    }
+
+    private static void ValidateIotHub(IotHubSettings hub, HashSet<string> devices, List<ConfigProblem> problems)
+    {
+        if (string.IsNullOrWhiteSpace(hub.HostName) || Uri.CheckHostName(hub.HostName) == UriHostNameType.Unknown)
+        {
+            problems.Add(new("iotHub.hostName", $"'{hub.HostName}' is not a host name (e.g. paju-field.azure-devices.net)"));
+        }
+        if (hub.Port is < 1 or > 65535)
+        {
+            problems.Add(new("iotHub.port", $"{hub.Port} is not a port (IoT Hub listens on 8883)"));
+        }
+        if (hub.TokenLifetimeSeconds < 10)
+        {
+            problems.Add(new("iotHub.tokenLifetimeSeconds", $"{hub.TokenLifetimeSeconds} s: a token must live at least 10 s"));
+        }
+        if (hub.CaFile is not null && !File.Exists(hub.CaFile))
+        {
+            problems.Add(new("iotHub.caFile", $"{hub.CaFile} does not exist"));
+        }
+        if (hub.Devices.Count == 0)
+        {
+            problems.Add(new("iotHub.devices", "no device is listed: nothing would go to the hub", IsError: false));
+        }
+        foreach (var (device, key) in hub.Devices)
+        {
+            var path = $"iotHub.devices.{device}";
+            if (!devices.Contains(device))
+            {
+                problems.Add(new(path, $"{device} is not a device of any line"));
+            }
+            if ((key.Key is null) == (key.KeyFile is null))
+            {
+                problems.Add(new(path, "give exactly one of \"keyFile\" (preferred) or \"key\""));
+            }
+            else
+            {
+                string text;
+                try
+                {
+                    text = key.ReadKey();
+                }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+                {
+                    problems.Add(new($"{path}.keyFile", $"{key.KeyFile} cannot be read: {e.Message}"));
+                    continue;
+                }
+                if (!IsBase64(text))
+                {
+                    problems.Add(new($"{path}.{(key.Key is null ? "keyFile" : "key")}", "the key is not base64: copy the device's primary key from the hub as it is"));
+                }
+            }
+        }
+    }
+
+    private static bool IsBase64(string text)
+    {
+        var buffer = new byte[text.Length];
+        return text.Length > 0 && Convert.TryFromBase64String(text, buffer, out _);
     }
 
     private static void ValidateLine(BridgeConfig config, LineConfig line, string path, Dictionary<string, string> devices,

@@ -11,7 +11,7 @@ namespace Paju.Field.Bridge.Polling;
 /// to the slave's publisher, and health on its state channel when it changes (and every minute).
 /// A line that cannot be opened is retried every 5 s; nothing on the line can stop the loop.
 /// </summary>
-public sealed class LinePoller(LineConfig line, IReadOnlyList<SlavePoll> slaves, IReadOnlyDictionary<string, DevicePublisher> publishers, ILogger log)
+public sealed class LinePoller(LineConfig line, IReadOnlyList<SlavePoll> slaves, IReadOnlyDictionary<string, DeviceOutlet> outlets, ILogger log)
 {
     private static readonly TimeSpan HealthEvery = TimeSpan.FromMinutes(1);
     private static readonly TimeSpan ReopenAfter = TimeSpan.FromSeconds(5);
@@ -92,16 +92,20 @@ public sealed class LinePoller(LineConfig line, IReadOnlyList<SlavePoll> slaves,
             {
                 var now = DateTimeOffset.UtcNow;
                 var result = slave.Poll(master, now);
-                var publisher = publishers[slave.Slave.Device];
+                var outlet = outlets[slave.Slave.Device];
                 if (result.Numbers.Count + result.Flags.Count > 0)
                 {
-                    publisher.Offer(Telemetry.TelemetryTopic.Telemetry, now, result.Numbers, result.Flags);
+                    outlet.Offer(Telemetry.TelemetryTopic.Telemetry, now, result.Numbers, result.Flags);
                 }
                 var online = slave.Health.Online;
                 if (!lastHealth.TryGetValue(slave.Slave.Device, out var last) || last.Online != online || now - last.At >= HealthEvery)
                 {
                     var (numbers, flags) = slave.Health.AsMetrics(now);
-                    publisher.Offer(Telemetry.TelemetryTopic.State, now, numbers, flags);
+                    // What waits on disk and what a bound pushed out, over all of the device's uplinks.
+                    var queues = outlet.Publishers.Select(p => p.Queue.State()).ToList();
+                    numbers["queue_pending_count"] = queues.Sum(q => q.Pending);
+                    numbers["queue_dropped_count"] = queues.Sum(q => q.Dropped);
+                    outlet.Offer(Telemetry.TelemetryTopic.State, now, numbers, flags);
                     lastHealth[slave.Slave.Device] = (online, now);
                     if (last.At != default && last.Online != online)
                     {
