@@ -46,7 +46,18 @@ public sealed class ListLogger : ILogger
 /// <summary>Runs the real <c>paju-bridge</c> program (built beside the tests) as a separate process.</summary>
 public static class BridgeCli
 {
-    public static string Dll => Path.Combine(AppContext.BaseDirectory, "paju-bridge.dll");
+    /// <summary>
+    /// The bridge's own build output, not the copy beside the tests: the tests' ASP.NET Core framework
+    /// reference leaves the bridge's hosting packages out of this folder.
+    /// </summary>
+    public static string Dll
+    {
+        get
+        {
+            var tfm = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar));
+            return Path.Combine(SharedData.RepositoryRoot(), "firmware-bridge", "src", "Paju.Field.Bridge", "bin", tfm.Parent!.Name, tfm.Name, "paju-bridge.dll");
+        }
+    }
 
     public static Task<Paju.Field.Server.Database.ProcessResult> RunAsync(params string[] arguments) =>
         Paju.Field.Server.Database.ProcessRunner.RunAsync("dotnet", [Dll, .. arguments], null, null, default);

@@ -27,7 +27,7 @@ public class MosquittoFixture(PostgisServer server) : IAsyncLifetime
     public async ValueTask InitializeAsync()
     {
         await Db.InitializeAsync();
-        foreach (var (device, site) in new[] { ("ps1-plc", "ulgok-ps1"), ("ps2-plc", "ulgok-ps2"), ("rain-gauge", "ulgok-ps1") })
+        foreach (var (device, site) in DevicePlan)
         {
             Devices[device] = (site, (await TestDevices.AddAsync(Db.DataSource, device, site)).Secret);
         }
@@ -48,6 +48,9 @@ public class MosquittoFixture(PostgisServer server) : IAsyncLifetime
             await worker.WaitUntilReadingAsync();
         }
     }
+
+    /// <summary>The devices registered (and so in mosquitto's password file).</summary>
+    protected virtual IReadOnlyList<(string Device, string Site)> DevicePlan => [("ps1-plc", "ulgok-ps1"), ("ps2-plc", "ulgok-ps2"), ("rain-gauge", "ulgok-ps1")];
 
     /// <summary>The ingest workers to run: two on the shared subscription.</summary>
     protected virtual IReadOnlyList<(string ClientId, string Subscription)> WorkerPlan => [("ingest-a", "shared"), ("ingest-b", "shared")];
@@ -88,5 +91,13 @@ public class MosquittoFixture(PostgisServer server) : IAsyncLifetime
 /// <summary>One worker on a plain persistent subscription, which mosquitto restores after a restart.</summary>
 public sealed class ExclusiveMosquittoFixture(PostgisServer server) : MosquittoFixture(server)
 {
+    protected override IReadOnlyList<(string ClientId, string Subscription)> WorkerPlan => [("ingest-only", "exclusive")];
+}
+
+/// <summary>The Ulgok controllers as devices of a mosquitto with one exclusive ingest worker: the bridge's production shape.</summary>
+public sealed class UlgokMosquittoFixture(PostgisServer server) : MosquittoFixture(server)
+{
+    protected override IReadOnlyList<(string Device, string Site)> DevicePlan => [("ulgok-ps1-plc", "ulgok-ps1"), ("ulgok-ps2-plc", "ulgok-ps2")];
+
     protected override IReadOnlyList<(string ClientId, string Subscription)> WorkerPlan => [("ingest-only", "exclusive")];
 }
