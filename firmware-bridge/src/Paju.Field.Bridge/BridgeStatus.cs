@@ -33,7 +33,7 @@ public sealed record BridgeStatus(DateTimeOffset WrittenAt, int ProcessId, IRead
                 h.RejectedValues, h.LastError, h.LastErrorAt, outlet.Boot, [.. outlet.Publishers.Select(Uplink)]);
         }))]);
 
-    private static UplinkState Uplink(DevicePublisher p)
+    internal static UplinkState Uplink(DevicePublisher p)
     {
         var q = p.Queue.State();
         return new UplinkState(p.Uplink.Name, p.Uplink.Endpoint, p.Connected, p.LastError, q.Pending, q.Bytes, q.OldestPendingAt, p.Replaying,

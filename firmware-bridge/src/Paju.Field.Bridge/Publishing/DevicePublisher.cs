@@ -96,13 +96,19 @@ public sealed class DevicePublisher : IAsyncDisposable
         {
             try
             {
-                if (!_client.IsConnected || (inFlight is null && _uplink.RenewAt <= _time.GetUtcNow()))
+                var renewal = _client.IsConnected && inFlight is null && _uplink.RenewAt <= _time.GetUtcNow();
+                if (!_client.IsConnected || renewal)
                 {
                     await ConnectAsync(ct);
                     backoff = TimeSpan.FromSeconds(1);
-                    (backlog, live, boundary) = _queue.Mark();
-                    _pacer.Reset();
-                    Replaying = true;
+                    // A renewal is our own clean reconnect with nothing in flight: the readings made
+                    // meanwhile are late by milliseconds, not an outage's backlog. Keep the cursors.
+                    if (!renewal || live is null)
+                    {
+                        (backlog, live, boundary) = _queue.Mark();
+                        _pacer.Reset();
+                        Replaying = true;
+                    }
                 }
                 var appended = _queue.AppendSignal;
                 if (inFlight is null)
