@@ -86,14 +86,26 @@ public sealed class BridgeCommandTests
         {
             await File.WriteAllTextAsync(Path.Combine(dir, $"{device}.secret"), "a-secret\n");
             sample = sample.Replace($"/etc/paju-bridge/secrets/{device}.secret", Path.Combine(dir, $"{device}.secret"));
-            await File.WriteAllTextAsync(Path.Combine(dir, $"{device}.iothub-key"), Convert.ToBase64String(new byte[32]) + "\n");
-            sample = sample.Replace($"/etc/paju-bridge/secrets/{device}.iothub-key", Path.Combine(dir, $"{device}.iothub-key"));
         }
         var file = Path.Combine(dir, "ulgok.json");
         await File.WriteAllTextAsync(file, sample);
         var ok = await BridgeCli.RunAsync("validate", file);
         Assert.True(ok.ExitCode == 0, ok.StandardOutput + ok.StandardError);
         Assert.Contains("사용 가능 — 회선 2개, 제어반 2대, 모델 2개", ok.StandardOutput);
+
+        // The commented IoT Hub block, uncommented, is valid too once its key files exist.
+        var withHub = System.Text.RegularExpressions.Regex.Replace(sample, @"^  // (\s*(""iotHub""|""hostName""|""tokenLifetimeSeconds""|""devices""|""ulgok-ps\d-plc""|\}))", "  $1",
+            System.Text.RegularExpressions.RegexOptions.Multiline);
+        Assert.Contains("\n  \"iotHub\": {", withHub);
+        foreach (var device in new[] { "ulgok-ps1-plc", "ulgok-ps2-plc" })
+        {
+            await File.WriteAllTextAsync(Path.Combine(dir, $"{device}.iothub-key"), Convert.ToBase64String(new byte[32]) + "\n");
+            withHub = withHub.Replace($"/etc/paju-bridge/secrets/{device}.iothub-key", Path.Combine(dir, $"{device}.iothub-key"));
+        }
+        var hubFile = Path.Combine(dir, "ulgok-hub.json");
+        await File.WriteAllTextAsync(hubFile, withHub);
+        var hubOk = await BridgeCli.RunAsync("validate", hubFile);
+        Assert.True(hubOk.ExitCode == 0, withHub + hubOk.StandardOutput + hubOk.StandardError);
 
         await File.WriteAllTextAsync(file, sample.Replace("\"retries\": 2,", "\"retries\": 2,,", StringComparison.Ordinal).Replace("\"tls\": false", "\"tls\": fals"));
         var broken = await BridgeCli.RunAsync("validate", file);
