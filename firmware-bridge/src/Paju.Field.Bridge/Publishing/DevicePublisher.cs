@@ -74,6 +74,10 @@ public sealed class DevicePublisher : IAsyncDisposable
         {
             _queue.Append(record);
         }
+        catch (ObjectDisposedException)
+        {
+            // The bridge is stopping and its queues are closed: the poller's last reading has nowhere to go.
+        }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             Interlocked.Increment(ref _unqueued);
