@@ -76,7 +76,7 @@ modbus.SetAction(parse => ModbusBench.Run(new ModbusBench.Options(
     TimeSpan.FromSeconds(parse.GetValue(perBaud)), Report.Path(parse.GetValue(report)))));
 root.Subcommands.Add(modbus);
 
-var appendSeconds = new Option<int>("--seconds") { Description = "length of the append run under each fsync policy", DefaultValueFactory = _ => 10 };
+var appendSeconds = new Option<int>("--seconds") { Description = "length of each append run (three per fsync policy)", DefaultValueFactory = _ => 5 };
 var pumps = new Option<int>("--pumps") { Description = "pumps (one queue each) in the outage", DefaultValueFactory = _ => 6 };
 var outage = new Option<int>("--outage-seconds") { Description = "outage length; one reading per pump per second", DefaultValueFactory = _ => 3600 };
 var queue = new Command("queue", "Bridge store-and-forward: append rate per fsync policy, and replay rate of an hour's outage into PostGIS");
