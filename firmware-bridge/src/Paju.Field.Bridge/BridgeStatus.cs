@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Paju.Field.Bridge.Polling;
 using Paju.Field.Bridge.Publishing;
+using Paju.Field.Bridge.Queue;
 
 namespace Paju.Field.Bridge;
 
@@ -44,9 +45,7 @@ public sealed record BridgeStatus(DateTimeOffset WrittenAt, int ProcessId, IRead
     public void WriteTo(string path)
     {
         Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
-        var temporary = path + ".tmp";
-        File.WriteAllText(temporary, JsonSerializer.Serialize(this, Json));
-        File.Move(temporary, path, overwrite: true);
+        DurableFile.Replace(path, JsonSerializer.SerializeToUtf8Bytes(this, Json), sync: false);
     }
 
     public static BridgeStatus Read(string path) =>

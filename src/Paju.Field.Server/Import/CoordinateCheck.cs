@@ -26,10 +26,7 @@ public enum CoordinateVerdict
 }
 
 /// <summary>A row's coordinates checked against the city: where they land, or what probably went wrong.</summary>
-public sealed record CoordinateDiagnosis(CoordinateVerdict Verdict, double Lon, double Lat, string? Reason)
-{
-    public bool IsInside => Verdict == CoordinateVerdict.Inside;
-}
+public sealed record CoordinateDiagnosis(CoordinateVerdict Verdict, double Lon, double Lat, string? Reason);
 
 /// <summary>
 /// Transforms to WGS84 in PostGIS, in batches, and diagnoses coordinates that miss the city: the

@@ -63,7 +63,7 @@ public sealed class StoreAndForwardTests(UlgokMosquittoFixture mosquitto) : ICla
         public string QueueOf(string device) => Path.Combine(Config.Queue.Directory, device, "broker");
 
         /// <summary>The status the running bridge wrote, once it satisfies <paramref name="condition"/> (two minutes at most).</summary>
-        public async Task<BridgeStatus> WaitForStatusAsync(BridgeProcess bridge, Func<BridgeStatus, bool> condition, string what)
+        public async Task<BridgeStatus> WaitForStatusAsync(ChildProcess bridge, Func<BridgeStatus, bool> condition, string what)
         {
             var deadline = DateTime.UtcNow.AddMinutes(2);
             while (true)
@@ -129,12 +129,12 @@ public sealed class StoreAndForwardTests(UlgokMosquittoFixture mosquitto) : ICla
         var committedBefore = Devices.ToDictionary(d => d, _ => 0L);
         for (var trial = 0; trial < 4; trial++)
         {
-            await using var bridge = BridgeProcess.Start(station.ConfigFile);
+            await using var bridge = BridgeCli.Start(station.ConfigFile);
             var status = await station.WaitForStatusAsync(bridge, s => s.ProcessId == bridge.Id && Devices.All(d =>
                 s.Devices.Any(x => x.Device == d) && Broker(s, d).CommittedLsn >= committedBefore[d] + 10), $"trial {trial}: ten more committed readings");
             await Task.Delay(random.Next(700));
             status = BridgeStatus.Read(station.Config.StatusFile);
-            bridge.Kill();
+            bridge.Kill9();
 
             foreach (var device in Devices)
             {
@@ -167,8 +167,8 @@ public sealed class StoreAndForwardTests(UlgokMosquittoFixture mosquitto) : ICla
     {
         var secrets = Devices.ToDictionary(d => d, d => mosquitto.Devices[d].Secret);
         await using var station = new Station($"127.0.0.1:{mosquitto.Broker.Port}", secrets);
-        var first = BridgeProcess.Start(station.ConfigFile);
-        BridgeProcess? second = null;
+        var first = BridgeCli.Start(station.ConfigFile);
+        ChildProcess? second = null;
         var brokerDown = false;
         try
         {
@@ -177,9 +177,9 @@ public sealed class StoreAndForwardTests(UlgokMosquittoFixture mosquitto) : ICla
             await mosquitto.Broker.StopAsync();
             brokerDown = true;
             var outage = await station.WaitForStatusAsync(first, s => Devices.All(d => !Broker(s, d).Connected && Broker(s, d).Pending >= 10), "readings queued in the outage");
-            first.Kill();
+            first.Kill9();
 
-            second = BridgeProcess.Start(station.ConfigFile);
+            second = BridgeCli.Start(station.ConfigFile);
             await station.WaitForStatusAsync(second, s => s.ProcessId == second.Id && Devices.All(d =>
                 Broker(s, d).Pending >= Broker(outage, d).Pending + 10), "readings queued after the restart");
 
@@ -198,7 +198,7 @@ public sealed class StoreAndForwardTests(UlgokMosquittoFixture mosquitto) : ICla
         }
         finally
         {
-            first.Kill();
+            first.Kill9();
             if (second is not null)
             {
                 await second.DisposeAsync();

@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Text;
 using System.Text.RegularExpressions;
 
 namespace Paju.Field.Tests.Harness;
@@ -7,21 +6,11 @@ namespace Paju.Field.Tests.Harness;
 /// <summary>A real `paju ingest` process on an external broker, with its output kept for the test to read.</summary>
 public sealed partial class IngestWorker : IAsyncDisposable
 {
-    private readonly StringBuilder _output = new();
-    private readonly Process _process;
+    private readonly ChildProcess _process;
 
-    private IngestWorker(Process process) => _process = process;
+    private IngestWorker(ChildProcess process) => _process = process;
 
-    public string Output
-    {
-        get
-        {
-            lock (_output)
-            {
-                return _output.ToString();
-            }
-        }
-    }
+    public string Output => _process.Output;
 
     public bool HasExited => _process.HasExited;
 
@@ -35,30 +24,9 @@ public sealed partial class IngestWorker : IAsyncDisposable
         [
             PajuCli.Dll, "ingest", "--db", connectionString, "--data", dataDirectory,
             "--broker", $"127.0.0.1:{brokerPort}", "--user", user, "--client-id", clientId, "--subscription", subscription,
-        ])
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        };
+        ]);
         start.Environment["Paju__Mqtt__Password"] = password;
-        var process = Process.Start(start)!;
-        var worker = new IngestWorker(process);
-        process.OutputDataReceived += (_, e) => worker.Append(e.Data);
-        process.ErrorDataReceived += (_, e) => worker.Append(e.Data);
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        return worker;
-    }
-
-    private void Append(string? line)
-    {
-        if (line is not null)
-        {
-            lock (_output)
-            {
-                _output.AppendLine(line);
-            }
-        }
+        return new IngestWorker(ChildProcess.Start(start));
     }
 
     /// <summary>Waits until the worker says it reads the broker.</summary>
@@ -73,33 +41,11 @@ public sealed partial class IngestWorker : IAsyncDisposable
         }
     }
 
-    public void Kill9()
-    {
-        _process.Kill(entireProcessTree: true);
-        _process.WaitForExit();
-    }
+    public void Kill9() => _process.Kill9();
 
-    public async Task StopAsync()
-    {
-        if (!_process.HasExited)
-        {
-            Process.Start("kill", ["-TERM", _process.Id.ToString()])!.WaitForExit();
-            await _process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(60));
-        }
-    }
+    public Task StopAsync() => _process.StopAsync();
 
-    public async ValueTask DisposeAsync()
-    {
-        try
-        {
-            await StopAsync();
-        }
-        catch (TimeoutException)
-        {
-            Kill9();
-        }
-        _process.Dispose();
-    }
+    public ValueTask DisposeAsync() => _process.DisposeAsync();
 
     [GeneratedRegex(@"Ingest(?: stopped)?: (\d+) stored")]
     private static partial Regex StoredLine();

@@ -59,6 +59,9 @@ public static class BridgeCli
         }
     }
 
+    /// <summary>`paju-bridge run CONFIG` as a process of its own, to be stopped or killed.</summary>
+    public static ChildProcess Start(string configFile) => ChildProcess.Start(new System.Diagnostics.ProcessStartInfo("dotnet", [Dll, "run", configFile]));
+
     public static Task<Paju.Field.Server.Database.ProcessResult> RunAsync(params string[] arguments) =>
         Paju.Field.Server.Database.ProcessRunner.RunAsync("dotnet", [Dll, .. arguments], null, null, default);
 }

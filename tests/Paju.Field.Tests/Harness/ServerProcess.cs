@@ -1,48 +1,28 @@
 using System.Diagnostics;
-using System.Text;
 
 namespace Paju.Field.Tests.Harness;
 
 /// <summary>A real `paju serve` process, for tests that kill it.</summary>
 public sealed class ServerProcess : IAsyncDisposable
 {
-    private readonly Process _process;
-    private readonly StringBuilder _output = new();
+    private readonly ChildProcess _process;
 
-    private ServerProcess(Process process) => _process = process;
+    private ServerProcess(ChildProcess process) => _process = process;
 
-    public string Output
-    {
-        get
-        {
-            lock (_output)
-            {
-                return _output.ToString();
-            }
-        }
-    }
+    public string Output => _process.Output;
 
     public static async Task<ServerProcess> StartAsync(string connectionString, int httpPort, int mqttPort, string dataDirectory)
     {
-        var process = Process.Start(new ProcessStartInfo("dotnet",
+        var server = new ServerProcess(ChildProcess.Start(new ProcessStartInfo("dotnet",
         [
             PajuCli.Dll, "serve", "--db", connectionString, "--data", dataDirectory,
             "--http", $"127.0.0.1:{httpPort}", "--mqtt", $"127.0.0.1:{mqttPort}",
-        ])
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        })!;
-        var server = new ServerProcess(process);
-        process.OutputDataReceived += (_, e) => server.Append(e.Data);
-        process.ErrorDataReceived += (_, e) => server.Append(e.Data);
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
+        ])));
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
         var deadline = DateTime.UtcNow.AddSeconds(90);
         while (true)
         {
-            Assert.False(process.HasExited, $"paju serve exited: {server.Output}");
+            Assert.False(server._process.HasExited, $"paju serve exited: {server.Output}");
             try
             {
                 if ((await http.GetAsync($"http://127.0.0.1:{httpPort}/health")).IsSuccessStatusCode)
@@ -58,37 +38,7 @@ public sealed class ServerProcess : IAsyncDisposable
         }
     }
 
-    private void Append(string? line)
-    {
-        if (line is not null)
-        {
-            lock (_output)
-            {
-                _output.AppendLine(line);
-            }
-        }
-    }
+    public void Kill9() => _process.Kill9();
 
-    public void Kill9()
-    {
-        _process.Kill(entireProcessTree: true);
-        _process.WaitForExit();
-    }
-
-    public async ValueTask DisposeAsync()
-    {
-        if (!_process.HasExited)
-        {
-            Process.Start("kill", ["-TERM", _process.Id.ToString()])!.WaitForExit();
-            try
-            {
-                await _process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(60));
-            }
-            catch (TimeoutException)
-            {
-                Kill9();
-            }
-        }
-        _process.Dispose();
-    }
+    public ValueTask DisposeAsync() => _process.DisposeAsync();
 }

@@ -1,4 +1,5 @@
 using System.Globalization;
+using Paju.Field.Bridge.Queue;
 using Paju.Field.Telemetry;
 
 namespace Paju.Field.Bridge.Publishing;
@@ -42,13 +43,7 @@ public sealed class DeviceOutlet(string device, long boot, IReadOnlyList<DeviceP
         }
         var boot = Math.Max(now.ToUnixTimeSeconds(), last + 1);
         Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(file))!);
-        var temporary = file + ".tmp";
-        using (var stream = new FileStream(temporary, FileMode.Create, FileAccess.Write))
-        {
-            stream.Write(System.Text.Encoding.ASCII.GetBytes(boot.ToString(CultureInfo.InvariantCulture)));
-            stream.Flush(flushToDisk: true);
-        }
-        File.Move(temporary, file, overwrite: true);
+        DurableFile.Replace(file, System.Text.Encoding.ASCII.GetBytes(boot.ToString(CultureInfo.InvariantCulture)), sync: true);
         return boot;
     }
 }

@@ -56,21 +56,8 @@ internal sealed class AckLog : IDisposable
     /// <summary>Replaces the file with exactly these ranges: written aside, synced, renamed over.</summary>
     public void Rewrite(IReadOnlyList<(long From, long To)> ranges, bool sync)
     {
-        var temporary = _path + ".tmp";
         var bytes = Encode(ranges);
-        using (var file = File.OpenHandle(temporary, FileMode.Create, FileAccess.Write))
-        {
-            RandomAccess.Write(file, bytes, 0);
-            if (sync)
-            {
-                RandomAccess.FlushToDisk(file);
-            }
-        }
-        File.Move(temporary, _path, overwrite: true);
-        if (sync)
-        {
-            DirectorySync.Flush(Path.GetDirectoryName(_path)!);
-        }
+        DurableFile.Replace(_path, bytes, sync);
         _file.Dispose();
         _file = File.OpenHandle(_path, FileMode.Open, FileAccess.ReadWrite);
         _length = bytes.Length;

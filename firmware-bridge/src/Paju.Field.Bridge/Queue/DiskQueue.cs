@@ -63,9 +63,7 @@ public sealed class DiskQueue : IDisposable
 
     public string Directory => _directory;
 
-    /// <summary>What reopening found: records kept, and bytes that were not whole records (a torn tail, damage).</summary>
-    public long RecoveredRecords { get; }
-
+    /// <summary>Bytes reopening found that were not whole records (a torn tail, damage), and skipped.</summary>
     public long RecoveredDamagedBytes { get; }
 
     private DiskQueue(string directory, QueueSettings settings, TimeProvider time, ILogger log, FileStream lockFile,
@@ -80,7 +78,7 @@ public sealed class DiskQueue : IDisposable
         _acked = acked;
         _segmentBytes = segmentBytes;
         _maxBytes = (long)settings.MaxMegabytes * 1024 * 1024;
-        (RecoveredRecords, RecoveredDamagedBytes) = Recover();
+        RecoveredDamagedBytes = Recover();
         // Acknowledgements are written at each tick whatever the policy; segments are synced only under Group.
         var every = settings.Fsync == FsyncPolicy.Group ? TimeSpan.FromMilliseconds(settings.GroupCommitMs) : TimeSpan.FromSeconds(1);
         _committer = time.CreateTimer(_ => CommitInBackground(), null, every, every);
@@ -109,14 +107,14 @@ public sealed class DiskQueue : IDisposable
         return new DiskQueue(directory, settings, time ?? TimeProvider.System, log, lockFile, ackLog, acked, size);
     }
 
-    private (long Records, long Damaged) Recover()
+    private long Recover()
     {
         var files = System.IO.Directory.GetFiles(_directory, "*" + SegmentSuffix)
             .Select(p => (Path: p, First: long.TryParse(System.IO.Path.GetFileNameWithoutExtension(p), NumberStyles.None, CultureInfo.InvariantCulture, out var f) ? f : -1))
             .Where(s => s.First > 0)
             .OrderBy(s => s.First)
             .ToList();
-        long records = 0, damaged = 0, lastLsn = 0;
+        long damaged = 0, lastLsn = 0;
         for (var i = 0; i < files.Count; i++)
         {
             var isLast = i == files.Count - 1;
@@ -125,7 +123,7 @@ public sealed class DiskQueue : IDisposable
             var length = RandomAccess.GetLength(file);
             long offset = 0, validEnd = 0;
             var after = Math.Max(lastLsn, segment.FirstLsn - 1);
-            while (RecordFormat.TryReadNext(file, offset, length, after, out var record, out _, out var next, out var skipped))
+            while (RecordFormat.TryReadNext(file, offset, length, after, out var record, out var next, out var skipped))
             {
                 damaged += skipped;
                 segment.Records++;
@@ -149,7 +147,6 @@ public sealed class DiskQueue : IDisposable
             }
             segment.Length = validEnd;
             lastLsn = Math.Max(lastLsn, segment.LastLsn);
-            records += segment.Records;
             _bytes += segment.Length;
             _segments.Add(segment);
         }
@@ -163,7 +160,7 @@ public sealed class DiskQueue : IDisposable
         _acked.RemoveBelow(_segments[0].FirstLsn);
         _ackLog.Rewrite(_acked.Ranges, sync: _settings.Fsync != FsyncPolicy.Os);
         RetireAcknowledgedHead();
-        return (records, damaged);
+        return damaged;
     }
 
     private Segment CreateSegment(long firstLsn)
@@ -315,7 +312,7 @@ public sealed class DiskQueue : IDisposable
                 }
                 var segment = _segments[index];
                 if (cursor.Offset >= segment.Length
-                    || !RecordFormat.TryReadNext(segment.File, cursor.Offset, segment.Length, cursor.AfterLsn, out var found, out _, out var next, out _))
+                    || !RecordFormat.TryReadNext(segment.File, cursor.Offset, segment.Length, cursor.AfterLsn, out var found, out var next, out _))
                 {
                     if (index == _segments.Count - 1)
                     {

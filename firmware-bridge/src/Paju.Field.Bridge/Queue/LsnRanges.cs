@@ -42,22 +42,6 @@ public sealed class LsnRanges
         _ranges.Insert(first, (from, to));
     }
 
-    /// <summary>How many LSNs in [from, to) the set holds.</summary>
-    public long CountWithin(long from, long to)
-    {
-        long count = 0;
-        foreach (var (f, t) in _ranges)
-        {
-            var lo = Math.Max(f, from);
-            var hi = Math.Min(t, to);
-            if (hi > lo)
-            {
-                count += hi - lo;
-            }
-        }
-        return count;
-    }
-
     /// <summary>Forgets everything below <paramref name="lsn"/> (its segment is gone).</summary>
     public void RemoveBelow(long lsn)
     {

@@ -54,7 +54,7 @@ public static class RecordFormat
     /// reader moves one byte on and looks for the next magic, so one damaged record costs only itself.
     /// </summary>
     public static bool TryReadNext(SafeFileHandle file, long offset, long limit, long afterLsn,
-        out QueuedRecord record, out long recordOffset, out long nextOffset, out long skipped)
+        out QueuedRecord record, out long nextOffset, out long skipped)
     {
         Span<byte> header = stackalloc byte[HeaderSize];
         skipped = 0;
@@ -74,7 +74,6 @@ public static class RecordFormat
                     {
                         var appendedAt = DateTimeOffset.FromUnixTimeMilliseconds(BinaryPrimitives.ReadInt64LittleEndian(header[16..]));
                         record = new QueuedRecord(lsn, appendedAt, whole[HeaderSize..]);
-                        recordOffset = position;
                         nextOffset = position + whole.Length;
                         skipped = position - offset;
                         return true;
@@ -84,7 +83,7 @@ public static class RecordFormat
             position = NextMagic(file, position + 1, limit);
         }
         record = default;
-        recordOffset = nextOffset = position;
+        nextOffset = position;
         skipped = Math.Max(0, limit - offset);
         return false;
     }

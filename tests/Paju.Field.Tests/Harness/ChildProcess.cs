@@ -3,13 +3,16 @@ using System.Text;
 
 namespace Paju.Field.Tests.Harness;
 
-/// <summary>A real `paju-bridge run` process: stopped with SIGTERM like systemd, or killed with SIGKILL like a power cut of the process.</summary>
-public sealed class BridgeProcess : IAsyncDisposable
+/// <summary>
+/// A program a test starts (`paju serve`, `paju ingest`, `paju-bridge run`), its output kept for the
+/// test's messages; stopped with SIGTERM as systemd does, or killed with SIGKILL as a crash would.
+/// </summary>
+public sealed class ChildProcess : IAsyncDisposable
 {
     private readonly StringBuilder _output = new();
     private readonly Process _process;
 
-    private BridgeProcess(Process process) => _process = process;
+    private ChildProcess(Process process) => _process = process;
 
     public string Output
     {
@@ -26,19 +29,17 @@ public sealed class BridgeProcess : IAsyncDisposable
 
     public int Id => _process.Id;
 
-    public static BridgeProcess Start(string configFile)
+    public static ChildProcess Start(ProcessStartInfo start)
     {
-        var process = Process.Start(new ProcessStartInfo("dotnet", [BridgeCli.Dll, "run", configFile])
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        })!;
-        var bridge = new BridgeProcess(process);
-        process.OutputDataReceived += (_, e) => bridge.Append(e.Data);
-        process.ErrorDataReceived += (_, e) => bridge.Append(e.Data);
+        start.RedirectStandardOutput = true;
+        start.RedirectStandardError = true;
+        var process = Process.Start(start)!;
+        var child = new ChildProcess(process);
+        process.OutputDataReceived += (_, e) => child.Append(e.Data);
+        process.ErrorDataReceived += (_, e) => child.Append(e.Data);
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
-        return bridge;
+        return child;
     }
 
     private void Append(string? line)
@@ -53,11 +54,11 @@ public sealed class BridgeProcess : IAsyncDisposable
     }
 
     /// <summary>SIGKILL: no shutdown code runs.</summary>
-    public void Kill()
+    public void Kill9()
     {
         if (!_process.HasExited)
         {
-            _process.Kill();
+            _process.Kill(entireProcessTree: true);
             _process.WaitForExit();
         }
     }
@@ -79,7 +80,7 @@ public sealed class BridgeProcess : IAsyncDisposable
         }
         catch (TimeoutException)
         {
-            Kill();
+            Kill9();
         }
         _process.Dispose();
     }
