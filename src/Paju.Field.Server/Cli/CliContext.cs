@@ -95,7 +95,7 @@ public sealed class CliContext
             context = From(parse);
             return await body(context);
         }
-        catch (Exception e) when (e is PajuSetupException or AccountException or NpgsqlException or OptionsValidationException)
+        catch (Exception e) when (e is PajuSetupException or AccountException or NpgsqlException or OptionsValidationException or Import.ImportException)
         {
             Console.Error.WriteLine($"오류: {e.Message}");
             return 1;

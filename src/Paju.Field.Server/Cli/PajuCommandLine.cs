@@ -24,6 +24,8 @@ public static class PajuCommandLine
         root.Subcommands.Add(DeviceCommands.Broker());
         root.Subcommands.Add(IngestCommand.Create());
         root.Subcommands.Add(SimulateCommand.Create());
+        root.Subcommands.Add(ImportCommands.Import());
+        root.Subcommands.Add(ImportCommands.Export());
         return root;
     }
 }

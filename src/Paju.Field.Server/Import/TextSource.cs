@@ -54,9 +54,13 @@ public static class TextSource
     }
 
     /// <summary>A reader in the resolved encoding (the BOM skipped) that refuses lines over <paramref name="maxLine"/> characters.</summary>
-    public static TextReader Open(string path, Encoding encoding, int maxLine = 1 << 20)
+    public static TextReader Open(string path, Encoding encoding, int maxLine = 1 << 20) => Open(path, encoding, out _, maxLine);
+
+    /// <inheritdoc cref="Open(string, Encoding, int)"/>
+    /// <param name="stream">The file underneath, whose position tells how far reading has come.</param>
+    public static TextReader Open(string path, Encoding encoding, out FileStream stream, int maxLine = 1 << 20)
     {
-        var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.SequentialScan);
+        stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.SequentialScan);
         if (stream.Length == 0)
         {
             stream.Dispose();
@@ -65,10 +69,6 @@ public static class TextSource
         return new GuardedReader(new StreamReader(stream, encoding, detectEncodingFromByteOrderMarks: false, 1 << 16), path, encoding, maxLine);
     }
 
-    /// <summary>
-    /// Counts lines for error messages, turns an invalid byte into an <see cref="ImportException"/>
-    /// naming the line and the likely encoding, and stops a file with no line breaks before it fills memory.
-    /// </summary>
     /// <summary>
     /// The 1-based line holding the first byte that is invalid in <paramref name="encoding"/>. Lines
     /// split on 0x0A, which neither UTF-8 nor CP949 uses inside a multi-byte character.
@@ -109,6 +109,10 @@ public static class TextSource
         }
     }
 
+    /// <summary>
+    /// Counts lines for error messages, turns an invalid byte into an <see cref="ImportException"/>
+    /// naming the line and the likely encoding, and stops a file with no line breaks before it fills memory.
+    /// </summary>
     private sealed class GuardedReader(StreamReader inner, string path, Encoding encoding, int maxLine) : TextReader
     {
         private int _line = 1;
