@@ -89,4 +89,15 @@ queue.SetAction(parse => QueueBench.RunAsync(new QueueBench.Options(
     parse.GetValue(db), parse.GetValue(data)!, Report.Path(parse.GetValue(report)))));
 root.Subcommands.Add(queue);
 
+var importRows = new Option<int>("--rows") { Description = "registry-format CSV rows", DefaultValueFactory = _ => 1_000_000 };
+var geojsonMb = new Option<int>("--geojson-mb") { Description = "size of the minified GeoJSON", DefaultValueFactory = _ => 200 };
+var import = new Command("import", "Registry import: a million validated CSV rows beside a bare binary COPY, and a 200 MB GeoJSON's peak RSS");
+foreach (var option in new Option[] { db, data, report, importRows, geojsonMb })
+{
+    import.Options.Add(option);
+}
+import.SetAction(parse => ImportBench.RunAsync(new ImportBench.Options(
+    parse.GetValue(importRows), parse.GetValue(geojsonMb), parse.GetValue(db), parse.GetValue(data)!, Report.Path(parse.GetValue(report)))));
+root.Subcommands.Add(import);
+
 return await root.Parse(args).InvokeAsync();
