@@ -80,9 +80,6 @@ public sealed class RegistryWriter(ImportKind kind)
                 """, batchId, source, ct);
         }
         var fresh = $"FROM {ValidationQuery.Checked} c WHERE c.ok AND NOT EXISTS (SELECT 1 FROM {Table} a WHERE {KeyJoin})";
-        // The planner cannot estimate the RETURNING rows joined back to the checked rows and picks a
-        // nested loop, quadratic in the file's size; a hash join is what this statement needs.
-        await ExecuteAsync(conn, tx, "SET LOCAL enable_nestloop = off", batchId, source, ct);
         var inserted = kind.Target switch
         {
             ImportTarget.Asset => await ExecuteAsync(conn, tx, $"""
@@ -102,7 +99,6 @@ public sealed class RegistryWriter(ImportKind kind)
                 SELECT c.code, c.name, c.geom, c.props, $1 {fresh}
                 """, batchId, source, ct),
         };
-        await ExecuteAsync(conn, tx, "RESET enable_nestloop", batchId, source, ct);
         var retired = retireMissing ? await RetireMissingAsync(conn, tx, batchId, source, ct) : 0;
         var reassigned = 0;
         if (kind.Target == ImportTarget.AdminArea)
@@ -144,10 +140,7 @@ public sealed class RegistryWriter(ImportKind kind)
     private static async Task<int> ExecuteAsync(NpgsqlConnection conn, NpgsqlTransaction tx, string sql, long batchId, string source, CancellationToken ct)
     {
         await using var cmd = new NpgsqlCommand(sql, conn, tx) { CommandTimeout = 0 };
-        if (sql.Contains("$1", StringComparison.Ordinal))
-        {
-            cmd.Parameters.AddWithValue(batchId);
-        }
+        cmd.Parameters.AddWithValue(batchId);
         if (sql.Contains("$2", StringComparison.Ordinal))
         {
             cmd.Parameters.AddWithValue(source);
