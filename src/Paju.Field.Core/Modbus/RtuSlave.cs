@@ -15,11 +15,6 @@ public sealed class RtuSlave(SerialLine line, IReadOnlyDictionary<byte, Register
 {
     private static readonly TimeSpan BrokenFrameSilence = TimeSpan.FromMilliseconds(50);
 
-    private long _requests;
-    private long _dropped;
-
-    public long Requests => Interlocked.Read(ref _requests);
-
     private readonly System.Collections.Concurrent.ConcurrentDictionary<byte, bool> _silent = new();
 
     /// <summary>A slave id that hears requests and answers none (a cut cable, a powered-down controller).</summary>
@@ -27,9 +22,6 @@ public sealed class RtuSlave(SerialLine line, IReadOnlyDictionary<byte, Register
 
     /// <summary>Why serving stopped, when the line failed (socat gone, the port closed under it).</summary>
     public Exception? Failure { get; private set; }
-
-    /// <summary>Frames that were not answered: bad CRC, truncated, or garbage.</summary>
-    public long Dropped => Interlocked.Read(ref _dropped);
 
     /// <summary>Serves until cancelled or until the line fails (see <see cref="Failure"/>). Blocking: run it on a thread of its own.</summary>
     public void Run(CancellationToken ct)
@@ -76,11 +68,9 @@ public sealed class RtuSlave(SerialLine line, IReadOnlyDictionary<byte, Register
             if (!framed || !ModbusCrc.IsValid(frame.AsSpan(0, length)))
             {
                 // Truncated, garbage, overlong or corrupted: wait for silence and listen afresh.
-                Interlocked.Increment(ref _dropped);
                 line.Drain(timing.InterFrame + BrokenFrameSilence, frame);
                 continue;
             }
-            Interlocked.Increment(ref _requests);
             var request = frame.AsSpan(0, length);
             if (!banks.TryGetValue(request[0], out var bank) || _silent.GetValueOrDefault(request[0]))
             {

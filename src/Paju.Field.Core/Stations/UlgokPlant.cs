@@ -30,7 +30,6 @@ public sealed class Station(string site, string device, double catchmentM2, doub
     public double InflowM3PerHour { get; private set; }
     public double OutflowM3PerHour { get; private set; }
     public double RainMmPerHour { get; private set; }
-    public double CapacityM3 => capacityM3;
 
     /// <summary>V(h) = a·h + b·h² with V(top) = capacity: a floor of floorArea with sloped sides (as the seeded curve).</summary>
     public double LevelM

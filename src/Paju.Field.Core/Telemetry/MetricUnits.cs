@@ -7,7 +7,11 @@ namespace Paju.Field.Telemetry;
 /// </summary>
 public static class MetricUnits
 {
-    public sealed record Unit(string Suffix, string Symbol, double Min, double Max, string Meaning);
+    public sealed record Unit(string Suffix, string Symbol, double Min, double Max, string Meaning)
+    {
+        /// <summary>A finite value within the physical range: what the server stores, and all the bridge forwards.</summary>
+        public bool Accepts(double value) => double.IsFinite(value) && value >= Min && value <= Max;
+    }
 
     // Longest suffixes first, so "_m3_per_h" is not taken for "_h".
     public static readonly IReadOnlyList<Unit> Numeric =

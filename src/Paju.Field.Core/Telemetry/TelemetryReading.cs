@@ -135,7 +135,7 @@ public sealed record TelemetryReading(
                 {
                     return Fail(RejectReason.WrongType, $"metric '{name}' must be a number in {unit.Symbol}");
                 }
-                if (value < unit.Min || value > unit.Max)
+                if (!unit.Accepts(value))
                 {
                     return Fail(RejectReason.OutOfRange, $"metric '{name}' = {value.ToString(CultureInfo.InvariantCulture)} {unit.Symbol} is outside the physical range {unit.Min}–{unit.Max} {unit.Symbol}");
                 }

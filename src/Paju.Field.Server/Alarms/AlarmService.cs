@@ -2,28 +2,39 @@ using Npgsql;
 
 namespace Paju.Field.Server.Alarms;
 
-/// <summary>Runs the alarm evaluator and the escalator every Paju:Alarms:EvaluateSeconds (default 1; 0 turns it off).</summary>
+/// <summary>
+/// Runs the alarm evaluator and the escalator every Paju:Alarms:EvaluateSeconds (default 1; 0 turns
+/// both off), each on a loop of its own: escalation waits on an outside gateway with retries and
+/// back-off, and must never hold up raising and clearing alarms while that gateway is down.
+/// </summary>
 public sealed class AlarmService(AlarmEvaluator evaluator, AlarmEscalator escalator, TimeProvider clock, IConfiguration configuration, ILogger<AlarmService> log)
     : BackgroundService
 {
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    protected override Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var seconds = configuration.GetValue("Paju:Alarms:EvaluateSeconds", 1.0);
         if (seconds <= 0)
         {
-            return;
+            return Task.CompletedTask;
         }
-        using var timer = new PeriodicTimer(TimeSpan.FromSeconds(seconds), clock);
+        var period = TimeSpan.FromSeconds(seconds);
+        return Task.WhenAll(
+            RepeatAsync("evaluation", period, ct => evaluator.EvaluateAsync(clock.GetUtcNow(), ct), stoppingToken),
+            RepeatAsync("escalation", period, ct => escalator.EscalateAsync(clock.GetUtcNow(), ct), stoppingToken));
+    }
+
+    private async Task RepeatAsync(string what, TimeSpan period, Func<CancellationToken, Task> step, CancellationToken stoppingToken)
+    {
+        using var timer = new PeriodicTimer(period, clock);
         while (await timer.WaitForNextTickAsync(stoppingToken))
         {
             try
             {
-                await evaluator.EvaluateAsync(clock.GetUtcNow(), stoppingToken);
-                await escalator.EscalateAsync(clock.GetUtcNow(), stoppingToken);
+                await step(stoppingToken);
             }
             catch (Exception e) when (e is NpgsqlException or InvalidOperationException or IOException)
             {
-                log.LogWarning("Alarm evaluation failed: {Reason}; next try in {Seconds} s", e.Message, seconds);
+                log.LogWarning("Alarm {What} failed: {Reason}; next try in {Seconds} s", what, e.Message, period.TotalSeconds);
             }
         }
     }

@@ -35,17 +35,24 @@ public sealed class CliContext
     public Task<DatabaseSession> OpenDatabaseAsync(CancellationToken ct, bool migrate = true) =>
         DatabaseSession.OpenAsync(ConnectionString, Options.DataDirectory, Log("Paju.Database"), migrate, ct);
 
-    /// <summary>Runs a command's writes in one transaction on the configured database, committing only if the body returns.</summary>
-    public async Task<T> InTransactionAsync<T>(CancellationToken ct, Func<NpgsqlConnection, NpgsqlTransaction, Task<T>> body)
+    /// <summary>Runs a command's body against the configured database (the private cluster started for it and stopped after).</summary>
+    public async Task<T> WithDatabaseAsync<T>(CancellationToken ct, Func<NpgsqlDataSource, Task<T>> body)
     {
         await using var session = await OpenDatabaseAsync(ct);
         await using var db = DatabaseSession.CreateDataSource(session.ConnectionString);
-        await using var conn = await db.OpenConnectionAsync(ct);
-        await using var tx = await conn.BeginTransactionAsync(ct);
-        var result = await body(conn, tx);
-        await tx.CommitAsync(ct);
-        return result;
+        return await body(db);
     }
+
+    /// <summary>Runs a command's writes in one transaction on the configured database, committing only if the body returns.</summary>
+    public Task<T> InTransactionAsync<T>(CancellationToken ct, Func<NpgsqlConnection, NpgsqlTransaction, Task<T>> body) =>
+        WithDatabaseAsync(ct, async db =>
+        {
+            await using var conn = await db.OpenConnectionAsync(ct);
+            await using var tx = await conn.BeginTransactionAsync(ct);
+            var result = await body(conn, tx);
+            await tx.CommitAsync(ct);
+            return result;
+        });
 
     public static CliContext From(ParseResult parse)
     {

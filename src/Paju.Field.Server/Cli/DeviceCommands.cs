@@ -1,6 +1,6 @@
 using System.CommandLine;
+using Npgsql;
 using Paju.Field.Server.Audit;
-using Paju.Field.Server.Database;
 using Paju.Field.Server.Devices;
 
 namespace Paju.Field.Server.Cli;
@@ -62,10 +62,7 @@ public static class DeviceCommands
         var list = new Command("list", "장치 목록").WithDatabaseOptions();
         list.SetAction((parse, ct) => CliContext.RunAsync(parse, async cli =>
         {
-            await using var session = await cli.OpenDatabaseAsync(ct);
-            await using var db = DatabaseSession.CreateDataSource(session.ConnectionString);
-            await using var conn = await db.OpenConnectionAsync(ct);
-            foreach (var d in await DeviceStore.ListAsync(conn, ct))
+            foreach (var d in await cli.WithDatabaseAsync(ct, db => ListDevicesAsync(db, ct)))
             {
                 Console.WriteLine($"{d.DeviceId,-24} {d.Role,-7} {d.Site,-16} {d.AssetCode,-16} {(d.Disabled ? "사용 중지" : d.Online ? "온라인" : "오프라인")}");
             }
@@ -89,10 +86,7 @@ public static class DeviceCommands
         config.Options.Add(port);
         config.SetAction((parse, ct) => CliContext.RunAsync(parse, async cli =>
         {
-            await using var session = await cli.OpenDatabaseAsync(ct);
-            await using var db = DatabaseSession.CreateDataSource(session.ConnectionString);
-            await using var conn = await db.OpenConnectionAsync(ct);
-            var devices = await DeviceStore.ListAsync(conn, ct);
+            var devices = await cli.WithDatabaseAsync(ct, db => ListDevicesAsync(db, ct));
             var dir = Path.GetFullPath(parse.GetValue(output)!);
             Directory.CreateDirectory(dir);
             await WriteSecretFileAsync(Path.Combine(dir, "passwords"), BrokerConfig.PasswordFile(devices), ct);
@@ -104,6 +98,12 @@ public static class DeviceCommands
         }));
         broker.Subcommands.Add(config);
         return broker;
+    }
+
+    private static async Task<IReadOnlyList<Device>> ListDevicesAsync(NpgsqlDataSource db, CancellationToken ct)
+    {
+        await using var conn = await db.OpenConnectionAsync(ct);
+        return await DeviceStore.ListAsync(conn, ct);
     }
 
     private static async Task WriteSecretFileAsync(string path, string text, CancellationToken ct)

@@ -1,7 +1,6 @@
 using System.CommandLine;
 using System.Diagnostics;
 using Paju.Field.Server.Audit;
-using Paju.Field.Server.Database;
 using Paju.Field.Server.Import;
 
 namespace Paju.Field.Server.Cli;
@@ -66,13 +65,11 @@ public static class ImportCommands
                 Fields = new FieldOverrides(parse.GetValue(codeColumn), parse.GetValue(nameColumn), parse.GetValue(xColumn), parse.GetValue(yColumn)),
                 ReportPath = parse.GetValue(report),
             };
-            await using var session = await cli.OpenDatabaseAsync(ct);
-            await using var db = DatabaseSession.CreateDataSource(session.ConnectionString);
             var progress = new ConsoleProgress();
             ImportResult result;
             try
             {
-                result = await new RegistryImporter(db).RunAsync(request, Actor.CommandLine(), progress, ct);
+                result = await cli.WithDatabaseAsync(ct, db => new RegistryImporter(db).RunAsync(request, Actor.CommandLine(), progress, ct));
             }
             finally
             {
@@ -96,9 +93,7 @@ public static class ImportCommands
         command.Arguments.Add(batch);
         command.SetAction((parse, ct) => CliContext.RunAsync(parse, async cli =>
         {
-            await using var session = await cli.OpenDatabaseAsync(ct);
-            await using var db = DatabaseSession.CreateDataSource(session.ConnectionString);
-            var result = await new ImportUndo(db).UndoAsync(parse.GetValue(batch), Actor.CommandLine(), ct);
+            var result = await cli.WithDatabaseAsync(ct, db => new ImportUndo(db).UndoAsync(parse.GetValue(batch), Actor.CommandLine(), ct));
             Console.WriteLine($"배치 {result.BatchId} ({result.Kind})를 되돌렸습니다: 새로 넣었던 {result.Removed}건 삭제, 바꾸거나 폐지했던 {result.Restored}건 복원" +
                 (result.AreasReassigned > 0 ? $", 자산 {result.AreasReassigned}건의 읍면동 다시 지정" : ""));
             return 0;
@@ -109,10 +104,8 @@ public static class ImportCommands
     private static Command List()
     {
         var command = new Command("list", "가져오기 배치 목록 (누가, 언제, 어떤 파일, 몇 건)").WithDatabaseOptions();
-        command.SetAction((parse, ct) => CliContext.RunAsync(parse, async cli =>
+        command.SetAction((parse, ct) => CliContext.RunAsync(parse, cli => cli.WithDatabaseAsync(ct, async db =>
         {
-            await using var session = await cli.OpenDatabaseAsync(ct);
-            await using var db = DatabaseSession.CreateDataSource(session.ConnectionString);
             await using var cmd = db.CreateCommand("""
                 SELECT id, kind, status, file_name, actor, to_char(started_at AT TIME ZONE 'Asia/Seoul', 'YYYY-MM-DD HH24:MI'),
                        rows_read, inserted, updated, invalid, retired
@@ -125,7 +118,7 @@ public static class ImportCommands
                 Console.WriteLine($"{reader.GetInt64(0),5} {reader.GetString(1),-16} {reader.GetString(2),-8} {reader.GetString(5),-16} {reader.GetInt32(6),8:N0} {reader.GetInt32(7),7:N0} {reader.GetInt32(8),7:N0} {reader.GetInt32(9),6:N0} {reader.GetInt32(10),5:N0}  {reader.GetString(3)} / {reader.GetString(4)}");
             }
             return 0;
-        }));
+        })));
         return command;
     }
 
@@ -146,9 +139,7 @@ public static class ImportCommands
             var f = parse.GetValue(format)!.ToLowerInvariant();
             var path = parse.GetValue(output) ?? $"{k.Name}.{f}";
             var c = parse.GetValue(crs) is { } text ? CoordinateSystems.Parse(text) : CoordinateSystems.Wgs84;
-            await using var session = await cli.OpenDatabaseAsync(ct);
-            await using var db = DatabaseSession.CreateDataSource(session.ConnectionString);
-            var count = await new RegistryExporter(db).ExportAsync(k, f, c, path, ct);
+            var count = await cli.WithDatabaseAsync(ct, db => new RegistryExporter(db).ExportAsync(k, f, c, path, ct));
             Console.WriteLine($"{k.Label} {count:N0}건을 {Path.GetFullPath(path)} 에 썼습니다 ({f}, EPSG:{c.Srid})");
             return 0;
         }));

@@ -46,10 +46,10 @@ public static class Migrator
         // A plain connection: the data source with PostGIS types is built after PostGIS exists.
         await using var conn = new NpgsqlConnection(new NpgsqlConnectionStringBuilder(connectionString) { Pooling = false }.ConnectionString);
         await conn.OpenAsync(ct);
-        await ExecuteAsync(conn, null, "SELECT pg_advisory_lock($1)", ct, AdvisoryLockKey);
+        await conn.ExecuteAsync(null, "SELECT pg_advisory_lock($1)", ct, AdvisoryLockKey);
         try
         {
-            await ExecuteAsync(conn, null, """
+            await conn.ExecuteAsync(null, """
                 CREATE TABLE IF NOT EXISTS schema_migration (
                     version    integer PRIMARY KEY,
                     name       text NOT NULL,
@@ -66,8 +66,8 @@ public static class Migrator
                 await using var tx = await conn.BeginTransactionAsync(ct);
                 try
                 {
-                    await ExecuteAsync(conn, tx, migration.Sql, ct);
-                    await ExecuteAsync(conn, tx, "INSERT INTO schema_migration (version, name, checksum) VALUES ($1, $2, $3)", ct,
+                    await conn.ExecuteAsync(tx, migration.Sql, ct);
+                    await conn.ExecuteAsync(tx, "INSERT INTO schema_migration (version, name, checksum) VALUES ($1, $2, $3)", ct,
                         migration.Version, migration.Name, migration.Checksum);
                     await tx.CommitAsync(ct);
                 }
@@ -84,7 +84,7 @@ public static class Migrator
         }
         finally
         {
-            await ExecuteAsync(conn, null, "SELECT pg_advisory_unlock($1)", CancellationToken.None, AdvisoryLockKey);
+            await conn.ExecuteAsync(null, "SELECT pg_advisory_unlock($1)", CancellationToken.None, AdvisoryLockKey);
         }
     }
 
@@ -125,15 +125,5 @@ public static class Migrator
             applied[reader.GetInt32(0)] = reader.GetString(1);
         }
         return applied;
-    }
-
-    private static async Task ExecuteAsync(NpgsqlConnection conn, NpgsqlTransaction? tx, string sql, CancellationToken ct, params object[] args)
-    {
-        await using var cmd = new NpgsqlCommand(sql, conn, tx);
-        foreach (var arg in args)
-        {
-            cmd.Parameters.Add(new NpgsqlParameter { Value = arg });
-        }
-        await cmd.ExecuteNonQueryAsync(ct);
     }
 }

@@ -33,10 +33,8 @@ public sealed record CoordinateDiagnosis(CoordinateVerdict Verdict, double Lon, 
 /// mistakes Korean files actually carry (swapped axes, projected numbers in a lon/lat column, the
 /// 100 km false-northing slip between 5186 and 5181/5174, a file in another CRS than declared).
 /// </summary>
-public sealed class CoordinateCheck(NpgsqlDataSource db, Func<double, double, bool>? insidePaju = null)
+public sealed class CoordinateCheck(NpgsqlDataSource db)
 {
-    private readonly Func<double, double, bool> _inside = insidePaju ?? PajuExtent.Contains;
-
     private const string TransformSql = """
         SELECT ST_X(g), ST_Y(g) FROM (
             SELECT ST_Transform(ST_SetSRID(ST_MakePoint(x, y), $1), 4326) AS g
@@ -80,7 +78,7 @@ public sealed class CoordinateCheck(NpgsqlDataSource db, Func<double, double, bo
         {
             return new(CoordinateVerdict.Outside, double.NaN, double.NaN, "좌표가 숫자가 아닙니다");
         }
-        if (crs.Geographic && !_inside(x, y) && _inside(y, x))
+        if (crs.Geographic && !PajuExtent.Contains(x, y) && PajuExtent.Contains(y, x))
         {
             return new(CoordinateVerdict.Swapped, x, y, $"위도와 경도가 바뀐 것으로 보입니다: 경도 {y}, 위도 {x}이면 파주 안입니다");
         }
@@ -95,7 +93,7 @@ public sealed class CoordinateCheck(NpgsqlDataSource db, Func<double, double, bo
         {
             (lon, lat) = (double.NaN, double.NaN);
         }
-        else if (_inside(lon, lat))
+        else if (PajuExtent.Contains(lon, lat))
         {
             return new(CoordinateVerdict.Inside, lon, lat, null);
         }
@@ -103,7 +101,7 @@ public sealed class CoordinateCheck(NpgsqlDataSource db, Func<double, double, bo
         {
             foreach (var shift in new[] { -100_000.0, 100_000.0 })
             {
-                if (await TryToWgs84Async(crs, x, y + shift, ct) is var (slon, slat) && _inside(slon, slat))
+                if (await TryToWgs84Async(crs, x, y + shift, ct) is var (slon, slat) && PajuExtent.Contains(slon, slat))
                 {
                     var others = await LandsInAsync(CoordinateSystems.Projected.Where(c => c != crs), x, y, ct);
                     return new(CoordinateVerdict.FalseNorthingOff, lon, lat,
@@ -129,7 +127,7 @@ public sealed class CoordinateCheck(NpgsqlDataSource db, Func<double, double, bo
             {
                 continue;
             }
-            if (await TryToWgs84Async(candidate, x, y, ct) is var (lon, lat) && _inside(lon, lat))
+            if (await TryToWgs84Async(candidate, x, y, ct) is var (lon, lat) && PajuExtent.Contains(lon, lat))
             {
                 found.Add(candidate);
             }

@@ -53,6 +53,9 @@ public sealed class ImportKind
 
     public IReadOnlyList<DetailSpec> Details { get; init; } = [];
 
+    /// <summary>The typed columns a file carries as fields (not those derived, like a copy of the code), in export order.</summary>
+    public IReadOnlyList<DetailSpec> FileDetails => [.. Details.Where(d => d.Field is not null)];
+
     public string TargetTable => Target switch
     {
         ImportTarget.Asset => "asset",

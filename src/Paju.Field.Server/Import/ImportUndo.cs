@@ -1,6 +1,7 @@
 using System.Globalization;
 using Npgsql;
 using Paju.Field.Server.Audit;
+using Paju.Field.Server.Database;
 
 namespace Paju.Field.Server.Import;
 
@@ -53,12 +54,7 @@ public sealed class ImportUndo(NpgsqlDataSource db)
             await using var cmd = new NpgsqlCommand("SELECT admin_area_reassign()", conn, tx);
             reassigned = (int)(await cmd.ExecuteScalarAsync(ct))!;
         }
-        await using (var cmd = new NpgsqlCommand("UPDATE import_batch SET status = 'undone', undone_at = now(), undone_by = $2 WHERE id = $1", conn, tx))
-        {
-            cmd.Parameters.AddWithValue(batchId);
-            cmd.Parameters.AddWithValue(actor.Name);
-            await cmd.ExecuteNonQueryAsync(ct);
-        }
+        await conn.ExecuteAsync(tx, "UPDATE import_batch SET status = 'undone', undone_at = now(), undone_by = $2 WHERE id = $1", ct, batchId, actor.Name);
         await AuditLog.WriteAsync(conn, tx, actor, "registry.import.undo", "import_batch", batchId.ToString(CultureInfo.InvariantCulture),
             new { kind = kind.Name, removed, restored }, ct);
         await tx.CommitAsync(ct);
@@ -68,54 +64,46 @@ public sealed class ImportUndo(NpgsqlDataSource db)
     private static async Task<(int, int)> UndoAssetsAsync(NpgsqlConnection conn, NpgsqlTransaction tx, ImportKind kind, long batchId, CancellationToken ct)
     {
         var detail = kind.DetailTable!;
-        var restored = await ExecuteAsync(conn, tx, """
+        var restored = await conn.ExecuteAsync(tx, """
             UPDATE asset a SET name = r.name, geom = r.geom, parent_id = r.parent_id, admin_area_code = r.admin_area_code, address = r.address,
                 status = r.status, retired_at = r.retired_at, is_sample = r.is_sample, source = r.source, properties = r.properties
             FROM import_change ch CROSS JOIN LATERAL jsonb_populate_record(NULL::asset, ch.before) r
             WHERE ch.batch_id = $1 AND ch.target = 'asset' AND a.id = r.id
-            """, batchId, ct);
-        await ExecuteAsync(conn, tx, $"""
+            """, ct, batchId);
+        await conn.ExecuteAsync(tx, $"""
             DELETE FROM {detail} d USING import_change ch
             WHERE ch.batch_id = $1 AND ch.target = 'asset' AND d.asset_id = (ch.before ->> 'id')::bigint
-            """, batchId, ct);
-        await ExecuteAsync(conn, tx, $"""
+            """, ct, batchId);
+        await conn.ExecuteAsync(tx, $"""
             INSERT INTO {detail} SELECT (jsonb_populate_record(NULL::{detail}, ch.before_detail)).*
             FROM import_change ch WHERE ch.batch_id = $1 AND ch.target = 'asset' AND ch.before_detail IS NOT NULL
-            """, batchId, ct);
-        var removed = await ExecuteAsync(conn, tx, "DELETE FROM asset WHERE created_batch_id = $1", batchId, ct);
+            """, ct, batchId);
+        var removed = await conn.ExecuteAsync(tx, "DELETE FROM asset WHERE created_batch_id = $1", ct, batchId);
         return (removed, restored);
     }
 
     private static async Task<(int, int)> UndoAreasAsync(NpgsqlConnection conn, NpgsqlTransaction tx, ImportKind kind, long batchId, CancellationToken ct)
     {
         var table = kind.TargetTable;
-        var target = table;
-        var removed = await ExecuteAsync(conn, tx, $"DELETE FROM {table} WHERE created_batch_id = $1", batchId, ct);
+        var removed = await conn.ExecuteAsync(tx, $"DELETE FROM {table} WHERE created_batch_id = $1", ct, batchId);
         var columns = table == "admin_area"
             ? "name = r.name, full_name = r.full_name, area_type = r.area_type, geom = r.geom, source = r.source, is_sample = r.is_sample, properties = r.properties"
             : "name = r.name, geom = r.geom, properties = r.properties";
-        var restored = await ExecuteAsync(conn, tx, $"""
+        var restored = await conn.ExecuteAsync(tx, $"""
             UPDATE {table} a SET {columns}, updated_at = now()
             FROM import_change ch CROSS JOIN LATERAL jsonb_populate_record(NULL::{table}, ch.before) r
-            WHERE ch.batch_id = $1 AND ch.target = '{target}' AND ch.action = 'update' AND a.code = r.code
-            """, batchId, ct);
+            WHERE ch.batch_id = $1 AND ch.target = '{table}' AND ch.action = 'update' AND a.code = r.code
+            """, ct, batchId);
         // Areas a --retire-missing batch removed come back whole.
         var insertColumns = table == "admin_area"
             ? "code, name, full_name, area_type, geom, source, is_sample, properties, created_batch_id"
             : "code, name, geom, properties, created_batch_id";
-        restored += await ExecuteAsync(conn, tx, $"""
+        restored += await conn.ExecuteAsync(tx, $"""
             INSERT INTO {table} ({insertColumns})
             SELECT {string.Join(", ", insertColumns.Split(", ").Select(c => "r." + c))}
             FROM import_change ch CROSS JOIN LATERAL jsonb_populate_record(NULL::{table}, ch.before) r
-            WHERE ch.batch_id = $1 AND ch.target = '{target}' AND ch.action = 'retire'
-            """, batchId, ct);
+            WHERE ch.batch_id = $1 AND ch.target = '{table}' AND ch.action = 'retire'
+            """, ct, batchId);
         return (removed, restored);
-    }
-
-    private static async Task<int> ExecuteAsync(NpgsqlConnection conn, NpgsqlTransaction tx, string sql, long batchId, CancellationToken ct)
-    {
-        await using var cmd = new NpgsqlCommand(sql, conn, tx) { CommandTimeout = 0 };
-        cmd.Parameters.AddWithValue(batchId);
-        return await cmd.ExecuteNonQueryAsync(ct);
     }
 }

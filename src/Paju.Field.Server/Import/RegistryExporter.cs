@@ -4,7 +4,6 @@ using System.Text.Json;
 using Microsoft.Data.Sqlite;
 using NetTopologySuite.Geometries;
 using NetTopologySuite.IO;
-using NetTopologySuite.IO.Converters;
 using nietras.SeparatedValues;
 using Npgsql;
 
@@ -17,8 +16,6 @@ namespace Paju.Field.Server.Import;
 /// </summary>
 public sealed class RegistryExporter(NpgsqlDataSource db)
 {
-    private static readonly JsonSerializerOptions GeometryOptions = new() { Converters = { new GeoJsonConverterFactory(false, "id", RingOrientationOption.DoNotModify) } };
-
     private sealed record ExportRow(List<KeyValuePair<string, string>> Fields, Geometry Geometry);
 
     public async Task<int> ExportAsync(ImportKind kind, string format, CoordinateSystem crs, string path, CancellationToken ct)
@@ -37,7 +34,7 @@ public sealed class RegistryExporter(NpgsqlDataSource db)
 
     private string SelectSql(ImportKind kind, int srid)
     {
-        var details = kind.Details.Where(d => d.Field is not null).ToList();
+        var details = kind.FileDetails;
         var (from, detailAlias) = kind.Target switch
         {
             ImportTarget.Asset => ($"asset a JOIN {kind.DetailTable} d ON d.asset_id = a.id WHERE a.kind = '{kind.AssetKind}' AND a.status = 'active' AND NOT a.is_sample", "d"),
@@ -51,7 +48,7 @@ public sealed class RegistryExporter(NpgsqlDataSource db)
 
     private async IAsyncEnumerable<ExportRow> ReadAsync(ImportKind kind, CoordinateSystem crs, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken ct)
     {
-        var details = kind.Details.Where(d => d.Field is not null).ToList();
+        var details = kind.FileDetails;
         var wkb = new WKBReader();
         await using var cmd = db.CreateCommand(SelectSql(kind, crs.Srid));
         await using var reader = await cmd.ExecuteReaderAsync(ct);
@@ -95,7 +92,7 @@ public sealed class RegistryExporter(NpgsqlDataSource db)
         {
             keys.Add(kind.Address.Key);
         }
-        keys.AddRange(kind.Details.Where(d => d.Field is not null).Select(d => d.Field!.Key));
+        keys.AddRange(kind.FileDetails.Select(d => d.Field!.Key));
         var filter = kind.Target == ImportTarget.Asset ? $"WHERE kind = '{kind.AssetKind}' AND status = 'active' AND NOT is_sample" : "";
         await using var cmd = db.CreateCommand($"SELECT DISTINCT jsonb_object_keys(properties) AS k FROM {kind.TargetTable} {filter} ORDER BY k");
         await using var reader = await cmd.ExecuteReaderAsync(ct);
@@ -138,7 +135,7 @@ public sealed class RegistryExporter(NpgsqlDataSource db)
             }
             json.WriteEndObject();
             json.WritePropertyName("geometry");
-            JsonSerializer.Serialize(json, row.Geometry, GeometryOptions);
+            JsonSerializer.Serialize(json, row.Geometry, Sources.GeoJsonSource.GeometryOptions);
             json.WriteEndObject();
             if (++count % 1000 == 0)
             {

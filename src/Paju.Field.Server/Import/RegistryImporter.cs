@@ -4,6 +4,7 @@ using System.Text.Json;
 using Npgsql;
 using NpgsqlTypes;
 using Paju.Field.Server.Audit;
+using Paju.Field.Server.Database;
 using Paju.Field.Server.Import.Sources;
 
 namespace Paju.Field.Server.Import;
@@ -87,11 +88,11 @@ public sealed class RegistryImporter(NpgsqlDataSource db)
         }
 
         progress?.Report(new ImportProgress("검사 중", rows, 1));
-        await ExecuteAsync(conn, tx, $"ANALYZE {StagingTable.Name}", ct);
+        await conn.ExecuteAsync(tx, $"ANALYZE {StagingTable.Name}", ct);
         var inside = await InsideRuleAsync(conn, tx, kind, ct);
-        await ExecuteAsync(conn, tx, ValidationQuery.Build(kind, crs.Srid, inside, request.Repair, request.ClipToCity), ct);
+        await conn.ExecuteAsync(tx, ValidationQuery.Build(kind, crs.Srid, inside, request.Repair, request.ClipToCity), ct);
         // Statistics let the writer's joins on code hash instead of looping row by row.
-        await ExecuteAsync(conn, tx, $"ANALYZE {ValidationQuery.Checked}", ct);
+        await conn.ExecuteAsync(tx, $"ANALYZE {ValidationQuery.Checked}", ct);
         var (invalid, filtered, repaired) = await CountsAsync(conn, tx, ct);
 
         var reportPath = request.ReportPath ?? DefaultReportPath(request);
@@ -123,19 +124,11 @@ public sealed class RegistryImporter(NpgsqlDataSource db)
         progress?.Report(new ImportProgress("쓰는 중", rows, 1));
         var batchId = await InsertBatchAsync(conn, tx, "applied", request, crs, source, sha, actor, started, ct);
         var counts = await writer.ApplyAsync(conn, tx, batchId, $"import:{batchId}", request.RetireMissing, ct);
-        await using (var cmd = new NpgsqlCommand("""
+        await conn.ExecuteAsync(tx, """
             UPDATE import_batch SET rows_read = $2, inserted = $3, updated = $4, unchanged = $5, invalid = $6, filtered = $7,
                 repaired = $8, missing = $9, retired = $10, finished_at = now()
             WHERE id = $1
-            """, conn, tx))
-        {
-            cmd.Parameters.AddWithValue(batchId);
-            foreach (var count in new long[] { rows, counts.Inserted, counts.Updated, counts.Unchanged, invalid, filtered, repaired, missing.Count, counts.Retired })
-            {
-                cmd.Parameters.AddWithValue((int)count);
-            }
-            await cmd.ExecuteNonQueryAsync(ct);
-        }
+            """, ct, batchId, (int)rows, counts.Inserted, counts.Updated, counts.Unchanged, (int)invalid, (int)filtered, (int)repaired, missing.Count, counts.Retired);
         await InsertIssuesAsync(conn, tx, batchId, report.First, ct);
         await AuditLog.WriteAsync(conn, tx, actor, "registry.import", "import_batch", batchId.ToString(System.Globalization.CultureInfo.InvariantCulture),
             new { kind = kind.Name, file = Path.GetFileName(request.File), rows, counts.Inserted, counts.Updated, counts.Retired, invalid }, ct);
@@ -241,14 +234,7 @@ public sealed class RegistryImporter(NpgsqlDataSource db)
         await using var conn = await db.OpenConnectionAsync(ct);
         await using var tx = await conn.BeginTransactionAsync(ct);
         var id = await InsertBatchAsync(conn, tx, "rejected", request, crs, source, sha, actor, started, ct);
-        await using (var cmd = new NpgsqlCommand("UPDATE import_batch SET rows_read = $2, invalid = $3, filtered = $4 WHERE id = $1", conn, tx))
-        {
-            cmd.Parameters.AddWithValue(id);
-            cmd.Parameters.AddWithValue((int)rows);
-            cmd.Parameters.AddWithValue((int)invalid);
-            cmd.Parameters.AddWithValue((int)filtered);
-            await cmd.ExecuteNonQueryAsync(ct);
-        }
+        await conn.ExecuteAsync(tx, "UPDATE import_batch SET rows_read = $2, invalid = $3, filtered = $4 WHERE id = $1", ct, id, (int)rows, (int)invalid, (int)filtered);
         await InsertIssuesAsync(conn, tx, id, issues, ct);
         await tx.CommitAsync(ct);
         return id;
@@ -294,12 +280,6 @@ public sealed class RegistryImporter(NpgsqlDataSource db)
             await copy.WriteRowAsync(ct, batchId, (object?)issue.Row ?? DBNull.Value, (object?)issue.Field ?? DBNull.Value, issue.Reason, (object?)issue.Value ?? DBNull.Value);
         }
         await copy.CompleteAsync(ct);
-    }
-
-    private static async Task ExecuteAsync(NpgsqlConnection conn, NpgsqlTransaction tx, string sql, CancellationToken ct)
-    {
-        await using var cmd = new NpgsqlCommand(sql, conn, tx) { CommandTimeout = 0 };
-        await cmd.ExecuteNonQueryAsync(ct);
     }
 
     private static async Task<string> Sha256Async(string path, CancellationToken ct)

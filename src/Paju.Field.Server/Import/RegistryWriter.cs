@@ -1,4 +1,5 @@
 using Npgsql;
+using Paju.Field.Server.Database;
 
 namespace Paju.Field.Server.Import;
 
@@ -14,8 +15,6 @@ public sealed record WriteCounts(int Inserted, int Updated, int Unchanged, int R
 public sealed class RegistryWriter(ImportKind kind)
 {
     private string Table => kind.TargetTable;
-
-    private string Target => kind.Target switch { ImportTarget.Asset => "asset", ImportTarget.AdminArea => "admin_area", _ => "city_outline" };
 
     private string KeyJoin => kind.Target == ImportTarget.Asset ? $"a.kind = '{kind.AssetKind}' AND a.code = c.code" : "a.code = c.code";
 
@@ -62,13 +61,13 @@ public sealed class RegistryWriter(ImportKind kind)
         var detailImage = kind.DetailTable is null ? "NULL::jsonb" : "to_jsonb(d)";
         var updated = await ExecuteAsync(conn, tx, $"""
             INSERT INTO import_change (batch_id, target, code, action, before, before_detail)
-            SELECT $1, '{Target}', c.code, 'update', {BeforeImage}, {detailImage}
+            SELECT $1, '{Table}', c.code, 'update', {BeforeImage}, {detailImage}
             FROM {ValidationQuery.Checked} c JOIN {Table} a ON {KeyJoin} {DetailJoin}
             WHERE c.ok AND ({Changed})
             """, batchId, source, ct);
         var changedRows = $"""
             FROM {ValidationQuery.Checked} c
-            JOIN import_change ch ON ch.batch_id = $1 AND ch.target = '{Target}' AND ch.code = c.code AND ch.action = 'update'
+            JOIN import_change ch ON ch.batch_id = $1 AND ch.target = '{Table}' AND ch.code = c.code AND ch.action = 'update'
             """;
         await ExecuteAsync(conn, tx, $"UPDATE {Table} a SET {Assignments} {changedRows} WHERE c.ok AND {KeyJoin}", batchId, source, ct);
         if (kind.DetailTable is { } detail)
@@ -126,27 +125,20 @@ public sealed class RegistryWriter(ImportKind kind)
         var activeFilter = kind.Target == ImportTarget.Asset ? "AND a.status = 'active' AND NOT a.is_sample" : "";
         var retired = await ExecuteAsync(conn, tx, $"""
             INSERT INTO import_change (batch_id, target, code, action, before, before_detail)
-            SELECT $1, '{Target}', a.code, 'retire', {BeforeImage}, {detailImage}
+            SELECT $1, '{Table}', a.code, 'retire', {BeforeImage}, {detailImage}
             FROM {Table} a {DetailJoin}
             WHERE {KindFilter} {activeFilter} AND {missing}
             """, batchId, source, ct);
         var sql = kind.Target == ImportTarget.Asset
             ? $"UPDATE asset a SET status = 'retired', retired_at = now() FROM import_change ch WHERE ch.batch_id = $1 AND ch.action = 'retire' AND ch.target = 'asset' AND {KindFilter} AND a.code = ch.code"
-            : $"DELETE FROM {Table} a USING import_change ch WHERE ch.batch_id = $1 AND ch.action = 'retire' AND ch.target = '{Target}' AND a.code = ch.code";
+            : $"DELETE FROM {Table} a USING import_change ch WHERE ch.batch_id = $1 AND ch.action = 'retire' AND ch.target = '{Table}' AND a.code = ch.code";
         await ExecuteAsync(conn, tx, sql, batchId, source, ct);
         return retired;
     }
 
-    private static async Task<int> ExecuteAsync(NpgsqlConnection conn, NpgsqlTransaction tx, string sql, long batchId, string source, CancellationToken ct)
-    {
-        await using var cmd = new NpgsqlCommand(sql, conn, tx) { CommandTimeout = 0 };
-        cmd.Parameters.AddWithValue(batchId);
-        if (sql.Contains("$2", StringComparison.Ordinal))
-        {
-            cmd.Parameters.AddWithValue(source);
-        }
-        return await cmd.ExecuteNonQueryAsync(ct);
-    }
+    /// <summary>Every statement binds the batch as $1; those that stamp rows with their source also bind it as $2.</summary>
+    private static Task<int> ExecuteAsync(NpgsqlConnection conn, NpgsqlTransaction tx, string sql, long batchId, string source, CancellationToken ct) =>
+        sql.Contains("$2", StringComparison.Ordinal) ? conn.ExecuteAsync(tx, sql, ct, batchId, source) : conn.ExecuteAsync(tx, sql, ct, batchId);
 
     private static async Task<long> ScalarAsync(NpgsqlConnection conn, NpgsqlTransaction tx, string sql, CancellationToken ct)
     {

@@ -32,6 +32,7 @@ public sealed class RowMapper(ImportKind kind, FieldOverrides overrides)
     private readonly WKBWriter _wkb = new();
     private readonly WKTReader _wkt = new();
     private readonly ArrayBufferWriter<byte> _json = new(1024);
+    private readonly int[] _addressDetails = [.. kind.AddressFromDetails.Select(c => kind.Details.ToList().FindIndex(d => d.Column == c))];
     private string[]? _resolvedFor;
     private Resolved _at = null!;
 
@@ -76,7 +77,7 @@ public sealed class RowMapper(ImportKind kind, FieldOverrides overrides)
             }
         }
         row.Address = Get(at.Address)?.Trim()
-            ?? kind.AddressFromDetails.Select(c => row.Detail[IndexOf(c)]).FirstOrDefault(a => a is not null);
+            ?? _addressDetails.Select(i => row.Detail[i]).FirstOrDefault(a => a is not null);
         if (row.Code is null)
         {
             row.Problem ??= new RowProblem(kind.Code.Key, $"코드({kind.Code.Key})가 비어 있습니다: 다시 가져올 때 같은 자산을 찾는 열쇠입니다");
@@ -199,8 +200,6 @@ public sealed class RowMapper(ImportKind kind, FieldOverrides overrides)
         _resolvedFor = names;
         return _at;
     }
-
-    private int IndexOf(string column) => kind.Details.ToList().FindIndex(d => d.Column == column);
 
     private static string CsvTruncate(string text) => Sources.CsvSource.Truncate(text);
 }

@@ -34,11 +34,10 @@ public sealed class MqttOptions
 
     public (string Host, int Port) HostAndPort()
     {
-        var colon = Endpoint.LastIndexOf(':');
-        if (colon <= 0 || !int.TryParse(Endpoint[(colon + 1)..], out var port) || port is < 0 or > 65535)
+        if (!Paju.Field.Telemetry.BrokerEndpoint.TryParse(Endpoint, out var host, out var port))
         {
             throw new Database.PajuSetupException($"Paju:Mqtt:Endpoint must be HOST:PORT, e.g. 127.0.0.1:1883; got '{Endpoint}'.");
         }
-        return (Endpoint[..colon], port);
+        return (host, port);
     }
 }

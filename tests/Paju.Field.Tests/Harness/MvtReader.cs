@@ -18,7 +18,7 @@ public static class MvtReader
             ? (Unzigzag(feature.Geometry[1]), Unzigzag(feature.Geometry[2]))
             : null;
 
-    public static long Unzigzag(uint value) => (value >> 1) ^ -(long)(value & 1);
+    public static long Unzigzag(ulong value) => (long)(value >> 1) ^ -(long)(value & 1);
 
     public static IReadOnlyList<Layer> Read(byte[] tile)
     {
@@ -105,7 +105,7 @@ public static class MvtReader
             3 => BitConverter.ToDouble(r.Fixed(8)),
             4 => (long)r.Varint(),
             5 => (long)r.Varint(),
-            6 => Unzigzag((uint)r.Varint()),
+            6 => Unzigzag(r.Varint()),
             7 => r.Varint() != 0,
             _ => throw new InvalidDataException($"unknown value field {field}"),
         };

@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.IO.Ports;
-using System.Text.RegularExpressions;
 using Paju.Field.Modbus;
 using Paju.Field.Telemetry;
 
@@ -16,12 +15,9 @@ public sealed record ConfigProblem(string Path, string Message, bool IsError = t
 /// Every check `paju-bridge validate` makes, all reported at once rather than the first one: a
 /// technician on site fixes the file in one pass. The bridge refuses to start with any error.
 /// </summary>
-public static partial class ConfigValidator
+public static class ConfigValidator
 {
     private static readonly int[] StandardBauds = [1200, 2400, 4800, 9600, 14400, 19200, 38400, 57600, 115200];
-
-    [GeneratedRegex("^[a-z0-9._-]{1,64}$")]
-    private static partial Regex IdPattern();
 
     public static IReadOnlyList<ConfigProblem> Validate(BridgeConfig config)
     {
@@ -59,8 +55,7 @@ public static partial class ConfigValidator
 
     private static void ValidateMqtt(MqttSettings mqtt, List<ConfigProblem> problems)
     {
-        var colon = mqtt.Endpoint.LastIndexOf(':');
-        if (colon <= 0 || !int.TryParse(mqtt.Endpoint[(colon + 1)..], NumberStyles.None, CultureInfo.InvariantCulture, out var port) || port is < 1 or > 65535)
+        if (!BrokerEndpoint.TryParse(mqtt.Endpoint, out _, out var port) || port == 0)
         {
             problems.Add(new("mqtt.endpoint", $"'{mqtt.Endpoint}' is not HOST:PORT (e.g. mqtt.paju.local:8883)"));
         }
@@ -218,11 +213,11 @@ public static partial class ConfigValidator
             {
                 problems.Add(new($"{at}.model", $"'{slave.Model}' is not defined in models (defined: {string.Join(", ", config.Models.Keys.DefaultIfEmpty("none"))})"));
             }
-            if (!IdPattern().IsMatch(slave.Site))
+            if (!TelemetryTopic.IsId(slave.Site))
             {
                 problems.Add(new($"{at}.site", $"'{slave.Site}' is not a site id ([a-z0-9._-], at most 64)"));
             }
-            if (!IdPattern().IsMatch(slave.Device))
+            if (!TelemetryTopic.IsId(slave.Device))
             {
                 problems.Add(new($"{at}.device", $"'{slave.Device}' is not a device id ([a-z0-9._-], at most 64)"));
             }

@@ -6,7 +6,7 @@ using Paju.Field.Telemetry;
 namespace Paju.Field.Bridge.Polling;
 
 /// <summary>What one poll of one slave gave: the values of every block that was read.</summary>
-public sealed record PollResult(Dictionary<string, double> Numbers, Dictionary<string, bool> Flags, int BlocksRead, int BlocksFailed);
+public sealed record PollResult(Dictionary<string, double> Numbers, Dictionary<string, bool> Flags, int BlocksFailed);
 
 /// <summary>
 /// Polls one slave: reads its map's blocks and decodes every point. A block that fails leaves its
@@ -26,14 +26,13 @@ public sealed class SlavePoll(SlaveConfig slave, RegisterMap map, SlaveHealth he
     {
         var numbers = new Dictionary<string, double>();
         var flags = new Dictionary<string, bool>();
-        int read = 0, failed = 0;
+        var failed = 0;
         foreach (var block in _blocks)
         {
             ushort[] registers;
             try
             {
                 registers = master.ReadRegisters((byte)slave.Id, block.Function, block.Address, block.Count);
-                read++;
             }
             catch (ModbusFault fault)
             {
@@ -52,7 +51,7 @@ public sealed class SlavePoll(SlaveConfig slave, RegisterMap map, SlaveHealth he
                     continue;
                 }
                 var value = point.Decode(slot);
-                if (MetricUnits.NumericUnitOf(point.Metric) is { } unit && (!double.IsFinite(value) || value < unit.Min || value > unit.Max))
+                if (MetricUnits.NumericUnitOf(point.Metric) is { } unit && !unit.Accepts(value))
                 {
                     var reason = $"{slave.Device}: {point.Metric} decoded to {value} {unit.Symbol}, outside {unit.Min}–{unit.Max}: registers [{string.Join(' ', slot.ToArray().Select(r => r.ToString("X4")))}] — check type, word order and scale";
                     health.Rejected(reason, now);
@@ -70,6 +69,6 @@ public sealed class SlavePoll(SlaveConfig slave, RegisterMap map, SlaveHealth he
         {
             health.PollFailed();
         }
-        return new PollResult(numbers, flags, read, failed);
+        return new PollResult(numbers, flags, failed);
     }
 }

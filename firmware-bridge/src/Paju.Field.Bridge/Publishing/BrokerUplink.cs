@@ -23,9 +23,10 @@ public sealed class BrokerUplink(SlaveConfig slave, MqttSettings mqtt, long boot
 
     public MqttClientOptions ConnectOptions(DateTimeOffset now)
     {
-        var colon = mqtt.Endpoint.LastIndexOf(':');
+        // The endpoint was validated before the bridge started.
+        BrokerEndpoint.TryParse(mqtt.Endpoint, out var host, out var port);
         var options = new MqttClientOptionsBuilder()
-            .WithTcpServer(mqtt.Endpoint[..colon], int.Parse(mqtt.Endpoint[(colon + 1)..]))
+            .WithTcpServer(host, port)
             .WithClientId(slave.Device)
             .WithCredentials(slave.Device, slave.ReadSecret())
             .WithProtocolVersion(MqttProtocolVersion.V500)

@@ -15,7 +15,8 @@ public sealed class GeoJsonSource(string path) : IRecordSource
 {
     private const int MaxFeatureBytes = 64 << 20;
 
-    private static readonly JsonSerializerOptions GeometryOptions = new() { Converters = { new GeoJsonConverterFactory(false, "id", RingOrientationOption.DoNotModify) } };
+    /// <summary>How geometries are read and written as GeoJSON here: rings kept in the order they come (the database orders them).</summary>
+    internal static readonly JsonSerializerOptions GeometryOptions = new() { Converters = { new GeoJsonConverterFactory(false, "id", RingOrientationOption.DoNotModify) } };
 
     private FileStream? _stream;
 

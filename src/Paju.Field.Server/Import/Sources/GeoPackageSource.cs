@@ -61,8 +61,6 @@ public sealed class GeoPackageSource : IRecordSource
 
     public double Progress => _total == 0 ? 1 : (double)_read / _total;
 
-    public string Layer => _table;
-
     public IEnumerable<SourceRecord> Read(CancellationToken ct)
     {
         var keyColumn = Query($"SELECT name FROM pragma_table_info('{_table.Replace("'", "''")}') WHERE pk = 1", r => r.GetString(0)).FirstOrDefault();
