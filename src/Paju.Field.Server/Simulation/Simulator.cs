@@ -60,8 +60,9 @@ public sealed class Simulator(UlgokPlant plant, string host, int port, IReadOnly
             }
             while (await timer.WaitForNextTickAsync(ct));
         }
-        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        catch (Exception e) when (ct.IsCancellationRequested && e is OperationCanceledException or MQTTnet.Exceptions.MqttCommunicationTimedOutException)
         {
+            // Stopping mid-publish: MQTTnet reports the abandoned PUBACK wait as a timeout, not a cancellation.
         }
         finally
         {
