@@ -1,6 +1,6 @@
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.Configuration;
-using Paju.Field.Server.Web;
+using Paju.Field.Server.Hosting;
 
 namespace Paju.Field.Bench;
 

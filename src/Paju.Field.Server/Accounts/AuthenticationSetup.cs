@@ -1,7 +1,7 @@
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.Cookies;
 using Microsoft.AspNetCore.Http.HttpResults;
-using Paju.Field.Server.Web;
+using Paju.Field.Server.Hosting;
 
 namespace Paju.Field.Server.Accounts;
 

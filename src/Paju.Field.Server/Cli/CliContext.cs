@@ -4,7 +4,7 @@ using Microsoft.Extensions.Options;
 using Npgsql;
 using Paju.Field.Server.Accounts;
 using Paju.Field.Server.Database;
-using Paju.Field.Server.Web;
+using Paju.Field.Server.Hosting;
 
 namespace Paju.Field.Server.Cli;
 

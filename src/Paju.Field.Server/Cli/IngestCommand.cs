@@ -1,7 +1,7 @@
 using System.CommandLine;
 using Paju.Field.Server.Database;
 using Paju.Field.Server.Ingest;
-using Paju.Field.Server.Web;
+using Paju.Field.Server.Hosting;
 
 namespace Paju.Field.Server.Cli;
 

@@ -6,7 +6,7 @@ using Paju.Field.Server.Accounts;
 using Paju.Field.Server.Audit;
 using Paju.Field.Server.Database;
 using Paju.Field.Server.Seeding;
-using Paju.Field.Server.Web;
+using Paju.Field.Server.Hosting;
 
 namespace Paju.Field.Server.Cli;
 

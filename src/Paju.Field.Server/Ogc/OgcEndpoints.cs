@@ -4,7 +4,7 @@ using Microsoft.AspNetCore.Http.Json;
 using Microsoft.Extensions.Options;
 using Npgsql;
 using Paju.Field.Geography;
-using Paju.Field.Server.Web;
+using Paju.Field.Server.Hosting;
 
 namespace Paju.Field.Server.Ogc;
 

@@ -1,6 +1,6 @@
 using Microsoft.Net.Http.Headers;
 using Paju.Field.Geography;
-using Paju.Field.Server.Web;
+using Paju.Field.Server.Hosting;
 
 namespace Paju.Field.Server.Tiles;
 

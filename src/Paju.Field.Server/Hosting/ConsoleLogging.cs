@@ -1,4 +1,4 @@
-namespace Paju.Field.Server.Web;
+namespace Paju.Field.Server.Hosting;
 
 /// <summary>
 /// One line per event with a local timestamp for a person at a terminal, or JSON lines for a

@@ -1,6 +1,6 @@
 using Microsoft.Extensions.Options;
 
-namespace Paju.Field.Server.Web;
+namespace Paju.Field.Server.Hosting;
 
 /// <summary>
 /// Builds every absolute link the product emits. Behind the city's reverse proxy the request's

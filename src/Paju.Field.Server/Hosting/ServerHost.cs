@@ -12,7 +12,7 @@ using Paju.Field.Server.Ingest;
 using Paju.Field.Server.Ogc;
 using Paju.Field.Server.Tiles;
 
-namespace Paju.Field.Server.Web;
+namespace Paju.Field.Server.Hosting;
 
 /// <summary>
 /// The web server: read top to bottom, this is everything that runs on a request.

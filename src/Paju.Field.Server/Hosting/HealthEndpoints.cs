@@ -2,7 +2,7 @@ using System.Text.Json.Serialization;
 using Npgsql;
 using Paju.Field.Server.Database;
 
-namespace Paju.Field.Server.Web;
+namespace Paju.Field.Server.Hosting;
 
 /// <summary>
 /// GET /health: 200 when every dependency answers, 503 otherwise, with what failed, so a load

@@ -1,6 +1,6 @@
 using System.Text.Json.Serialization;
 
-namespace Paju.Field.Server.Web;
+namespace Paju.Field.Server.Hosting;
 
 /// <summary>A web link as OGC API documents write them.</summary>
 public sealed record Link(

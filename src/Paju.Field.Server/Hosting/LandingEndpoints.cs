@@ -1,4 +1,4 @@
-namespace Paju.Field.Server.Web;
+namespace Paju.Field.Server.Hosting;
 
 /// <summary>The root document: what this server is and where its parts are, for people and for clients.</summary>
 public static class LandingEndpoints

@@ -1,6 +1,6 @@
 using System.ComponentModel.DataAnnotations;
 
-namespace Paju.Field.Server.Web;
+namespace Paju.Field.Server.Hosting;
 
 /// <summary>
 /// The "Paju" configuration section (environment: Paju__PublicBaseUrl, …). The database is the
