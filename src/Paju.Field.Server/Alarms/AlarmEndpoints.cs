@@ -3,6 +3,7 @@ using Npgsql;
 using NpgsqlTypes;
 using Paju.Field.Server.Accounts;
 using Paju.Field.Server.Audit;
+using Paju.Field.Server.Live;
 
 namespace Paju.Field.Server.Alarms;
 

@@ -2,6 +2,7 @@ using System.Text.Json;
 using Npgsql;
 using NpgsqlTypes;
 using Paju.Field.Server.Audit;
+using Paju.Field.Server.Live;
 
 namespace Paju.Field.Server.Alarms;
 

@@ -9,7 +9,9 @@ using Paju.Field.Server.Accounts;
 using Paju.Field.Server.Alarms;
 using Paju.Field.Server.Database;
 using Paju.Field.Server.Ingest;
+using Paju.Field.Server.Live;
 using Paju.Field.Server.Ogc;
+using Paju.Field.Server.Stations;
 using Paju.Field.Server.Tiles;
 
 namespace Paju.Field.Server.Hosting;

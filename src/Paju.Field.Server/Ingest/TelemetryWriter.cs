@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Globalization;
 using Npgsql;
 using NpgsqlTypes;
+using Paju.Field.Server.Live;
 using Paju.Field.Telemetry;
 
 namespace Paju.Field.Server.Ingest;
@@ -31,7 +32,7 @@ public sealed class TelemetryWriter(NpgsqlDataSource db, IngestOptions options)
     // timestamp, in this same transaction: the feed never shows a value that was rolled back, and
     // never misses one that was committed. A replayed reading older than the stored one changes
     // nothing and so sends nothing.
-    private const string UpsertLatestAndPublish = """
+    private const string UpsertLatestAndPublish = $$"""
         WITH changed AS (
             INSERT INTO latest_metric AS l (device, metric, value, ts, received_at, boot, seq, historical)
             SELECT DISTINCT ON (r.device, m.key) r.device, m.key, m.value, r.ts, r.received_at, r.boot, r.seq, r.historical
@@ -50,7 +51,7 @@ public sealed class TelemetryWriter(NpgsqlDataSource db, IngestOptions options)
             FROM changed c JOIN device d ON d.id = c.device LEFT JOIN asset a ON a.id = d.asset_id
             GROUP BY d.device_id, d.site, a.code, c.ts
         )
-        SELECT live_event_append('state', jsonb_build_object('devices', jsonb_agg(jsonb_build_object(
+        SELECT live_event_append('{{LiveEventTypes.State}}', jsonb_build_object('devices', jsonb_agg(jsonb_build_object(
                    'device', device_id, 'site', site, 'asset', asset, 'ts', ts, 'historical', historical, 'metrics', metrics)
                    ORDER BY device_id, ts)))
         FROM per_reading

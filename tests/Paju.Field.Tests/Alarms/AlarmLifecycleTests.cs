@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 using Paju.Field.Server.Alarms;
+using Paju.Field.Server.Live;
 using Paju.Field.Tests.Harness;
 
 namespace Paju.Field.Tests.Alarms;

@@ -4,6 +4,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
 using Paju.Field.Server.Accounts;
 using Paju.Field.Server.Alarms;
+using Paju.Field.Server.Live;
 using Paju.Field.Tests.Harness;
 
 namespace Paju.Field.Tests.Telemetry;

@@ -3,7 +3,7 @@ using System.Text;
 using Npgsql;
 using Paju.Field.Server.Accounts;
 
-namespace Paju.Field.Server.Alarms;
+namespace Paju.Field.Server.Stations;
 
 public sealed record SeriesPoint(DateTimeOffset Time, double Min, double Avg, double Max, long Count);
 

@@ -1,6 +1,6 @@
 using Npgsql;
 
-namespace Paju.Field.Server.Alarms;
+namespace Paju.Field.Server.Live;
 
 /// <summary>
 /// Keeps the live_event log to a window (Paju:Live:RetentionHours, default 6): long enough for any

@@ -2,7 +2,7 @@ using System.Text;
 using Npgsql;
 using Paju.Field.Server.Accounts;
 
-namespace Paju.Field.Server.Alarms;
+namespace Paju.Field.Server.Live;
 
 /// <summary>
 /// GET /api/live: Server-Sent Events for signed-in operators — 'state' events (latest values that
@@ -42,7 +42,7 @@ public static class LiveEndpoints
             // What the client missed is partly gone: say so, and carry on from now. The page
             // reloads /api/live/state on 'reset' instead of showing a state with holes in it.
             last = await CurrentIdAsync(db, ct);
-            await response.WriteAsync($"id: {last}\nevent: reset\ndata: {{\"reason\":\"이어받을 이벤트가 보존 기간을 지나 삭제되었습니다. 현재 상태를 다시 불러오세요.\",\"snapshot\":\"/api/live/state\"}}\n\n", ct);
+            await response.WriteAsync($"id: {last}\nevent: {LiveEventTypes.Reset}\ndata: {{\"reason\":\"이어받을 이벤트가 보존 기간을 지나 삭제되었습니다. 현재 상태를 다시 불러오세요.\",\"snapshot\":\"/api/live/state\"}}\n\n", ct);
         }
         await response.Body.FlushAsync(ct);
 

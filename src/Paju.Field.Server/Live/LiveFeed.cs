@@ -1,6 +1,6 @@
 using Npgsql;
 
-namespace Paju.Field.Server.Alarms;
+namespace Paju.Field.Server.Live;
 
 /// <summary>
 /// Wakes live-feed readers when the live_event log grows (NOTIFY live_event). Readers always read

@@ -1,6 +1,6 @@
 using Npgsql;
 
-namespace Paju.Field.Server.Alarms;
+namespace Paju.Field.Server.Live;
 
 /// <summary>
 /// GET /api/live/state: every device's latest values, with the live-feed id they are at least as

@@ -1,0 +1,20 @@
+namespace Paju.Field.Server.Live;
+
+/// <summary>
+/// Every event type on the live feed (the SSE `event:` field and live_event.type), in one place so
+/// the writers and the pages agree on the names.
+/// </summary>
+public static class LiveEventTypes
+{
+    /// <summary>Latest values that moved forward, per device, committed with their readings.</summary>
+    public const string State = "state";
+
+    /// <summary>Sent instead of events the log no longer keeps: the page reloads /api/live/state.</summary>
+    public const string Reset = "reset";
+
+    public const string AlarmRaised = "alarm.raised";
+    public const string AlarmCleared = "alarm.cleared";
+    public const string AlarmAcknowledged = "alarm.acknowledged";
+    public const string AlarmShelved = "alarm.shelved";
+    public const string AlarmUnshelved = "alarm.unshelved";
+}
