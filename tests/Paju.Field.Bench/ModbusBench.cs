@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Text;
 using Paju.Field.Bridge.Modbus;
 using Paju.Field.Modbus;
+using Paju.Field.Server.Simulation;
 
 namespace Paju.Field.Bench;
 

@@ -6,7 +6,7 @@ using Paju.Field.Bridge.Config;
 using Paju.Field.Bridge.Publishing;
 using Paju.Field.Bridge.Queue;
 using Paju.Field.Server.Database;
-using Paju.Field.Stations;
+using Paju.Field.Server.Simulation;
 using Paju.Field.Telemetry;
 
 namespace Paju.Field.Bench;

@@ -5,8 +5,9 @@ using Npgsql;
 using Paju.Field.Server.Accounts;
 using Paju.Field.Server.Audit;
 using Paju.Field.Server.Database;
-using Paju.Field.Server.Seeding;
 using Paju.Field.Server.Hosting;
+using Paju.Field.Server.Seeding;
+using Paju.Field.Server.Simulation;
 
 namespace Paju.Field.Server.Cli;
 
@@ -74,15 +75,15 @@ public static class ServeCommands
         if (demo && mqtt.Embedded)
         {
             var db = app.Services.GetRequiredService<NpgsqlDataSource>();
-            if (Paju.Field.Modbus.SocatPtyPair.IsAvailable)
+            if (SocatPtyPair.IsAvailable)
             {
-                simulator = SimulateCommand.RunThroughSerialAsync(db, mqtt, scenario ?? "calm", speed: 60, seed: 1, cli.Options.DataDirectory,
+                simulator = DemoDevices.RunThroughSerialAsync(db, mqtt, scenario ?? "calm", speed: 60, seed: 1, cli.Options.DataDirectory,
                     app.Services.GetRequiredService<ILoggerFactory>(), stopSimulator.Token);
             }
             else
             {
                 log.LogWarning("socat is not installed: the simulated controllers publish over MQTT directly instead of through the Modbus bridge (apt-get install socat)");
-                simulator = SimulateCommand.RunAsync(db, mqtt, scenario ?? "calm", speed: 60, seed: 1, log, stopSimulator.Token);
+                simulator = DemoDevices.PublishOverMqttAsync(db, mqtt, scenario ?? "calm", speed: 60, seed: 1, log, stopSimulator.Token);
             }
         }
 

@@ -1,9 +1,8 @@
 using System.CommandLine;
 using Paju.Field.Server.Database;
 using Paju.Field.Server.Ingest;
-using Paju.Field.Server.Simulation;
 using Paju.Field.Modbus;
-using Paju.Field.Stations;
+using Paju.Field.Server.Simulation;
 
 namespace Paju.Field.Server.Cli;
 
@@ -56,41 +55,9 @@ public static class SimulateCommand
             await using var session = await cli.OpenDatabaseAsync(ct);
             await using var db = DatabaseSession.CreateDataSource(session.ConnectionString);
             var mqtt = cli.Configuration.GetSection(MqttOptions.Section).Get<MqttOptions>() ?? new MqttOptions();
-            await RunAsync(db, mqtt, parse.GetValue(Scenario)!, parse.GetValue(Speed), parse.GetValue(Seed), cli.Log("Paju.Simulator"), ct);
+            await DemoDevices.PublishOverMqttAsync(db, mqtt, parse.GetValue(Scenario)!, parse.GetValue(Speed), parse.GetValue(Seed), cli.Log("Paju.Simulator"), ct);
             return 0;
         }));
         return command;
-    }
-
-    public static async Task RunAsync(Npgsql.NpgsqlDataSource db, MqttOptions mqtt, string scenario, double speed, int seed, ILogger log, CancellationToken ct)
-    {
-        var plant = new UlgokPlant(RainScenario.Find(scenario) ?? RainScenario.Calm, seed);
-        var secrets = await SimulatorSetup.EnsureAsync(db, plant, ct);
-        var (host, port) = mqtt.HostAndPort();
-        await new Simulator(plant, host, port, secrets, log) { Speed = speed }.RunAsync(ct);
-    }
-
-    /// <summary>
-    /// The demo's path: the plant as Modbus RTU slaves on one end of two socat pty pairs, the edge
-    /// bridge polling the other ends and publishing to the broker with the devices' credentials.
-    /// </summary>
-    public static async Task RunThroughSerialAsync(Npgsql.NpgsqlDataSource db, MqttOptions mqtt, string scenario, double speed, int seed,
-        string dataDirectory, ILoggerFactory logging, CancellationToken ct)
-    {
-        var log = logging.CreateLogger("Paju.Simulator");
-        var plant = new UlgokPlant(RainScenario.Find(scenario) ?? RainScenario.Calm, seed);
-        var secrets = await SimulatorSetup.EnsureAsync(db, plant, ct);
-        var serial = Path.Combine(dataDirectory, "serial");
-        using var ps1 = SocatPtyPair.Start(Path.Combine(serial, "ulgok-ps1-plc"), Path.Combine(serial, "ulgok-ps1-bridge"));
-        using var ps2 = SocatPtyPair.Start(Path.Combine(serial, "ulgok-ps2-plc"), Path.Combine(serial, "ulgok-ps2-bridge"));
-        const int baud = 19200;
-        var simulator = new ModbusStationSimulator(plant, [new SerialSettings { Port = ps1.A, Baud = baud }, new SerialSettings { Port = ps2.A, Baud = baud }], log)
-        {
-            Speed = speed,
-        };
-        var bridge = DemoBridge.Config(mqtt.Endpoint, ps1.B, ps2.B, baud, secrets, Path.Combine(dataDirectory, "bridge-status.json"));
-        log.LogInformation("Demo telemetry crosses serial lines: controllers on {Ps1} and {Ps2}, bridge on {Bridge1} and {Bridge2} ({Baud} baud, 8E1)",
-            ps1.A, ps2.A, ps1.B, ps2.B, baud);
-        await Task.WhenAll(simulator.RunAsync(ct), new Paju.Field.Bridge.BridgeRuntime(bridge, logging).RunAsync(ct));
     }
 }

@@ -1,6 +1,6 @@
 using Paju.Field.Bridge.Config;
 using Paju.Field.Modbus;
-using Paju.Field.Stations;
+using Paju.Field.Server.Simulation;
 
 namespace Paju.Field.Server.Simulation;
 

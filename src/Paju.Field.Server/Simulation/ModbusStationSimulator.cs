@@ -1,5 +1,5 @@
 using Paju.Field.Modbus;
-using Paju.Field.Stations;
+using Paju.Field.Server.Simulation;
 
 namespace Paju.Field.Server.Simulation;
 

@@ -1,7 +1,7 @@
 using MQTTnet;
 using MQTTnet.Formatter;
 using MQTTnet.Protocol;
-using Paju.Field.Stations;
+using Paju.Field.Server.Simulation;
 using Paju.Field.Telemetry;
 
 namespace Paju.Field.Server.Simulation;

@@ -1,7 +1,7 @@
 using Npgsql;
 using Paju.Field.Server.Audit;
 using Paju.Field.Server.Devices;
-using Paju.Field.Stations;
+using Paju.Field.Server.Simulation;
 
 namespace Paju.Field.Server.Simulation;
 

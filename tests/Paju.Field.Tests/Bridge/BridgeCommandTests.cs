@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using Paju.Field.Bridge.Modbus;
 using Paju.Field.Modbus;
-using Paju.Field.Stations;
+using Paju.Field.Server.Simulation;
 using Paju.Field.Tests.Harness;
 
 namespace Paju.Field.Tests.Bridge;

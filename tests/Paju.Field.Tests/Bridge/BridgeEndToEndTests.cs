@@ -4,7 +4,6 @@ using Paju.Field.Bridge;
 using Paju.Field.Bridge.Config;
 using Paju.Field.Modbus;
 using Paju.Field.Server.Simulation;
-using Paju.Field.Stations;
 using Paju.Field.Tests.Harness;
 using Paju.Field.Tests.Telemetry;
 

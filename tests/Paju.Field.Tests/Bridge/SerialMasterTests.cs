@@ -2,6 +2,7 @@ using Paju.Field.Bridge.Config;
 using Paju.Field.Bridge.Modbus;
 using Paju.Field.Bridge.Polling;
 using Paju.Field.Modbus;
+using Paju.Field.Server.Simulation;
 using Paju.Field.Tests.Harness;
 
 namespace Paju.Field.Tests.Bridge;

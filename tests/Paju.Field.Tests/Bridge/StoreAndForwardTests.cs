@@ -6,7 +6,6 @@ using Paju.Field.Bridge.Config;
 using Paju.Field.Bridge.Queue;
 using Paju.Field.Modbus;
 using Paju.Field.Server.Simulation;
-using Paju.Field.Stations;
 using Paju.Field.Telemetry;
 using Paju.Field.Tests.Harness;
 using Paju.Field.Tests.Telemetry;

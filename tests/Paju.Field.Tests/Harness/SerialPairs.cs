@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Logging;
 using Paju.Field.Modbus;
+using Paju.Field.Server.Simulation;
 
 namespace Paju.Field.Tests.Harness;
 

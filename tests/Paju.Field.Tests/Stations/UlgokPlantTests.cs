@@ -2,7 +2,6 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
 using Paju.Field.Server.Alarms;
 using Paju.Field.Server.Simulation;
-using Paju.Field.Stations;
 using Paju.Field.Tests.Harness;
 
 namespace Paju.Field.Tests.Stations;

@@ -7,7 +7,6 @@ using Paju.Field.Bridge.Polling;
 using Paju.Field.Modbus;
 using Paju.Field.Server.Database;
 using Paju.Field.Server.Simulation;
-using Paju.Field.Stations;
 using Paju.Field.Tests.Harness;
 
 namespace Paju.Field.Tests.Bridge.Interop;

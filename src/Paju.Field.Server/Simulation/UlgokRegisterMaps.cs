@@ -1,6 +1,6 @@
 using Paju.Field.Modbus;
 
-namespace Paju.Field.Stations;
+namespace Paju.Field.Server.Simulation;
 
 /// <summary>
 /// The register maps of the two Ulgok station controllers, as the station simulator serves them and

@@ -1,4 +1,6 @@
-namespace Paju.Field.Modbus;
+using Paju.Field.Modbus;
+
+namespace Paju.Field.Server.Simulation;
 
 /// <summary>
 /// A slave's registers: holding (read/write, function 3/6/16) and input (read-only, function 4).

@@ -1,4 +1,4 @@
-namespace Paju.Field.Stations;
+namespace Paju.Field.Server.Simulation;
 
 /// <summary>One pump: it starts when the level reaches StartLevel and stops below StopLevel (the gap is its hysteresis).</summary>
 public sealed class Pump(int number, double capacityM3PerHour, double startLevelM, double stopLevelM, double ratedCurrentA)

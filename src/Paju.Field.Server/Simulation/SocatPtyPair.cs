@@ -1,6 +1,6 @@
 using System.Diagnostics;
 
-namespace Paju.Field.Modbus;
+namespace Paju.Field.Server.Simulation;
 
 /// <summary>
 /// Two pseudo-terminals joined back to back by socat: a real serial device pair without hardware.

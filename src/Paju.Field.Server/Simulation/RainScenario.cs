@@ -1,4 +1,4 @@
-namespace Paju.Field.Stations;
+namespace Paju.Field.Server.Simulation;
 
 /// <summary>Rainfall over simulated time: the input of the plant model.</summary>
 public sealed record RainScenario(string Name, string Title, Func<TimeSpan, double> RainMmPerHour, TimeSpan? PumpFaultAt = null, (TimeSpan From, TimeSpan To)? CommsLoss = null)

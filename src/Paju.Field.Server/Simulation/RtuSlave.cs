@@ -1,7 +1,8 @@
 using System.Buffers.Binary;
 using System.Diagnostics;
+using Paju.Field.Modbus;
 
-namespace Paju.Field.Modbus;
+namespace Paju.Field.Server.Simulation;
 
 /// <summary>
 /// A Modbus RTU slave (server) on a serial line, answering functions 3, 4, 6 and 16 from register
