@@ -25,7 +25,14 @@ public static class AuthEndpoints
 {
     private const string WrongCredentials = "아이디 또는 비밀번호가 올바르지 않습니다.";
 
-    public static void MapAuth(this IEndpointRouteBuilder app)
+    /// <summary>Sign-in (/api/auth) and the user administration (/api/users).</summary>
+    public static void MapAccounts(this IEndpointRouteBuilder app)
+    {
+        app.MapAuth();
+        app.MapUsers();
+    }
+
+    private static void MapAuth(this IEndpointRouteBuilder app)
     {
         var auth = app.MapGroup("/api/auth");
         auth.MapPost("/login", Login).AllowAnonymous();

@@ -15,7 +15,7 @@ public static class AuthenticationSetup
 {
     private const string SelectorScheme = "paju";
 
-    public static IServiceCollection AddPajuAuthentication(this IServiceCollection services, PajuOptions options)
+    public static IServiceCollection AddAccounts(this IServiceCollection services, PajuOptions options)
     {
         services.AddAuthentication(o =>
             {

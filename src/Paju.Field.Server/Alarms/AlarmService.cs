@@ -7,12 +7,12 @@ namespace Paju.Field.Server.Alarms;
 /// both off), each on a loop of its own: escalation waits on an outside gateway with retries and
 /// back-off, and must never hold up raising and clearing alarms while that gateway is down.
 /// </summary>
-public sealed class AlarmService(AlarmEvaluator evaluator, AlarmEscalator escalator, TimeProvider clock, IConfiguration configuration, ILogger<AlarmService> log)
+public sealed class AlarmService(AlarmEvaluator evaluator, AlarmEscalator escalator, TimeProvider clock, AlarmOptions options, ILogger<AlarmService> log)
     : BackgroundService
 {
     protected override Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        var seconds = configuration.GetValue("Paju:Alarms:EvaluateSeconds", 1.0);
+        var seconds = options.EvaluateSeconds;
         if (seconds <= 0)
         {
             return Task.CompletedTask;

@@ -14,23 +14,6 @@ public interface IAlarmNotifier
 
 public sealed record AlarmNotification(long Alarm, string Rule, int Priority, string Message, DateTimeOffset RaisedAt, double? Value, string Reason);
 
-public sealed class EscalationOptions
-{
-    /// <summary>The gateway's URL; empty turns escalation off.</summary>
-    public string? WebhookUrl { get; set; }
-
-    /// <summary>Shared secret for the HMAC-SHA256 signature.</summary>
-    public string? Secret { get; set; }
-
-    /// <summary>An alarm of priority 1 or 2 unacknowledged this long is escalated.</summary>
-    public double AfterMinutes { get; set; } = 10;
-
-    public int MaxAttempts { get; set; } = 5;
-
-    /// <summary>First retry delay; each next one doubles.</summary>
-    public double RetryMilliseconds { get; set; } = 1000;
-}
-
 /// <summary>
 /// A signed JSON POST. The receiver recomputes <c>HMAC-SHA256(secret, timestamp + "." + body)</c> and
 /// compares it with <c>X-Paju-Signature: sha256=…</c>, and rejects old timestamps, so a captured request

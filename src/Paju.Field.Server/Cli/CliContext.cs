@@ -19,7 +19,7 @@ public sealed class CliContext
     {
         Configuration = configuration;
         Loggers = loggers;
-        Options = configuration.GetSection(PajuOptions.Section).Get<PajuOptions>() ?? new PajuOptions();
+        Options = configuration.ReadPajuOptions<PajuOptions>();
     }
 
     public IConfiguration Configuration { get; }
@@ -84,7 +84,7 @@ public sealed class CliContext
         }
         var configuration = builder.AddEnvironmentVariables().AddInMemoryCollection(overrides).Build();
 
-        var options = configuration.GetSection(PajuOptions.Section).Get<PajuOptions>() ?? new PajuOptions();
+        var options = configuration.ReadPajuOptions<PajuOptions>();
         var loggers = LoggerFactory.Create(logging =>
         {
             logging.AddConfiguration(configuration.GetSection("Logging"));

@@ -30,11 +30,21 @@ public static class IngestCommand
         command.Options.Add(subscription);
         command.SetAction((parse, ct) => CliContext.RunAsync(parse, async cli =>
         {
-            var mqtt = cli.Configuration.GetSection(MqttOptions.Section).Get<MqttOptions>() ?? new MqttOptions();
-            mqtt.Endpoint = parse.GetValue(broker) ?? mqtt.Endpoint;
-            mqtt.Username = parse.GetValue(user) ?? mqtt.Username;
-            mqtt.Password = parse.GetValue(password) ?? mqtt.Password;
-            mqtt.Subscription = parse.GetValue(subscription) ?? mqtt.Subscription;
+            // The flags are configuration keys like any other: one binding, one check.
+            var flags = new Dictionary<string, string?>();
+            void Flag(Option<string> option, string key)
+            {
+                if (parse.GetValue(option) is { } value)
+                {
+                    flags[$"{MqttOptions.Section}:{key}"] = value;
+                }
+            }
+            Flag(broker, nameof(MqttOptions.Endpoint));
+            Flag(user, nameof(MqttOptions.Username));
+            Flag(password, nameof(MqttOptions.Password));
+            Flag(subscription, nameof(MqttOptions.Subscription));
+            var configuration = new ConfigurationBuilder().AddConfiguration(cli.Configuration).AddInMemoryCollection(flags).Build();
+            var mqtt = configuration.ReadPajuOptions<MqttOptions>();
             if (string.IsNullOrEmpty(mqtt.Username) || string.IsNullOrEmpty(mqtt.Password))
             {
                 throw new PajuSetupException("The ingest worker needs broker credentials: --user and Paju__Mqtt__Password (an account made with paju device add NAME --site server --role ingest).");
@@ -42,10 +52,10 @@ public static class IngestCommand
             await using var session = await cli.OpenDatabaseAsync(ct);
 
             var builder = Host.CreateApplicationBuilder();
-            builder.Configuration.AddConfiguration(cli.Configuration);
+            builder.Configuration.AddConfiguration(configuration);
             ConsoleLogging.Configure(builder.Logging, cli.Options.LogFormat);
             builder.Services.AddSingleton(DatabaseSession.CreateDataSource(session.ConnectionString));
-            builder.Services.AddIngestPipeline(cli.Configuration, mqtt);
+            builder.Services.AddIngestPipeline(configuration);
             var id = parse.GetValue(clientId)!;
             builder.Services.AddHostedService(sp => ActivatorUtilities.CreateInstance<BrokerSubscriptionIngest>(sp, id));
             using var host = builder.Build();

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Paju.Field.Server.Database;
+using Paju.Field.Server.Hosting;
 using Paju.Field.Server.Ingest;
 using Paju.Field.Modbus;
 using Paju.Field.Server.Simulation;
@@ -54,7 +55,7 @@ public static class SimulateCommand
             }
             await using var session = await cli.OpenDatabaseAsync(ct);
             await using var db = DatabaseSession.CreateDataSource(session.ConnectionString);
-            var mqtt = cli.Configuration.GetSection(MqttOptions.Section).Get<MqttOptions>() ?? new MqttOptions();
+            var mqtt = cli.Configuration.ReadPajuOptions<MqttOptions>();
             await DemoDevices.PublishOverMqttAsync(db, mqtt, parse.GetValue(Scenario)!, parse.GetValue(Speed), parse.GetValue(Seed), cli.Log("Paju.Simulator"), ct);
             return 0;
         }));

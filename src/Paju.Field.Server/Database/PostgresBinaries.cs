@@ -43,6 +43,3 @@ public sealed record PostgresBinaries(string BinDirectory, int MajorVersion)
     private static int VersionOf(string binDirectory) =>
         int.TryParse(Path.GetFileName(Path.GetDirectoryName(binDirectory.TrimEnd('/'))), out var v) ? v : 0;
 }
-
-/// <summary>A problem with this machine's set-up that a person must fix; its message says how.</summary>
-public sealed class PajuSetupException(string message, Exception? inner = null) : Exception(message, inner);

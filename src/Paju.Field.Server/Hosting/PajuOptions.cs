@@ -7,9 +7,9 @@ namespace Paju.Field.Server.Hosting;
 /// separate connection string "Paju" (ConnectionStrings__Paju); without it the private cluster
 /// under DataDirectory is used. config/paju.sample.json explains each field.
 /// </summary>
-public sealed class PajuOptions : IValidatableObject
+public sealed class PajuOptions : IPajuOptions, IValidatableObject
 {
-    public const string Section = "Paju";
+    public static string Section => "Paju";
 
     /// <summary>Where the private database cluster, keys and demo login are kept.</summary>
     public string DataDirectory { get; set; } = "./.paju";

@@ -42,7 +42,7 @@ public sealed class EmbeddedBroker(MqttOptions options, DeviceDirectory devices,
         }
         catch (System.Net.Sockets.SocketException e)
         {
-            throw new Database.PajuSetupException(
+            throw new PajuSetupException(
                 $"Cannot listen for MQTT on {host}:{port}: {e.Message}. Is another broker (a mosquitto service?) using it? " +
                 "Choose another port with --mqtt HOST:PORT, or set Paju__Mqtt__Embedded=false to use that broker.", e);
         }
@@ -81,7 +81,7 @@ public sealed class EmbeddedBroker(MqttOptions options, DeviceDirectory devices,
         var parsed = TelemetryTopic.TryParse(topic, out _);
         var allowed = sender.Role == DeviceStore.DeviceRole && parsed is not null && parsed.Device == sender.DeviceId && parsed.Site == sender.Site;
         var message = new IncomingMessage(topic, e.ApplicationMessage.Payload.ToArray(), clock.GetUtcNow(), e.ClientId, sender.DeviceId,
-            Denied: parsed is not null && !allowed);
+            Denied: parsed is not null && !allowed, Sender: sender);
 
         var outcome = await pipeline.SubmitAsync(message, CancellationToken.None);
         if (outcome == IngestOutcome.DeadLettered)

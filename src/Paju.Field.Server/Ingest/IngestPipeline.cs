@@ -8,27 +8,15 @@ namespace Paju.Field.Server.Ingest;
 /// <summary>A message as it arrived from a broker, before it is understood.</summary>
 /// <param name="Username">The authenticated publisher, when the broker tells us (embedded mode); null behind mosquitto, whose ACL already checked it.</param>
 /// <param name="Denied">The embedded broker's ACL refused the topic: store as a dead letter only.</param>
-public sealed record IncomingMessage(string Topic, ReadOnlyMemory<byte> Payload, DateTimeOffset ReceivedAt, string? ClientId, string? Username, bool Denied = false);
+/// <param name="Sender">The device the embedded broker authenticated, carried along so it is not looked up again.</param>
+public sealed record IncomingMessage(string Topic, ReadOnlyMemory<byte> Payload, DateTimeOffset ReceivedAt, string? ClientId, string? Username,
+    bool Denied = false, Device? Sender = null);
 
 public enum IngestOutcome
 {
     Stored,
     Duplicate,
     DeadLettered,
-}
-
-public sealed class IngestOptions
-{
-    public int BatchSize { get; set; } = 500;
-    public int BatchWindowMilliseconds { get; set; } = 5;
-    public int MaxPayloadBytes { get; set; } = 64 * 1024;
-    /// <summary>How far ahead of the server's clock a device may be.</summary>
-    public int MaxFutureSkewSeconds { get; set; } = 300;
-    /// <summary>How old a (replayed) reading may be.</summary>
-    public int MaxAgeDays { get; set; } = 30;
-    public int RetentionDays { get; set; } = 400;
-    /// <summary>Batches written at once, each in its own transaction: one collects while another commits.</summary>
-    public int ConcurrentBatches { get; set; } = 2;
 }
 
 /// <summary>
@@ -210,7 +198,7 @@ public sealed class IngestPipeline(NpgsqlDataSource db, DeviceDirectory devices,
     /// <summary>Understands a message: a reading, a status, a check-in, or a dead letter with its reason.</summary>
     private async Task<Classified> ClassifyAsync(IncomingMessage m, CancellationToken ct)
     {
-        Classified Dead(RejectReason code, string reason) => new(m, null, null, null, code, reason);
+        Classified Dead(RejectReason code, string reason) => new Classified.Rejected(m, code, reason);
 
         if (m.Payload.Length > options.MaxPayloadBytes)
         {
@@ -225,7 +213,7 @@ public sealed class IngestPipeline(NpgsqlDataSource db, DeviceDirectory devices,
         {
             return Dead(RejectReason.TopicNotAllowed, $"'{m.Username}' may not publish to {m.Topic}: a device publishes only under its own site and id");
         }
-        var device = await devices.FindAsync(topic.Device, ct);
+        var device = m.Sender is { } sender && sender.DeviceId == topic.Device ? sender : await devices.FindAsync(topic.Device, ct);
         if (device is null || device.Role != DeviceStore.DeviceRole)
         {
             return Dead(RejectReason.UnknownDevice, $"no device '{topic.Device}' is registered (paju device add)");
@@ -240,10 +228,10 @@ public sealed class IngestPipeline(NpgsqlDataSource db, DeviceDirectory devices,
             case TelemetryTopic.Status:
             {
                 var (status, problem) = DeviceStatus.Parse(m.Payload.Span, topic.Device);
-                return status is null ? Dead(RejectReason.WrongType, problem!) : new(m, device, null, status, null, null);
+                return status is null ? Dead(RejectReason.WrongType, problem!) : new Classified.Status(m, device, status);
             }
             case TelemetryTopic.Checkin:
-                return new(m, device, null, null, null, null);
+                return new Classified.CheckIn(m, device);
             default:
             {
                 var (reading, code, reason) = TelemetryReading.Parse(m.Payload.Span, topic.Device);
@@ -262,14 +250,8 @@ public sealed class IngestPipeline(NpgsqlDataSource db, DeviceDirectory devices,
                     return Dead(RejectReason.TimestampOutOfBounds,
                         $"ts {reading.Timestamp:O} is more than {options.MaxAgeDays} days old; replayed data must be newer");
                 }
-                return new(m, device, reading, null, null, null);
+                return new Classified.Reading(m, device, reading);
             }
         }
     }
-}
-
-/// <summary>What a message turned out to be. Exactly one of Reading, Status, a check-in (neither) or a reject.</summary>
-public sealed record Classified(IncomingMessage Message, Device? Device, TelemetryReading? Reading, DeviceStatus? Status, RejectReason? Reject, string? Reason)
-{
-    public bool IsCheckin => Reject is null && Reading is null && Status is null;
 }

@@ -1,15 +1,29 @@
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Paju.Field.Server.Devices;
+using Paju.Field.Server.Hosting;
 
 namespace Paju.Field.Server.Ingest;
 
 public static class IngestServices
 {
-    /// <summary>The ingest pipeline and what it needs: the same in the server (embedded broker) and in `paju ingest` workers.</summary>
-    public static IServiceCollection AddIngestPipeline(this IServiceCollection services, IConfiguration configuration, MqttOptions mqtt)
+    /// <summary>The ingest pipeline and, unless the broker is external, the embedded MQTT broker that feeds it.</summary>
+    public static IServiceCollection AddIngest(this IServiceCollection services, IConfiguration configuration)
     {
-        services.AddSingleton(mqtt);
-        services.AddSingleton(configuration.GetSection("Paju:Ingest").Get<IngestOptions>() ?? new IngestOptions());
-        services.AddSingleton(TimeProvider.System);
+        services.AddIngestPipeline(configuration);
+        if (configuration.ReadPajuOptions<MqttOptions>().Embedded)
+        {
+            services.AddSingleton<EmbeddedBroker>();
+            services.AddHostedService(sp => sp.GetRequiredService<EmbeddedBroker>());
+        }
+        return services;
+    }
+
+    /// <summary>The pipeline and what it needs: the same in the server (embedded broker) and in `paju ingest` workers.</summary>
+    public static IServiceCollection AddIngestPipeline(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddPajuOptions<MqttOptions>(configuration);
+        services.AddPajuOptions<IngestOptions>(configuration);
+        services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton<DeviceDirectory>();
         services.AddSingleton<IngestPipeline>();
         services.AddHostedService(sp => sp.GetRequiredService<IngestPipeline>());

@@ -1,9 +1,13 @@
+using System.ComponentModel.DataAnnotations;
+using Paju.Field.Server.Hosting;
+using Paju.Field.Telemetry;
+
 namespace Paju.Field.Server.Ingest;
 
 /// <summary>The "Paju:Mqtt" section: the embedded broker, or the external broker `paju ingest` reads.</summary>
-public sealed class MqttOptions
+public sealed class MqttOptions : IPajuOptions, IValidatableObject
 {
-    public const string Section = "Paju:Mqtt";
+    public static string Section => "Paju:Mqtt";
 
     /// <summary>Run the MQTTnet broker inside the server (the default). False when devices talk to mosquitto/EMQX and `paju ingest` workers read it.</summary>
     public bool Embedded { get; set; } = true;
@@ -29,15 +33,27 @@ public sealed class MqttOptions
     public string Subscription { get; set; } = "shared";
 
     public string TopicFilter => Subscription == "exclusive"
-        ? Paju.Field.Telemetry.TelemetryTopic.AllFilter
-        : $"$share/{ShareGroup}/{Paju.Field.Telemetry.TelemetryTopic.AllFilter}";
+        ? TelemetryTopic.AllFilter
+        : $"$share/{ShareGroup}/{TelemetryTopic.AllFilter}";
 
     public (string Host, int Port) HostAndPort()
     {
-        if (!Paju.Field.Telemetry.BrokerEndpoint.TryParse(Endpoint, out var host, out var port))
+        if (!BrokerEndpoint.TryParse(Endpoint, out var host, out var port))
         {
-            throw new Database.PajuSetupException($"Paju:Mqtt:Endpoint must be HOST:PORT, e.g. 127.0.0.1:1883; got '{Endpoint}'.");
+            throw new PajuSetupException($"Paju:Mqtt:Endpoint must be HOST:PORT, e.g. 127.0.0.1:1883; got '{Endpoint}'.");
         }
         return (host, port);
+    }
+
+    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
+    {
+        if (!BrokerEndpoint.TryParse(Endpoint, out _, out _))
+        {
+            yield return new ValidationResult($"Endpoint must be HOST:PORT, e.g. 127.0.0.1:1883; got '{Endpoint}'.", [nameof(Endpoint)]);
+        }
+        if (Subscription is not ("shared" or "exclusive"))
+        {
+            yield return new ValidationResult($"Subscription must be 'shared' or 'exclusive', not '{Subscription}'.", [nameof(Subscription)]);
+        }
     }
 }

@@ -66,69 +66,60 @@ public sealed class TelemetryWriter(NpgsqlDataSource db, IngestOptions options)
     public async Task<IngestOutcome[]> WriteAsync(IReadOnlyList<Classified> batch, CancellationToken ct)
     {
         var outcomes = new IngestOutcome[batch.Count];
-        var readings = new List<int>();
-        for (var i = 0; i < batch.Count; i++)
-        {
-            if (batch[i].Reading is not null)
-            {
-                readings.Add(i);
-            }
-        }
-        await EnsurePartitionsAsync(readings.Select(i => DateOnly.FromDateTime(batch[i].Reading!.Timestamp.UtcDateTime)), ct);
+        var readings = Of<Classified.Reading>(batch);
+        var rejected = Of<Classified.Rejected>(batch);
+        await EnsurePartitionsAsync(readings.Select(r => DateOnly.FromDateTime(r.Item.Value.Timestamp.UtcDateTime)), ct);
 
         await using var conn = await db.OpenConnectionAsync(ct);
         await using var tx = await conn.BeginTransactionAsync(ct);
 
         if (readings.Count > 0)
         {
-            var parameters = ReadingArrays(batch, readings);
             var stored = new HashSet<(int, long, long)>();
             await using (var insert = new NpgsqlCommand(InsertReadings, conn, tx))
             {
-                insert.Parameters.AddRange(parameters);
+                insert.Parameters.AddRange(ReadingArrays(readings));
                 await using var reader = await insert.ExecuteReaderAsync(ct);
                 while (await reader.ReadAsync(ct))
                 {
                     stored.Add((reader.GetInt32(0), reader.GetInt64(1), reader.GetInt64(2)));
                 }
             }
-            foreach (var i in readings)
+            foreach (var (i, r) in readings)
             {
-                var r = batch[i].Reading!;
-                outcomes[i] = stored.Remove((batch[i].Device!.Id, r.Boot, r.Seq)) ? IngestOutcome.Stored : IngestOutcome.Duplicate;
+                outcomes[i] = stored.Remove((r.Device.Id, r.Value.Boot, r.Value.Seq)) ? IngestOutcome.Stored : IngestOutcome.Duplicate;
             }
         }
 
-        var seen = batch.Where(c => c.Device is not null && c.Reject is null)
-            .GroupBy(c => c.Device!.Id)
+        var seen = batch.OfType<Classified.FromDevice>()
+            .GroupBy(c => c.Device.Id)
             .Select(g => (Id: g.Key, At: g.Max(c => c.Message.ReceivedAt)))
             .Where(s => !_lastSeenWritten.TryGetValue(s.Id, out var written) || s.At - written >= LastSeenResolution)
             .OrderBy(s => s.Id)
             .ToList();
         await WriteDeviceFactsAsync(conn, tx, batch, seen, ct);
-
-        var dead = Enumerable.Range(0, batch.Count).Where(i => batch[i].Reject is not null).ToList();
-        if (dead.Count > 0)
-        {
-            await using var insert = new NpgsqlCommand(InsertDeadLetters, conn, tx);
-            insert.Parameters.Add(new() { Value = dead.Select(i => batch[i].Message.ReceivedAt).ToArray() });
-            insert.Parameters.Add(new() { Value = dead.Select(i => batch[i].Message.ClientId).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
-            insert.Parameters.Add(new() { Value = dead.Select(i => batch[i].Message.Username).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
-            insert.Parameters.Add(new() { Value = dead.Select(i => batch[i].Message.Topic).ToArray() });
-            insert.Parameters.Add(new() { Value = dead.Select(i => ReasonCode(batch[i].Reject!.Value)).ToArray() });
-            insert.Parameters.Add(new() { Value = dead.Select(i => batch[i].Reason!).ToArray() });
-            insert.Parameters.Add(new() { Value = dead.Select(i => batch[i].Message.Payload.ToArray()).ToArray() });
-            await insert.ExecuteNonQueryAsync(ct);
-            foreach (var i in dead)
-            {
-                outcomes[i] = IngestOutcome.DeadLettered;
-            }
-        }
         for (var i = 0; i < batch.Count; i++)
         {
-            if (batch[i].Status is not null || batch[i].IsCheckin)
+            if (batch[i] is Classified.Status or Classified.CheckIn)
             {
                 outcomes[i] = IngestOutcome.Stored;
+            }
+        }
+
+        if (rejected.Count > 0)
+        {
+            await using var insert = new NpgsqlCommand(InsertDeadLetters, conn, tx);
+            insert.Parameters.Add(new() { Value = rejected.Select(r => r.Item.Message.ReceivedAt).ToArray() });
+            insert.Parameters.Add(new() { Value = rejected.Select(r => r.Item.Message.ClientId).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
+            insert.Parameters.Add(new() { Value = rejected.Select(r => r.Item.Message.Username).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
+            insert.Parameters.Add(new() { Value = rejected.Select(r => r.Item.Message.Topic).ToArray() });
+            insert.Parameters.Add(new() { Value = rejected.Select(r => ReasonCode(r.Item.Code)).ToArray() });
+            insert.Parameters.Add(new() { Value = rejected.Select(r => r.Item.Reason).ToArray() });
+            insert.Parameters.Add(new() { Value = rejected.Select(r => r.Item.Message.Payload.ToArray()).ToArray() });
+            await insert.ExecuteNonQueryAsync(ct);
+            foreach (var (i, _) in rejected)
+            {
+                outcomes[i] = IngestOutcome.DeadLettered;
             }
         }
 
@@ -136,7 +127,7 @@ public sealed class TelemetryWriter(NpgsqlDataSource db, IngestOptions options)
         {
             // Last before the commit: appending to the live log holds its lock until the commit.
             await using var latest = new NpgsqlCommand(UpsertLatestAndPublish, conn, tx);
-            latest.Parameters.AddRange(ReadingArrays(batch, readings));
+            latest.Parameters.AddRange(ReadingArrays(readings));
             await latest.ExecuteNonQueryAsync(ct);
         }
 
@@ -148,19 +139,23 @@ public sealed class TelemetryWriter(NpgsqlDataSource db, IngestOptions options)
         return outcomes;
     }
 
+    /// <summary>The batch's messages of one kind, with their places in the batch (for the outcomes).</summary>
+    private static List<(int Index, T Item)> Of<T>(IReadOnlyList<Classified> batch) where T : Classified =>
+        [.. batch.Select((c, i) => (Index: i, Item: c as T)).Where(x => x.Item is not null).Select(x => (x.Index, x.Item!))];
+
     /// <summary>The stored name of a reject reason: snake case of the enum (malformed_json, out_of_range …).</summary>
     public static string ReasonCode(RejectReason reason) =>
         string.Concat(reason.ToString().Select((c, i) => char.IsUpper(c) && i > 0 ? "_" + char.ToLowerInvariant(c) : char.ToLowerInvariant(c).ToString()));
 
-    private static NpgsqlParameter[] ReadingArrays(IReadOnlyList<Classified> batch, List<int> readings) =>
+    private static NpgsqlParameter[] ReadingArrays(List<(int Index, Classified.Reading Item)> readings) =>
     [
-        new() { Value = readings.Select(i => batch[i].Device!.Id).ToArray() },
-        new() { Value = readings.Select(i => batch[i].Reading!.Boot).ToArray() },
-        new() { Value = readings.Select(i => batch[i].Reading!.Seq).ToArray() },
-        new() { Value = readings.Select(i => batch[i].Reading!.Timestamp).ToArray() },
-        new() { Value = readings.Select(i => batch[i].Message.ReceivedAt).ToArray() },
-        new() { Value = readings.Select(i => batch[i].Reading!.Historical).ToArray() },
-        new() { Value = readings.Select(i => batch[i].Reading!.MetricsJson()).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Jsonb },
+        new() { Value = readings.Select(r => r.Item.Device.Id).ToArray() },
+        new() { Value = readings.Select(r => r.Item.Value.Boot).ToArray() },
+        new() { Value = readings.Select(r => r.Item.Value.Seq).ToArray() },
+        new() { Value = readings.Select(r => r.Item.Value.Timestamp).ToArray() },
+        new() { Value = readings.Select(r => r.Item.Message.ReceivedAt).ToArray() },
+        new() { Value = readings.Select(r => r.Item.Value.Historical).ToArray() },
+        new() { Value = readings.Select(r => r.Item.Value.MetricsJson()).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Jsonb },
     ];
 
     /// <summary>Online/offline from status messages, last-seen from anything a device sent, and check-ins.</summary>
@@ -177,24 +172,24 @@ public sealed class TelemetryWriter(NpgsqlDataSource db, IngestOptions options)
             cmd.Parameters.Add(new() { Value = seen.Select(s => s.At).ToArray() });
             await cmd.ExecuteNonQueryAsync(ct);
         }
-        foreach (var c in batch.Where(c => c.Status is not null))
+        foreach (var c in batch.OfType<Classified.Status>())
         {
             // Statuses apply in arrival order; a status older than the one recorded is ignored.
             await using var cmd = new NpgsqlCommand("""
                 UPDATE device SET online = $2, status_at = $3, last_boot = coalesce($4, last_boot)
                 WHERE id = $1 AND (status_at IS NULL OR status_at <= $3)
                 """, conn, tx);
-            cmd.Parameters.Add(new() { Value = c.Device!.Id });
-            cmd.Parameters.Add(new() { Value = c.Status!.Online });
+            cmd.Parameters.Add(new() { Value = c.Device.Id });
+            cmd.Parameters.Add(new() { Value = c.Value.Online });
             cmd.Parameters.Add(new() { Value = c.Message.ReceivedAt });
-            cmd.Parameters.Add(new() { Value = (object?)c.Status.Boot ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Bigint });
+            cmd.Parameters.Add(new() { Value = (object?)c.Value.Boot ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Bigint });
             await cmd.ExecuteNonQueryAsync(ct);
         }
-        foreach (var c in batch.Where(c => c.IsCheckin))
+        foreach (var c in batch.OfType<Classified.CheckIn>())
         {
             await using var cmd = new NpgsqlCommand(
                 "INSERT INTO device_checkin (device, ts, received_at, payload) VALUES ($1, $2, $2, $3)", conn, tx);
-            cmd.Parameters.Add(new() { Value = c.Device!.Id });
+            cmd.Parameters.Add(new() { Value = c.Device.Id });
             cmd.Parameters.Add(new() { Value = c.Message.ReceivedAt });
             cmd.Parameters.Add(new() { Value = System.Text.Encoding.UTF8.GetString(c.Message.Payload.Span), NpgsqlDbType = NpgsqlDbType.Jsonb });
             await cmd.ExecuteNonQueryAsync(ct);

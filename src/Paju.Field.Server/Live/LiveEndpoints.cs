@@ -22,9 +22,9 @@ public static class LiveEndpoints
         app.MapGet("/api/live/state", LiveSnapshot.ReadAsync).RequireAuthorization(Policies.Operator);
     }
 
-    private static async Task StreamAsync(HttpContext http, NpgsqlDataSource db, LiveFeed feed, IConfiguration configuration, CancellationToken ct)
+    private static async Task StreamAsync(HttpContext http, NpgsqlDataSource db, LiveFeed feed, LiveOptions options, CancellationToken ct)
     {
-        var heartbeat = TimeSpan.FromSeconds(configuration.GetValue("Paju:Live:HeartbeatSeconds", 15.0));
+        var heartbeat = TimeSpan.FromSeconds(options.HeartbeatSeconds);
         var response = http.Response;
         response.ContentType = "text/event-stream; charset=utf-8";
         response.Headers.CacheControl = "no-cache";

@@ -8,11 +8,11 @@ namespace Paju.Field.Server.Live;
 /// in the alarm tables and the audit log, not here. The highest removed id is recorded so that a
 /// client resuming from before the window is told to reload (see LiveEndpoints).
 /// </summary>
-public sealed class LiveRetention(NpgsqlDataSource db, IConfiguration configuration, ILogger<LiveRetention> log) : BackgroundService
+public sealed class LiveRetention(NpgsqlDataSource db, LiveOptions options, ILogger<LiveRetention> log) : BackgroundService
 {
     private static readonly TimeSpan Every = TimeSpan.FromMinutes(5);
 
-    public TimeSpan Window => TimeSpan.FromHours(configuration.GetValue("Paju:Live:RetentionHours", 6.0));
+    public TimeSpan Window => TimeSpan.FromHours(options.RetentionHours);
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {

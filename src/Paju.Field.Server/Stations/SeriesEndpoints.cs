@@ -14,7 +14,7 @@ public sealed record SeriesPoint(DateTimeOffset Time, double Min, double Avg, do
 /// </summary>
 public static class SeriesEndpoints
 {
-    public static void MapSeries(this IEndpointRouteBuilder app) =>
+    public static void MapStations(this IEndpointRouteBuilder app) =>
         app.MapGet("/api/stations/{code}/series", SeriesAsync).RequireAuthorization(Policies.SignedIn);
 
     private static async Task<IResult> SeriesAsync(string code, string? metric, string? range, string? format,

@@ -6,17 +6,17 @@ namespace Paju.Field.Server.Tiles;
 /// Rendered tiles in memory, evicted exactly where the registry changed (see <see cref="TileInvalidator"/>).
 /// Nothing is cached until the invalidator listens, so no change can slip by unnoticed.
 /// </summary>
-public sealed class TileCache(IConfiguration configuration)
+public sealed class TileCache(TileOptions options)
 {
     private const double WorldHalf = 20037508.342789244;
     private const int MaxTilesPerZoomForRangeEviction = 4096;
 
     private readonly ConcurrentDictionary<TileKey, RenderedTile> _tiles = new();
-    private readonly long _maxBytes = configuration.GetValue("Paju:Tiles:CacheMegabytes", 256L) * 1024 * 1024;
+    private readonly long _maxBytes = options.CacheMegabytes * 1024 * 1024;
     private long _bytes;
     private long _generation;
 
-    public bool Enabled { get; } = configuration.GetValue("Paju:Tiles:CacheEnabled", true);
+    public bool Enabled { get; } = options.CacheEnabled;
 
     /// <summary>Set by the invalidator once it listens for changes; cleared when it loses the connection.</summary>
     public volatile bool Listening;

@@ -77,6 +77,21 @@ public sealed class HostTests(TestDatabase db) : IClassFixture<TestDatabase>
         Assert.Contains("PublicBaseUrl must be an absolute http(s) address", error.Message);
     }
 
+    [Theory]
+    [InlineData("Paju:Tiles:CacheMegabytes", "0")]
+    [InlineData("Paju:Live:HeartbeatSeconds", "-1")]
+    [InlineData("Paju:Alarms:EvaluateSeconds", "-5")]
+    [InlineData("Paju:Alarms:Escalation:WebhookUrl", "gateway.paju.local")]
+    [InlineData("Paju:Ingest:BatchSize", "0")]
+    [InlineData("Paju:Mqtt:Subscription", "everything")]
+    public async Task A_wrong_value_in_any_section_stops_the_server_naming_its_section(string key, string value)
+    {
+        var error = await Assert.ThrowsAnyAsync<Exception>(() => TestServer.StartAsync(db.ConnectionString,
+            new Dictionary<string, string?> { [key] = value }));
+        var section = key[..key.LastIndexOf(':')];
+        Assert.Contains(section + ":", error.Message);
+    }
+
     [Fact]
     public async Task Korean_text_is_sent_as_UTF_8_not_escaped()
     {

@@ -53,7 +53,7 @@ public sealed class MigrationTests(PostgisServer server) : IAsyncLifetime
             await using var cmd = new NpgsqlCommand("UPDATE schema_migration SET checksum = 'edited' WHERE version = 1", conn);
             await cmd.ExecuteNonQueryAsync();
         }
-        var error = await Assert.ThrowsAsync<PajuSetupException>(() => Migrator.MigrateAsync(_connectionString, NullLogger.Instance));
+        var error = await Assert.ThrowsAsync<Paju.Field.Server.PajuSetupException>(() => Migrator.MigrateAsync(_connectionString, NullLogger.Instance));
         Assert.Contains("changed after it was applied", error.Message);
     }
 

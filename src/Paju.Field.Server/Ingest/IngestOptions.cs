@@ -1,0 +1,34 @@
+using System.ComponentModel.DataAnnotations;
+using Paju.Field.Server.Hosting;
+
+namespace Paju.Field.Server.Ingest;
+
+/// <summary>The "Paju:Ingest" section: how telemetry is batched, bounded and kept.</summary>
+public sealed class IngestOptions : IPajuOptions
+{
+    public static string Section => "Paju:Ingest";
+
+    [Range(1, 100_000)]
+    public int BatchSize { get; set; } = 500;
+
+    [Range(0, 10_000)]
+    public int BatchWindowMilliseconds { get; set; } = 5;
+
+    [Range(256, 16 * 1024 * 1024)]
+    public int MaxPayloadBytes { get; set; } = 64 * 1024;
+
+    /// <summary>How far ahead of the server's clock a device may be.</summary>
+    [Range(0, 86_400)]
+    public int MaxFutureSkewSeconds { get; set; } = 300;
+
+    /// <summary>How old a (replayed) reading may be.</summary>
+    [Range(1, 3650)]
+    public int MaxAgeDays { get; set; } = 30;
+
+    [Range(1, 36_500)]
+    public int RetentionDays { get; set; } = 400;
+
+    /// <summary>Batches written at once, each in its own transaction: one collects while another commits.</summary>
+    [Range(1, 64)]
+    public int ConcurrentBatches { get; set; } = 2;
+}
