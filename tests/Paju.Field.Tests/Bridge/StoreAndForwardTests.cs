@@ -8,7 +8,7 @@ using Paju.Field.Modbus;
 using Paju.Field.Server.Simulation;
 using Paju.Field.Telemetry;
 using Paju.Field.Tests.Harness;
-using Paju.Field.Tests.Telemetry;
+using Paju.Field.Tests.Ingest;
 
 namespace Paju.Field.Tests.Bridge;
 

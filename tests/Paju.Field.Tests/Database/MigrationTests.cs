@@ -1,0 +1,112 @@
+using Microsoft.Extensions.Logging.Abstractions;
+using Npgsql;
+using Paju.Field.Assets;
+using Paju.Field.Server.Database;
+using Paju.Field.Tests.Harness;
+
+namespace Paju.Field.Tests.Database;
+
+public sealed class MigrationTests(PostgisServer server) : IAsyncLifetime
+{
+    private string _connectionString = "";
+
+    public async ValueTask InitializeAsync() => _connectionString = await server.CreateEmptyDatabaseAsync();
+
+    public async ValueTask DisposeAsync() => await server.DropDatabaseAsync(_connectionString);
+
+    [Fact]
+    public async Task Migrations_apply_to_an_empty_database_and_are_recorded()
+    {
+        var applied = await Migrator.MigrateAsync(_connectionString, NullLogger.Instance);
+
+        Assert.Equal(Migrator.All.Count, applied);
+        await using var conn = new NpgsqlConnection(_connectionString);
+        await conn.OpenAsync();
+        Assert.Equal(Migrator.LatestVersion, await Migrator.CurrentVersionAsync(conn, default));
+        Assert.Equal("3", (await ScalarAsync<string>(conn, "SELECT postgis_lib_version()"))[..1]);
+    }
+
+    [Fact]
+    public async Task Running_migrations_again_changes_nothing()
+    {
+        await Migrator.MigrateAsync(_connectionString, NullLogger.Instance);
+        var second = await Migrator.MigrateAsync(_connectionString, NullLogger.Instance);
+        Assert.Equal(0, second);
+    }
+
+    [Fact]
+    public async Task Two_processes_migrating_at_once_apply_each_migration_once()
+    {
+        var results = await Task.WhenAll(
+            Migrator.MigrateAsync(_connectionString, NullLogger.Instance),
+            Migrator.MigrateAsync(_connectionString, NullLogger.Instance));
+        Assert.Equal(Migrator.All.Count, results.Sum());
+    }
+
+    [Fact]
+    public async Task A_migration_edited_after_it_was_applied_is_refused_with_a_reason()
+    {
+        await Migrator.MigrateAsync(_connectionString, NullLogger.Instance);
+        await using (var conn = new NpgsqlConnection(_connectionString))
+        {
+            await conn.OpenAsync();
+            await using var cmd = new NpgsqlCommand("UPDATE schema_migration SET checksum = 'edited' WHERE version = 1", conn);
+            await cmd.ExecuteNonQueryAsync();
+        }
+        var error = await Assert.ThrowsAsync<Paju.Field.Server.PajuSetupException>(() => Migrator.MigrateAsync(_connectionString, NullLogger.Instance));
+        Assert.Contains("changed after it was applied", error.Message);
+    }
+
+    [Fact]
+    public async Task Every_asset_kind_is_registered_with_a_geometry_type()
+    {
+        await Migrator.MigrateAsync(_connectionString, NullLogger.Instance);
+        await using var conn = new NpgsqlConnection(_connectionString);
+        await conn.OpenAsync();
+        await using var cmd = new NpgsqlCommand("SELECT kind FROM asset_kind ORDER BY sort_order", conn);
+        var kinds = new List<string>();
+        await using (var reader = await cmd.ExecuteReaderAsync())
+        {
+            while (await reader.ReadAsync())
+            {
+                kinds.Add(reader.GetString(0));
+            }
+        }
+        Assert.Equal(AssetKinds.All, kinds);
+    }
+
+    [Theory]
+    [InlineData("asset", "geom")]
+    [InlineData("admin_area", "geom")]
+    public async Task Geometry_columns_are_EPSG_4326_with_a_GiST_index(string table, string column)
+    {
+        await Migrator.MigrateAsync(_connectionString, NullLogger.Instance);
+        await using var conn = new NpgsqlConnection(_connectionString);
+        await conn.OpenAsync();
+        Assert.Equal(4326, await ScalarAsync<int>(conn,
+            $"SELECT srid FROM geometry_columns WHERE f_table_name = '{table}' AND f_geometry_column = '{column}'"));
+        Assert.Equal(1L, await ScalarAsync<long>(conn, $"""
+            SELECT count(*) FROM pg_indexes
+            WHERE tablename = '{table}' AND indexdef LIKE '%USING gist ({column})%'
+            """));
+    }
+
+    [Fact]
+    public async Task Times_are_stored_as_timestamptz_everywhere()
+    {
+        await Migrator.MigrateAsync(_connectionString, NullLogger.Instance);
+        await using var conn = new NpgsqlConnection(_connectionString);
+        await conn.OpenAsync();
+        var naive = await ScalarAsync<long>(conn, """
+            SELECT count(*) FROM information_schema.columns
+            WHERE table_schema = 'public' AND data_type = 'timestamp without time zone'
+            """);
+        Assert.Equal(0L, naive);
+    }
+
+    private static async Task<T> ScalarAsync<T>(NpgsqlConnection conn, string sql)
+    {
+        await using var cmd = new NpgsqlCommand(sql, conn);
+        return (T)(await cmd.ExecuteScalarAsync())!;
+    }
+}

@@ -1,0 +1,195 @@
+using System.Text.Json;
+using Microsoft.Extensions.Logging.Abstractions;
+using Npgsql;
+using Paju.Field.Server.Audit;
+using Paju.Field.Server.Database;
+using Paju.Field.Server.Seeding;
+using Paju.Field.Tests.Harness;
+
+namespace Paju.Field.Tests.Seeding;
+
+/// <summary>The sample registry carries the city's own numbers (domain facts) and lands inside Paju.</summary>
+public sealed class SampleSeedTests(SampleSeedTests.SeededDatabase seeded) : IClassFixture<SampleSeedTests.SeededDatabase>
+{
+    public sealed class SeededDatabase(PostgisServer server) : IAsyncLifetime
+    {
+        public TestDatabase Db { get; } = new(server);
+
+        public SeedResult Result { get; private set; } = null!;
+
+        public async ValueTask InitializeAsync()
+        {
+            await Db.InitializeAsync();
+            Result = await SampleSeeder.SeedAsync(Db.DataSource, Actor.System("test"), NullLogger.Instance, default);
+        }
+
+        public ValueTask DisposeAsync() => Db.DisposeAsync();
+    }
+
+    private TestDatabase Db => seeded.Db;
+
+    [Fact]
+    public async Task There_are_exactly_719_playgrounds_each_with_a_national_facility_number()
+    {
+        Assert.Equal(719L, await Db.ScalarAsync<long>("SELECT count(*) FROM asset WHERE kind = 'playground'"));
+        Assert.Equal(719L, await Db.ScalarAsync<long>("SELECT count(DISTINCT facility_no) FROM playground"));
+    }
+
+    [Theory]
+    [InlineData("building", 40)]
+    [InlineData("bridge", 91)]
+    [InlineData("water_sewer", 13)]
+    [InlineData("retaining_wall_slope", 15)]
+    [InlineData("library", 3)]
+    [InlineData("tunnel_underpass", 15)]
+    public async Task Public_use_facilities_have_the_citys_breakdown(string type, long count)
+    {
+        Assert.Equal(count, await Db.ScalarAsync<long>("SELECT count(*) FROM public_facility WHERE facility_type = $1", type));
+        Assert.Equal(177L, await Db.ScalarAsync<long>("SELECT count(*) FROM public_facility"));
+    }
+
+    [Fact]
+    public async Task The_Ulgok_district_measures_279794_square_metres_in_EPSG_5186()
+    {
+        var area = await Db.ScalarAsync<double>(
+            "SELECT ST_Area(ST_Transform(geom, 5186)) FROM asset WHERE kind = 'risk_district' AND code = 'ULGOK-DISTRICT'");
+        Assert.InRange(area, 279_794 * 0.995, 279_794 * 1.005);
+        Assert.Equal(279_794m, await Db.ScalarAsync<decimal>("SELECT designated_area_m2 FROM risk_district"));
+        Assert.Equal("나", await Db.ScalarAsync<string>("SELECT grade FROM risk_district"));
+        Assert.Equal(26_500m, await Db.ScalarAsync<decimal>("SELECT budget_mkrw FROM risk_district"));
+        Assert.Equal(4, await Db.ScalarAsync<int>("SELECT jsonb_array_length(milestones) FROM risk_district"));
+    }
+
+    [Theory]
+    [InlineData("ULGOK-PS1", "main", 4, 1650)]
+    [InlineData("ULGOK-PS2", "simple", 2, 700)]
+    public async Task Each_pump_station_has_its_pumps(string station, string type, int pumps, int diameter)
+    {
+        Assert.Equal(type, await Db.ScalarAsync<string>(
+            "SELECT s.station_type FROM pump_station s JOIN asset a ON a.id = s.asset_id WHERE a.code = $1", station));
+        Assert.Equal((long)pumps, await Db.ScalarAsync<long>("""
+            SELECT count(*) FROM pump p JOIN asset a ON a.id = p.asset_id JOIN asset s ON s.id = a.parent_id
+            WHERE s.code = $1 AND p.diameter_mm = $2 AND p.pump_type = '수중펌프'
+            """, station, diameter));
+    }
+
+    [Fact]
+    public async Task Basin_and_tank_capacities_are_the_citys()
+    {
+        Assert.Equal(264_157m, await Db.ScalarAsync<decimal>("SELECT capacity_m3 FROM retention_basin"));
+        Assert.Equal(306m, await Db.ScalarAsync<decimal>("SELECT capacity_m3 FROM storage_tank"));
+    }
+
+    [Theory]
+    [InlineData("drainage_channel", 128)]
+    [InlineData("embankment", 666)]
+    public async Task Lines_measure_their_length_in_EPSG_5186(string kind, double metres)
+    {
+        var length = await Db.ScalarAsync<double>("SELECT ST_Length(ST_Transform(geom, 5186)) FROM asset WHERE kind = $1", kind);
+        Assert.InRange(length, metres * 0.995, metres * 1.005);
+    }
+
+    [Fact]
+    public async Task The_channel_has_8_catch_basins_and_the_river_2_drainage_structures()
+    {
+        Assert.Equal(8L, await Db.ScalarAsync<long>(
+            "SELECT count(*) FROM asset c JOIN asset ch ON ch.id = c.parent_id WHERE c.kind = 'catch_basin' AND ch.kind = 'drainage_channel'"));
+        Assert.Equal(2L, await Db.ScalarAsync<long>("SELECT count(*) FROM asset WHERE kind = 'drainage_structure'"));
+        Assert.Equal("both", await Db.ScalarAsync<string>("SELECT banks FROM embankment"));
+    }
+
+    [Theory]
+    [InlineData("CABLE-2025", 0.174, "in_works")]
+    [InlineData("CABLE-2024", 0.35, "done")]
+    public async Task Cable_zones_have_their_area_and_lifecycle(string code, double km2, string lifecycle)
+    {
+        var area = await Db.ScalarAsync<double>("SELECT ST_Area(ST_Transform(geom, 5186)) / 1e6 FROM asset WHERE code = $1", code);
+        Assert.InRange(area, km2 * 0.99, km2 * 1.01);
+        Assert.Equal(lifecycle, await Db.ScalarAsync<string>(
+            "SELECT z.lifecycle FROM cable_zone z JOIN asset a ON a.id = z.asset_id WHERE a.code = $1", code));
+    }
+
+    [Fact]
+    public async Task Every_sample_asset_lies_inside_the_real_Paju_boundary()
+    {
+        var boundary = ReadBoundaryGeoJson();
+        var outside = await Db.ScalarAsync<long>(
+            "SELECT count(*) FROM asset WHERE NOT ST_Within(geom, ST_SetSRID(ST_GeomFromGeoJSON($1), 4326))", boundary);
+        Assert.Equal(0L, outside);
+    }
+
+    [Fact]
+    public async Task Every_sample_row_is_labelled_as_sample()
+    {
+        Assert.Equal(0L, await Db.ScalarAsync<long>(
+            "SELECT count(*) FROM asset WHERE NOT is_sample OR source <> 'sample' OR name NOT LIKE '[샘플] %'"));
+    }
+
+    [Fact]
+    public async Task Seeding_again_adds_nothing()
+    {
+        var before = await Db.ScalarAsync<long>("SELECT count(*) FROM asset");
+        var again = await SampleSeeder.SeedAsync(Db.DataSource, Actor.System("test"), NullLogger.Instance, default);
+        Assert.True(again.AlreadyPresent);
+        Assert.Equal(before, await Db.ScalarAsync<long>("SELECT count(*) FROM asset"));
+    }
+
+    [Fact]
+    public async Task The_sample_is_the_same_on_every_run()
+    {
+        const string fingerprint = "SELECT md5(string_agg(kind || code || name || ST_AsText(geom), '|' ORDER BY kind, code)) FROM asset";
+        var other = new TestDatabase(Db.Server);
+        await other.InitializeAsync();
+        try
+        {
+            await SampleSeeder.SeedAsync(other.DataSource, Actor.System("test"), NullLogger.Instance, default);
+            Assert.Equal(await Db.ScalarAsync<string>(fingerprint), await other.ScalarAsync<string>(fingerprint));
+        }
+        finally
+        {
+            await other.DisposeAsync();
+        }
+    }
+
+    [Fact]
+    public async Task Seeding_is_audited()
+    {
+        Assert.Equal(1L, await Db.ScalarAsync<long>("SELECT count(*) FROM audit_log WHERE action = 'seed.sample' AND actor = 'system:test'"));
+    }
+
+    [Fact]
+    public void Largest_remainder_allocation_adds_up_exactly()
+    {
+        var parts = SampleSeeder.Allocate(719, [45, 12, 10, 28, 10, 12, 8, 5, 7, 1, 18, 30, 15, 45, 40, 30, 45, 35, 40, 30]);
+        Assert.Equal(719, parts.Sum());
+        Assert.All(parts, p => Assert.True(p >= 1));
+    }
+
+    private static string ReadBoundaryGeoJson()
+    {
+        using var document = JsonDocument.Parse(File.ReadAllText(SharedData.Path("paju-boundary.geojson")));
+        return document.RootElement.GetProperty("features")[0].GetProperty("geometry").GetRawText();
+    }
+}
+
+/// <summary>Purging the sample leaves real data alone.</summary>
+public sealed class SamplePurgeTests(TestDatabase db) : IClassFixture<TestDatabase>
+{
+    [Fact]
+    public async Task Purge_removes_every_sample_row_and_no_real_one()
+    {
+        await db.ExecuteAsync("""
+            INSERT INTO asset (kind, code, name, geom, source)
+            VALUES ('playground', 'PG-REAL-1', '실제 놀이터', ST_SetSRID(ST_MakePoint(126.7797, 37.7603), 4326), 'registry')
+            """);
+        await SampleSeeder.SeedAsync(db.DataSource, Actor.System("test"), NullLogger.Instance, default);
+        Assert.True(await db.ScalarAsync<long>("SELECT count(*) FROM asset") > 900);
+
+        var deleted = await SampleSeeder.PurgeAsync(db.DataSource, Actor.System("test"), NullLogger.Instance, default);
+
+        Assert.True(deleted > 900);
+        Assert.Equal("PG-REAL-1", await db.ScalarAsync<string>("SELECT string_agg(code, ',') FROM asset"));
+        Assert.Equal(0L, await db.ScalarAsync<long>("SELECT count(*) FROM playground"));   // kind rows went with their assets
+        Assert.Equal(1L, await db.ScalarAsync<long>("SELECT count(*) FROM audit_log WHERE action = 'seed.purge_sample'"));
+    }
+}
