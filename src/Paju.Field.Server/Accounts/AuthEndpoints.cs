@@ -23,7 +23,7 @@ public sealed record TokenView(string Token, DateTimeOffset ExpiresAt, UserView 
 /// <summary>/api/auth: sign in with a cookie (web pages) or get a bearer token (API, command line).</summary>
 public static class AuthEndpoints
 {
-    private const string WrongCredentials = "아이디 또는 비밀번호가 올바르지 않습니다.";
+    internal const string WrongCredentials = "아이디 또는 비밀번호가 올바르지 않습니다.";
 
     /// <summary>Sign-in (/api/auth) and the user administration (/api/users).</summary>
     public static void MapAccounts(this IEndpointRouteBuilder app)
@@ -49,10 +49,14 @@ public static class AuthEndpoints
         {
             return TypedResults.Problem(WrongCredentials, statusCode: StatusCodes.Status401Unauthorized);
         }
-        var principal = new ClaimsPrincipal(Claims.IdentityFor(user, CookieAuthenticationDefaults.AuthenticationScheme));
-        await http.SignInAsync(CookieAuthenticationDefaults.AuthenticationScheme, principal);
+        await SignInAsync(http, user);
         return TypedResults.Ok(UserView.From(user));
     }
+
+    /// <summary>Sets the web sign-in cookie (the JSON API here and the sign-in page's form).</summary>
+    internal static Task SignInAsync(HttpContext http, AppUser user) =>
+        http.SignInAsync(CookieAuthenticationDefaults.AuthenticationScheme,
+            new ClaimsPrincipal(Claims.IdentityFor(user, CookieAuthenticationDefaults.AuthenticationScheme)));
 
     private static async Task<Results<Ok<TokenView>, ProblemHttpResult>> IssueToken(
         TokenRequest request, HttpContext http, NpgsqlDataSource db, IOptions<PajuOptions> options, CancellationToken ct)
@@ -96,7 +100,7 @@ public static class AuthEndpoints
     }
 
     /// <summary>Checks a password and audits the attempt either way: failed sign-ins are what an admin looks for first.</summary>
-    private static async Task<AppUser?> VerifyAsync(string? username, string? password, HttpContext http, NpgsqlDataSource db, CancellationToken ct)
+    internal static async Task<AppUser?> VerifyAsync(string? username, string? password, HttpContext http, NpgsqlDataSource db, CancellationToken ct)
     {
         await using var conn = await db.OpenConnectionAsync(ct);
         var user = string.IsNullOrEmpty(username) || string.IsNullOrEmpty(password)

@@ -10,6 +10,16 @@ public static class Roles
     public static readonly IReadOnlyList<string> All = [Admin, Operator, Inspector, Viewer];
 
     public static bool IsValid(string role) => All.Contains(role);
+
+    /// <summary>The role as the city's staff call it, for the screens.</summary>
+    public static string KoreanName(string role) => role switch
+    {
+        Admin => "관리자",
+        Operator => "상황실 운영자",
+        Inspector => "현장 점검원",
+        Viewer => "열람자",
+        _ => role,
+    };
 }
 
 /// <summary>Authorization policies by what a caller may do; each lists the roles that may.</summary>

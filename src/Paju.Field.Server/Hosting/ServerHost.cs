@@ -7,6 +7,7 @@ using Paju.Field.Server.Live;
 using Paju.Field.Server.Ogc;
 using Paju.Field.Server.Stations;
 using Paju.Field.Server.Tiles;
+using Paju.Field.Server.WebApps;
 
 namespace Paju.Field.Server.Hosting;
 
@@ -35,6 +36,7 @@ public static class ServerHost
         builder.Services.AddIngest(builder.Configuration);
         builder.Services.AddAlarms(builder.Configuration);
         builder.Services.AddLive(builder.Configuration);
+        builder.Services.AddWebApps();
 
         var app = builder.Build();
         app.UseForwardedHeaders();
@@ -43,6 +45,7 @@ public static class ServerHost
         app.UseAuthentication();
         app.UseAuthorization();
 
+        app.MapWebApps();
         app.MapHosting();
         app.MapAccounts();
         app.MapOgc();

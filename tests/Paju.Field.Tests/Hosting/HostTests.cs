@@ -46,7 +46,7 @@ public sealed class HostTests(TestDatabase db) : IClassFixture<TestDatabase>
             new Dictionary<string, string?> { ["Paju:PublicBaseUrl"] = "https://gis.paju.go.kr/field/" });
         using var client = server.CreateClient();
 
-        var landing = await client.GetFromJsonAsync<JsonElement>("/");
+        var landing = await client.GetFromJsonAsync<JsonElement>("/api");
 
         var hrefs = landing.GetProperty("links").EnumerateArray().Select(l => l.GetProperty("href").GetString()!).ToList();
         Assert.NotEmpty(hrefs);
@@ -59,14 +59,14 @@ public sealed class HostTests(TestDatabase db) : IClassFixture<TestDatabase>
     {
         await using var server = await TestServer.StartAsync(db.ConnectionString);
         using var client = server.CreateClient();
-        using var request = new HttpRequestMessage(HttpMethod.Get, "/");
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/api");
         request.Headers.Add("X-Forwarded-Proto", "https");
         request.Headers.Add("X-Forwarded-Host", "safety.paju.go.kr");
 
         var response = await client.SendAsync(request);
         var landing = await response.Content.ReadFromJsonAsync<JsonElement>();
 
-        Assert.Equal("https://safety.paju.go.kr/", landing.GetProperty("links")[0].GetProperty("href").GetString());
+        Assert.Equal("https://safety.paju.go.kr/api", landing.GetProperty("links")[0].GetProperty("href").GetString());
     }
 
     [Fact]
@@ -97,7 +97,7 @@ public sealed class HostTests(TestDatabase db) : IClassFixture<TestDatabase>
     {
         await using var server = await TestServer.StartAsync(db.ConnectionString);
         using var client = server.CreateClient();
-        var raw = await client.GetStringAsync("/");
+        var raw = await client.GetStringAsync("/api");
         Assert.Contains("파주 현장안전", raw);
     }
 }

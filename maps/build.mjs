@@ -1,0 +1,154 @@
+// Builds the web apps into dist/: every page (maps/<app>/*.html) with the scripts and styles it
+// names, bundled and minified by esbuild, under content-hashed names the server may cache forever.
+//
+//   node build.mjs           build when a source is newer than the last build, then print sizes
+//   node build.mjs --force   build regardless
+//
+// Output:
+//   dist/pages/<app>/<page>.html   the page, its asset links rewritten to /assets/… (served no-cache)
+//   dist/assets/…-<HASH>.js|css    bundles and shared chunks (served immutable)
+//   dist/manifest.json             pages, what each loads, and their sizes
+import { build } from 'esbuild';
+import { gzipSync } from 'node:zlib';
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = dirname(fileURLToPath(import.meta.url));
+const dist = join(root, 'dist');
+const manifestPath = join(dist, 'manifest.json');
+
+// What the apps must run on: phones from the last few years and current Firefox and Safari.
+const target = ['es2020', 'chrome100', 'firefox115', 'safari16'];
+
+const force = process.argv.includes('--force');
+
+/** Every page: an .html file in an app folder (not node_modules or dist). */
+function findPages() {
+  const pages = [];
+  for (const app of readdirSync(root, { withFileTypes: true })) {
+    if (!app.isDirectory() || ['node_modules', 'dist'].includes(app.name) || app.name.startsWith('.')) continue;
+    for (const file of readdirSync(join(root, app.name))) {
+      if (file.endsWith('.html')) pages.push({ app: app.name, name: file.replace(/\.html$/, ''), path: join(root, app.name, file) });
+    }
+  }
+  return pages.sort((a, b) => (a.app + a.name).localeCompare(b.app + b.name));
+}
+
+/** The newest modification time under a folder, skipping build output and packages. */
+function newest(dir) {
+  let latest = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    if (['node_modules', 'dist'].includes(entry.name) || entry.name.startsWith('.')) continue;
+    const path = join(dir, entry.name);
+    latest = Math.max(latest, entry.isDirectory() ? newest(path) : statSync(path).mtimeMs);
+  }
+  return latest;
+}
+
+// A page names its own scripts and styles relatively: <script type="module" src="./x.js">, <link rel="stylesheet" href="../shared/y.css">.
+const assetReference = /(<script\b[^>]*\bsrc=")(\.{1,2}\/[^"]+\.js)("[^>]*>)|(<link\b[^>]*\bhref=")(\.{1,2}\/[^"]+\.css)("[^>]*>)/g;
+
+function referencesOf(page) {
+  const html = readFileSync(page.path, 'utf8');
+  return [...html.matchAll(assetReference)].map(m => resolve(dirname(page.path), m[2] ?? m[5]));
+}
+
+function sizes(files) {
+  let raw = 0, gzip = 0;
+  for (const file of files) {
+    const bytes = readFileSync(file);
+    raw += bytes.length;
+    gzip += gzipSync(bytes, { level: 9 }).length;
+  }
+  return { raw, gzip };
+}
+
+const kb = n => `${(n / 1024).toFixed(1)} KB`;
+
+function printSizes(manifest) {
+  console.log('웹 빌드 (앱마다 페이지와 그 페이지가 불러오는 스크립트·스타일, 같은 파일은 한 번):');
+  for (const [name, app] of Object.entries(manifest.apps)) {
+    console.log(`  ${name.padEnd(14)} ${kb(app.raw).padStart(10)} 원본  ${kb(app.gzip).padStart(10)} gzip   (${app.pages.join(', ')})`);
+  }
+}
+
+const pages = findPages();
+if (!force && existsSync(manifestPath) && statSync(manifestPath).mtimeMs >= newest(root)) {
+  printSizes(JSON.parse(readFileSync(manifestPath, 'utf8')));
+  process.exit(0);
+}
+
+rmSync(dist, { recursive: true, force: true });
+const entryPoints = [...new Set(pages.flatMap(referencesOf))];
+let result;
+try {
+  result = await build({
+  entryPoints,
+  absWorkingDir: root,
+  outbase: root,
+  outdir: join(dist, 'assets'),
+  entryNames: '[dir]/[name]-[hash]',
+  chunkNames: 'chunks/[name]-[hash]',
+  assetNames: 'media/[name]-[hash]',
+  bundle: true,
+  splitting: true,
+  format: 'esm',
+  minify: true,
+  sourcemap: 'linked',
+  target,
+  metafile: true,
+  legalComments: 'linked',
+  logLevel: 'warning',
+  });
+} catch {
+  // esbuild has printed each error with its file and line.
+  console.error('웹 빌드 실패: 위의 오류를 고치세요.');
+  process.exit(1);
+}
+
+// Map each source entry to its output, and each output to what it loads with it (shared chunks, its CSS).
+const outputs = new Map(Object.entries(result.metafile.outputs).map(([file, meta]) => [resolve(root, file), meta]));
+const outputOf = new Map([...outputs].filter(([, meta]) => meta.entryPoint).map(([file, meta]) => [resolve(root, meta.entryPoint), file]));
+const urlOf = file => '/assets/' + relative(join(dist, 'assets'), file).split('\\').join('/');
+function closure(file, seen = new Set()) {
+  if (seen.has(file)) return seen;
+  seen.add(file);
+  const meta = outputs.get(file);
+  for (const imported of meta?.imports ?? []) {
+    if (imported.kind === 'import-statement') closure(resolve(root, imported.path), seen);
+  }
+  if (meta?.cssBundle) seen.add(resolve(root, meta.cssBundle));
+  return seen;
+}
+
+const manifest = { builtAt: new Date().toISOString(), target, pages: [] };
+for (const page of pages) {
+  let html = readFileSync(page.path, 'utf8');
+  const loaded = new Set();
+  html = html.replace(assetReference, (whole, s1, src, s3, l1, href, l3) => {
+    const source = resolve(dirname(page.path), src ?? href);
+    const out = outputOf.get(source);
+    if (!out) throw new Error(`${relative(root, page.path)}: ${src ?? href} was not built`);
+    for (const file of closure(out)) loaded.add(file);
+    return src ? `${s1}${urlOf(out)}${s3}` : `${l1}${urlOf(out)}${l3}`;
+  });
+  const target = join(dist, 'pages', page.app, `${page.name}.html`);
+  mkdirSync(dirname(target), { recursive: true });
+  writeFileSync(target, html);
+  manifest.pages.push({
+    app: page.app,
+    name: page.name,
+    file: relative(dist, target),
+    assets: [...loaded].map(urlOf).sort(),
+    size: sizes([target, ...loaded]),
+  });
+}
+manifest.apps = {};
+for (const app of [...new Set(pages.map(p => p.app))]) {
+  const own = manifest.pages.filter(p => p.app === app);
+  const files = new Set(own.flatMap(p => [join(dist, p.file), ...p.assets.map(a => join(dist, a))]));
+  manifest.apps[app] = { pages: own.map(p => p.name), ...sizes([...files]) };
+}
+writeFileSync(manifestPath, JSON.stringify(manifest, null, 2) + '\n');
+printSizes(manifest);

@@ -1,0 +1,50 @@
+using System.Net;
+using System.Text;
+
+namespace Paju.Field.Server.WebApps;
+
+/// <summary>How every page is sent: UTF-8 HTML, never cached stale, and a policy that lets a page run only its own scripts.</summary>
+public static class PageResults
+{
+    // Built pages load only /assets/… from this origin; no inline script or style, nothing from elsewhere.
+    private const string ContentSecurityPolicy =
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; connect-src 'self'; " +
+        "worker-src 'self' blob:; frame-ancestors 'none'; base-uri 'self'; form-action 'self'";
+
+    public static IResult Html(HttpContext http, string html, int status = StatusCodes.Status200OK)
+    {
+        var headers = http.Response.Headers;
+        headers.CacheControl = "no-cache";
+        headers.ContentSecurityPolicy = ContentSecurityPolicy;
+        headers.XContentTypeOptions = "nosniff";
+        headers["Referrer-Policy"] = "same-origin";
+        return Results.Content(html, "text/html; charset=utf-8", Encoding.UTF8, status);
+    }
+
+    /// <summary>A page's template with each {{slot}} filled; values given as text are HTML-encoded here.</summary>
+    public static string Fill(string template, IReadOnlyDictionary<string, string> slots)
+    {
+        var html = new StringBuilder(template);
+        foreach (var (name, value) in slots)
+        {
+            html.Replace("{{" + name + "}}", value);
+        }
+        return html.ToString();
+    }
+
+    /// <summary>303: after a form post the browser GETs the next page, so a reload never re-posts a password.</summary>
+    public static IResult SeeOther(HttpContext http, string location)
+    {
+        http.Response.Headers.Location = location;
+        return Results.StatusCode(StatusCodes.Status303SeeOther);
+    }
+
+    public static string Encode(string? text) => WebUtility.HtmlEncode(text ?? "");
+
+    /// <summary>Shown where a page is missing from the build, so the cause is on the screen and not only in the log.</summary>
+    public static IResult NotBuilt(HttpContext http, string what) => Html(http, $"""
+        <!doctype html><html lang="ko"><head><meta charset="utf-8"><title>화면이 빌드되지 않았습니다</title></head>
+        <body><main><h1>화면이 빌드되지 않았습니다</h1><p>{Encode(what)} 화면이 이 서버에 없습니다. 저장소에서 <code>./paju</code>로 빌드하면 maps/의 웹 화면이 함께 만들어집니다.</p>
+        <p><a href="/api">API 안내</a></p></main></body></html>
+        """, StatusCodes.Status503ServiceUnavailable);
+}
