@@ -16,27 +16,50 @@ public sealed record DeviceStatus(string Device, bool Online, long? Boot)
         ["boot"] = Boot,
     });
 
-    public static (DeviceStatus? Status, string? Reason) Parse(ReadOnlySpan<byte> payload, string topicDevice)
+    public static (DeviceStatus? Status, RejectReason? Code, string? Reason) Parse(ReadOnlySpan<byte> payload, string topicDevice)
     {
         try
         {
-            using var document = JsonDocument.Parse(payload.ToArray());
-            var root = document.RootElement;
-            if (root.ValueKind != JsonValueKind.Object
-                || !root.TryGetProperty("online", out var online) || online.ValueKind is not (JsonValueKind.True or JsonValueKind.False))
-            {
-                return (null, "status must be an object with \"online\": true|false");
-            }
-            if (root.TryGetProperty("device", out var device) && device.GetString() != topicDevice)
-            {
-                return (null, $"\"device\" is '{device.GetString()}' but the topic is for '{topicDevice}'");
-            }
-            long? boot = root.TryGetProperty("boot", out var b) && b.ValueKind == JsonValueKind.Number && b.TryGetInt64(out var bv) ? bv : null;
-            return (new DeviceStatus(topicDevice, online.GetBoolean(), boot), null);
+            return ParseChecked(payload, topicDevice);
         }
-        catch (JsonException e)
+        catch (InvalidOperationException)
         {
-            return (null, $"status is not JSON: {e.Message}");
+            return (null, RejectReason.MalformedJson, "status contains a name or text that is not valid UTF-16 (an unpaired surrogate)");
         }
+    }
+
+    private static (DeviceStatus?, RejectReason?, string?) ParseChecked(ReadOnlySpan<byte> payload, string topicDevice)
+    {
+        using var document = PayloadJson.ParseObject(payload, out var notJson);
+        if (document is null)
+        {
+            return (null, RejectReason.MalformedJson, $"status: {notJson}");
+        }
+        var root = document.RootElement;
+        if (!root.TryGetProperty("online", out var online) || online.ValueKind is not (JsonValueKind.True or JsonValueKind.False))
+        {
+            return (null, RejectReason.WrongType, "status must be an object with \"online\": true|false");
+        }
+        if (root.TryGetProperty("device", out var device))
+        {
+            if (!PayloadJson.TryGetText(device, "device", 64, out var id, out var problem))
+            {
+                return (null, RejectReason.WrongType, problem);
+            }
+            if (id != topicDevice)
+            {
+                return (null, RejectReason.DeviceMismatch, $"\"device\" is '{id}' but the topic is for '{topicDevice}'");
+            }
+        }
+        long? boot = null;
+        if (root.TryGetProperty("boot", out var b) && b.ValueKind != JsonValueKind.Null)
+        {
+            if (!PayloadJson.TryGetWhole(root, "boot", out var value))
+            {
+                return (null, RejectReason.WrongType, "\"boot\" must be a whole number ≥ 0 (the boot epoch)");
+            }
+            boot = value;
+        }
+        return (new DeviceStatus(topicDevice, online.GetBoolean(), boot), null, null);
     }
 }

@@ -48,45 +48,50 @@ public sealed record TelemetryReading(
     /// <summary>Reads and checks a payload. A refusal names its reason code (see <see cref="RejectReason"/>) and a sentence.</summary>
     public static (TelemetryReading? Reading, RejectReason? Code, string? Reason) Parse(ReadOnlySpan<byte> payload, string topicDevice)
     {
-        JsonDocument document;
         try
         {
-            document = JsonDocument.Parse(payload.ToArray(), new JsonDocumentOptions { MaxDepth = 8 });
+            return ParseChecked(payload, topicDevice);
         }
-        catch (JsonException e)
+        catch (InvalidOperationException)
         {
-            return Fail(RejectReason.MalformedJson, $"payload is not JSON: {e.Message}");
+            // A property name with an unpaired surrogate: System.Text.Json refuses to turn it into a string.
+            return Fail(RejectReason.MalformedJson, "payload contains a name or text that is not valid UTF-16 (an unpaired surrogate)");
+        }
+    }
+
+    private static (TelemetryReading? Reading, RejectReason? Code, string? Reason) ParseChecked(ReadOnlySpan<byte> payload, string topicDevice)
+    {
+        var document = PayloadJson.ParseObject(payload, out var notJson);
+        if (document is null)
+        {
+            return Fail(RejectReason.MalformedJson, notJson!);
         }
         using (document)
         {
             var root = document.RootElement;
-            if (root.ValueKind != JsonValueKind.Object)
-            {
-                return Fail(RejectReason.MalformedJson, "payload must be a JSON object");
-            }
             if (!root.TryGetProperty("v", out var v) || v.ValueKind != JsonValueKind.Number || !v.TryGetInt32(out var version) || version != Version)
             {
                 return Fail(RejectReason.WrongType, $"\"v\" must be the number {Version} (contract version)");
             }
-            if (!root.TryGetProperty("device", out var device) || device.ValueKind != JsonValueKind.String)
+            string? deviceProblem = null;
+            var deviceId = "";
+            if (!root.TryGetProperty("device", out var device) || !PayloadJson.TryGetText(device, "device", 64, out deviceId, out deviceProblem))
             {
-                return Fail(RejectReason.WrongType, "\"device\" must be a string");
+                return Fail(RejectReason.WrongType, deviceProblem ?? "\"device\" must be a string");
             }
-            if (device.GetString() != topicDevice)
+            if (deviceId != topicDevice)
             {
-                return Fail(RejectReason.DeviceMismatch, $"\"device\" is '{device.GetString()}' but the topic is for '{topicDevice}'");
+                return Fail(RejectReason.DeviceMismatch, $"\"device\" is '{deviceId}' but the topic is for '{topicDevice}'");
             }
-            if (!TryGetWhole(root, "boot", out var boot))
+            if (!PayloadJson.TryGetWhole(root, "boot", out var boot))
             {
                 return Fail(RejectReason.WrongType, "\"boot\" must be a whole number ≥ 0 (the boot epoch)");
             }
-            if (!TryGetWhole(root, "seq", out var seq))
+            if (!PayloadJson.TryGetWhole(root, "seq", out var seq))
             {
                 return Fail(RejectReason.WrongType, "\"seq\" must be a whole number ≥ 0 (the sequence number within this boot)");
             }
-            // A time without a zone is taken as UTC, never as the server's local time.
-            if (!root.TryGetProperty("ts", out var ts) || ts.ValueKind != JsonValueKind.String
-                || !DateTimeOffset.TryParse(ts.GetString(), CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var timestamp))
+            if (!TryGetTimestamp(root, out var timestamp))
             {
                 return Fail(RejectReason.WrongType, "\"ts\" must be an RFC 3339 time with a zone, e.g. 2026-11-24T09:00:00.000Z");
             }
@@ -131,7 +136,7 @@ public sealed record TelemetryReading(
                 {
                     return Fail(RejectReason.UnknownMetric, $"metric '{name}' has no unit suffix (e.g. _m, _m3_per_h, _a) or state suffix (e.g. _running)");
                 }
-                if (metric.Value.ValueKind != JsonValueKind.Number || !metric.Value.TryGetDouble(out var value) || !double.IsFinite(value))
+                if (!PayloadJson.TryGetFinite(metric.Value, out var value))
                 {
                     return Fail(RejectReason.WrongType, $"metric '{name}' must be a number in {unit.Symbol}");
                 }
@@ -149,10 +154,12 @@ public sealed record TelemetryReading(
         }
     }
 
-    private static bool TryGetWhole(JsonElement root, string name, out long value)
+    /// <summary>"ts" as RFC 3339; a time without a zone is taken as UTC, never as the server's local time.</summary>
+    internal static bool TryGetTimestamp(JsonElement root, out DateTimeOffset timestamp)
     {
-        value = 0;
-        return root.TryGetProperty(name, out var e) && e.ValueKind == JsonValueKind.Number && e.TryGetInt64(out value) && value >= 0;
+        timestamp = default;
+        return root.TryGetProperty("ts", out var ts) && PayloadJson.TryGetText(ts, "ts", 64, out var text, out _)
+            && DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out timestamp);
     }
 
     private static (TelemetryReading?, RejectReason?, string?) Fail(RejectReason code, string reason) => (null, code, reason);
@@ -171,4 +178,7 @@ public enum RejectReason
     BadTopic,
     TimestampOutOfBounds,
     PayloadTooLarge,
+
+    /// <summary>Understood, but PostgreSQL refused it for good (a constraint, a value it cannot hold): the reason is the database's message.</summary>
+    DatabaseRefused,
 }

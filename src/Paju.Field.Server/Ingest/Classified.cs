@@ -25,7 +25,7 @@ public abstract record Classified
 
     public sealed record Status(IncomingMessage Message, Device Device, DeviceStatus Value) : FromDevice(Message, Device);
 
-    public sealed record CheckIn(IncomingMessage Message, Device Device) : FromDevice(Message, Device);
+    public sealed record CheckIn(IncomingMessage Message, Device Device, Telemetry.CheckIn Value) : FromDevice(Message, Device);
 
     /// <summary>Kept as a dead letter: <paramref name="Reason"/> says what a person can do about it.</summary>
     public sealed record Rejected(IncomingMessage Message, RejectReason Code, string Reason) : Classified(Message);

@@ -1,5 +1,6 @@
 using System.Threading.Channels;
 using Npgsql;
+using Paju.Field.Server.Database;
 using Paju.Field.Server.Devices;
 using Paju.Field.Telemetry;
 
@@ -115,6 +116,10 @@ public sealed class IngestPipeline(NpgsqlDataSource db, DeviceDirectory devices,
         }
     }
 
+    /// <summary>
+    /// Retries only what can succeed later (the database unreachable, restarting, overloaded, a deadlock):
+    /// nothing is acknowledged meanwhile. A permanent refusal is narrowed down to its messages instead.
+    /// </summary>
     private async Task WriteWithRetryAsync(List<Pending> batch, CancellationToken ct)
     {
         for (var attempt = 1; ; attempt++)
@@ -125,23 +130,82 @@ public sealed class IngestPipeline(NpgsqlDataSource db, DeviceDirectory devices,
                 var classified = new List<Classified>(batch.Count);
                 foreach (var p in batch)
                 {
-                    classified.Add(await ClassifyAsync(p.Message, ct));
+                    classified.Add(await ClassifyOrRejectAsync(p.Message, ct));
                 }
-                var outcomes = await _writer.WriteAsync(classified, ct);
-                for (var i = 0; i < batch.Count; i++)
-                {
-                    Count(outcomes[i]);
-                    batch[i].Done.TrySetResult(outcomes[i]);
-                }
+                await WriteOrSplitAsync(batch, classified, ct);
                 return;
             }
-            catch (Exception e) when (e is NpgsqlException or TimeoutException or IOException or InvalidOperationException && !ct.IsCancellationRequested)
+            catch (Exception e) when (DatabaseErrors.IsTransient(e) && !ct.IsCancellationRequested)
             {
                 var delay = TimeSpan.FromMilliseconds(Math.Min(5000, 250 * attempt));
                 log.LogWarning("Could not store a batch of {Count} messages (attempt {Attempt}): {Reason}. Nothing is acknowledged; retrying in {Delay} ms",
                     batch.Count, attempt, e.Message, delay.TotalMilliseconds);
                 await Task.Delay(delay, ct);
             }
+        }
+    }
+
+    /// <summary>
+    /// Writes a batch in one transaction. When PostgreSQL refuses it for good, the batch is halved and each
+    /// half written alone, down to the single messages it refuses, which become dead letters with the
+    /// database's reason; the rest of the batch is stored and acknowledged.
+    /// </summary>
+    private async Task WriteOrSplitAsync(List<Pending> batch, List<Classified> classified, CancellationToken ct)
+    {
+        IngestOutcome[] outcomes;
+        try
+        {
+            outcomes = await _writer.WriteAsync(classified, ct);
+        }
+        catch (Exception e) when (!DatabaseErrors.IsTransient(e) && e is not OperationCanceledException)
+        {
+            if (batch.Count > 1)
+            {
+                var half = batch.Count / 2;
+                await WriteOrSplitAsync(batch[..half], classified[..half], ct);
+                await WriteOrSplitAsync(batch[half..], classified[half..], ct);
+                return;
+            }
+            var reason = $"PostgreSQL refused it: {DatabaseErrors.Describe(e)}";
+            log.LogWarning("A message on {Topic} was refused by the database and kept as a dead letter: {Reason}", batch[0].Message.Topic, reason);
+            outcomes = await WriteRefusedAsync(classified[0].Message, reason, ct);
+        }
+        for (var i = 0; i < batch.Count; i++)
+        {
+            Count(outcomes[i]);
+            batch[i].Done.TrySetResult(outcomes[i]);
+        }
+    }
+
+    /// <summary>
+    /// A refused message as a dead letter. Should even that be refused (the dead-letter table itself
+    /// changed), the message goes to the log whole, so it is still kept, and is not retried.
+    /// </summary>
+    private async Task<IngestOutcome[]> WriteRefusedAsync(IncomingMessage message, string reason, CancellationToken ct)
+    {
+        try
+        {
+            return await _writer.WriteAsync([new Classified.Rejected(message, RejectReason.DatabaseRefused, reason)], ct);
+        }
+        catch (Exception e) when (!DatabaseErrors.IsTransient(e) && e is not OperationCanceledException)
+        {
+            log.LogError("A message could not be stored even as a dead letter ({Failure}). Kept here: topic {Topic}, received {ReceivedAt:O}, reason {Reason}, payload (base64) {Payload}",
+                DatabaseErrors.Describe(e), message.Topic, message.ReceivedAt, reason, Convert.ToBase64String(message.Payload.Span));
+            return [IngestOutcome.DeadLettered];
+        }
+    }
+
+    /// <summary>Classifies a message; a failure that is not the database being away rejects this one message, not the batch.</summary>
+    private async Task<Classified> ClassifyOrRejectAsync(IncomingMessage m, CancellationToken ct)
+    {
+        try
+        {
+            return await ClassifyAsync(m, ct);
+        }
+        catch (Exception e) when (!DatabaseErrors.IsTransient(e) && e is not OperationCanceledException)
+        {
+            log.LogError(e, "Could not classify a message on {Topic}; it is kept as a dead letter", m.Topic);
+            return new Classified.Rejected(m, RejectReason.MalformedJson, $"the server could not read this message: {e.GetType().Name}: {e.Message}");
         }
     }
 
@@ -227,11 +291,18 @@ public sealed class IngestPipeline(NpgsqlDataSource db, DeviceDirectory devices,
         {
             case TelemetryTopic.Status:
             {
-                var (status, problem) = DeviceStatus.Parse(m.Payload.Span, topic.Device);
-                return status is null ? Dead(RejectReason.WrongType, problem!) : new Classified.Status(m, device, status);
+                var (status, code, reason) = DeviceStatus.Parse(m.Payload.Span, topic.Device);
+                return status is null ? Dead(code!.Value, reason!) : new Classified.Status(m, device, status);
             }
             case TelemetryTopic.Checkin:
-                return new Classified.CheckIn(m, device);
+            {
+                var (checkIn, code, reason) = CheckIn.Parse(m.Payload.Span, topic.Device);
+                if (checkIn is null)
+                {
+                    return Dead(code!.Value, reason!);
+                }
+                return OutOfBounds(checkIn.Timestamp) is { } late ? Dead(RejectReason.TimestampOutOfBounds, late) : new Classified.CheckIn(m, device, checkIn);
+            }
             default:
             {
                 var (reading, code, reason) = TelemetryReading.Parse(m.Payload.Span, topic.Device);
@@ -239,19 +310,19 @@ public sealed class IngestPipeline(NpgsqlDataSource db, DeviceDirectory devices,
                 {
                     return Dead(code!.Value, reason!);
                 }
-                var now = clock.GetUtcNow();
-                if (reading.Timestamp > now.AddSeconds(options.MaxFutureSkewSeconds))
-                {
-                    return Dead(RejectReason.TimestampOutOfBounds,
-                        $"ts {reading.Timestamp:O} is more than {options.MaxFutureSkewSeconds} s ahead of the server's clock ({now:O}): the device clock needs setting");
-                }
-                if (reading.Timestamp < now.AddDays(-options.MaxAgeDays))
-                {
-                    return Dead(RejectReason.TimestampOutOfBounds,
-                        $"ts {reading.Timestamp:O} is more than {options.MaxAgeDays} days old; replayed data must be newer");
-                }
-                return new Classified.Reading(m, device, reading);
+                return OutOfBounds(reading.Timestamp) is { } late ? Dead(RejectReason.TimestampOutOfBounds, late) : new Classified.Reading(m, device, reading);
             }
         }
+    }
+
+    /// <summary>Why a device time cannot be trusted, or null: too far ahead of the server's clock, or older than a replay may be.</summary>
+    private string? OutOfBounds(DateTimeOffset ts)
+    {
+        var now = clock.GetUtcNow();
+        if (ts > now.AddSeconds(options.MaxFutureSkewSeconds))
+        {
+            return $"ts {ts:O} is more than {options.MaxFutureSkewSeconds} s ahead of the server's clock ({now:O}): the device clock needs setting";
+        }
+        return ts < now.AddDays(-options.MaxAgeDays) ? $"ts {ts:O} is more than {options.MaxAgeDays} days old; replayed data must be newer" : null;
     }
 }

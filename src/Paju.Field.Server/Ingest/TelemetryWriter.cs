@@ -58,6 +58,17 @@ public sealed class TelemetryWriter(NpgsqlDataSource db, IngestOptions options)
         HAVING count(*) > 0
         """;
 
+    private const string InsertCheckIns = """
+        INSERT INTO checkin (device, boot, seq, ts, received_at, uid, url, reader, operator, position, accuracy_m, historical)
+        SELECT c.device, c.boot, c.seq, c.ts, c.received_at, c.uid, c.url, c.reader, c.operator,
+               CASE WHEN c.lat IS NOT NULL THEN ST_SetSRID(ST_MakePoint(c.lon, c.lat), 4326) END, c.accuracy, c.historical
+        FROM unnest($1::integer[], $2::bigint[], $3::bigint[], $4::timestamptz[], $5::timestamptz[], $6::text[], $7::text[], $8::text[],
+                    $9::text[], $10::float8[], $11::float8[], $12::float8[], $13::boolean[])
+             AS c(device, boot, seq, ts, received_at, uid, url, reader, operator, lat, lon, accuracy, historical)
+        ON CONFLICT (device, boot, seq) DO NOTHING
+        RETURNING device, boot, seq
+        """;
+
     private const string InsertDeadLetters = """
         INSERT INTO dead_letter (received_at, client_id, username, topic, reason_code, reason, payload)
         SELECT * FROM unnest($1::timestamptz[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::bytea[])
@@ -100,21 +111,26 @@ public sealed class TelemetryWriter(NpgsqlDataSource db, IngestOptions options)
         await WriteDeviceFactsAsync(conn, tx, batch, seen, ct);
         for (var i = 0; i < batch.Count; i++)
         {
-            if (batch[i] is Classified.Status or Classified.CheckIn)
+            if (batch[i] is Classified.Status)
             {
                 outcomes[i] = IngestOutcome.Stored;
             }
+        }
+        var checkIns = Of<Classified.CheckIn>(batch);
+        if (checkIns.Count > 0)
+        {
+            await WriteCheckInsAsync(conn, tx, checkIns, outcomes, ct);
         }
 
         if (rejected.Count > 0)
         {
             await using var insert = new NpgsqlCommand(InsertDeadLetters, conn, tx);
             insert.Parameters.Add(new() { Value = rejected.Select(r => r.Item.Message.ReceivedAt).ToArray() });
-            insert.Parameters.Add(new() { Value = rejected.Select(r => r.Item.Message.ClientId).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
-            insert.Parameters.Add(new() { Value = rejected.Select(r => r.Item.Message.Username).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
-            insert.Parameters.Add(new() { Value = rejected.Select(r => r.Item.Message.Topic).ToArray() });
+            insert.Parameters.Add(new() { Value = rejected.Select(r => StorableText(r.Item.Message.ClientId)).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
+            insert.Parameters.Add(new() { Value = rejected.Select(r => StorableText(r.Item.Message.Username)).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
+            insert.Parameters.Add(new() { Value = rejected.Select(r => StorableText(r.Item.Message.Topic)).ToArray() });
             insert.Parameters.Add(new() { Value = rejected.Select(r => ReasonCode(r.Item.Code)).ToArray() });
-            insert.Parameters.Add(new() { Value = rejected.Select(r => r.Item.Reason).ToArray() });
+            insert.Parameters.Add(new() { Value = rejected.Select(r => StorableText(r.Item.Reason)).ToArray() });
             insert.Parameters.Add(new() { Value = rejected.Select(r => r.Item.Message.Payload.ToArray()).ToArray() });
             await insert.ExecuteNonQueryAsync(ct);
             foreach (var (i, _) in rejected)
@@ -142,6 +158,31 @@ public sealed class TelemetryWriter(NpgsqlDataSource db, IngestOptions options)
     /// <summary>The batch's messages of one kind, with their places in the batch (for the outcomes).</summary>
     private static List<(int Index, T Item)> Of<T>(IReadOnlyList<Classified> batch) where T : Classified =>
         [.. batch.Select((c, i) => (Index: i, Item: c as T)).Where(x => x.Item is not null).Select(x => (x.Index, x.Item!))];
+
+    /// <summary>
+    /// A dead letter's text columns take whatever a client sent as topic or client id: NUL and unpaired
+    /// surrogates, which PostgreSQL text cannot hold, become U+FFFD. The raw bytes are kept in payload.
+    /// </summary>
+    [return: System.Diagnostics.CodeAnalysis.NotNullIfNotNull(nameof(text))]
+    internal static string? StorableText(string? text)
+    {
+        if (text is null)
+        {
+            return null;
+        }
+        var chars = text.ToCharArray();
+        for (var i = 0; i < chars.Length; i++)
+        {
+            var c = chars[i];
+            if (c == '\0'
+                || (char.IsHighSurrogate(c) && (i + 1 == chars.Length || !char.IsLowSurrogate(chars[i + 1])))
+                || (char.IsLowSurrogate(c) && (i == 0 || !char.IsHighSurrogate(chars[i - 1]))))
+            {
+                chars[i] = '\uFFFD';
+            }
+        }
+        return new string(chars);
+    }
 
     /// <summary>The stored name of a reject reason: snake case of the enum (malformed_json, out_of_range …).</summary>
     public static string ReasonCode(RejectReason reason) =>
@@ -185,14 +226,38 @@ public sealed class TelemetryWriter(NpgsqlDataSource db, IngestOptions options)
             cmd.Parameters.Add(new() { Value = (object?)c.Value.Boot ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Bigint });
             await cmd.ExecuteNonQueryAsync(ct);
         }
-        foreach (var c in batch.OfType<Classified.CheckIn>())
+    }
+
+    /// <summary>Check-ins, each once by (device, boot, seq); the outcome says which were new.</summary>
+    private static async Task WriteCheckInsAsync(NpgsqlConnection conn, NpgsqlTransaction tx, List<(int Index, Classified.CheckIn Item)> checkIns,
+        IngestOutcome[] outcomes, CancellationToken ct)
+    {
+        await using var cmd = new NpgsqlCommand(InsertCheckIns, conn, tx);
+        var values = checkIns.Select(c => c.Item.Value).ToList();
+        cmd.Parameters.Add(new() { Value = checkIns.Select(c => c.Item.Device.Id).ToArray() });
+        cmd.Parameters.Add(new() { Value = values.Select(v => v.Boot).ToArray() });
+        cmd.Parameters.Add(new() { Value = values.Select(v => v.Seq).ToArray() });
+        cmd.Parameters.Add(new() { Value = values.Select(v => v.Timestamp).ToArray() });
+        cmd.Parameters.Add(new() { Value = checkIns.Select(c => c.Item.Message.ReceivedAt).ToArray() });
+        cmd.Parameters.Add(new() { Value = values.Select(v => v.Uid).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
+        cmd.Parameters.Add(new() { Value = values.Select(v => v.Url).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
+        cmd.Parameters.Add(new() { Value = values.Select(v => v.Reader).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
+        cmd.Parameters.Add(new() { Value = values.Select(v => v.Operator).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
+        cmd.Parameters.Add(new() { Value = values.Select(v => v.Position?.Latitude).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Double });
+        cmd.Parameters.Add(new() { Value = values.Select(v => v.Position?.Longitude).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Double });
+        cmd.Parameters.Add(new() { Value = values.Select(v => v.Position?.AccuracyMetres).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Double });
+        cmd.Parameters.Add(new() { Value = values.Select(v => v.Historical).ToArray() });
+        var stored = new HashSet<(int, long, long)>();
+        await using (var reader = await cmd.ExecuteReaderAsync(ct))
         {
-            await using var cmd = new NpgsqlCommand(
-                "INSERT INTO device_checkin (device, ts, received_at, payload) VALUES ($1, $2, $2, $3)", conn, tx);
-            cmd.Parameters.Add(new() { Value = c.Device.Id });
-            cmd.Parameters.Add(new() { Value = c.Message.ReceivedAt });
-            cmd.Parameters.Add(new() { Value = System.Text.Encoding.UTF8.GetString(c.Message.Payload.Span), NpgsqlDbType = NpgsqlDbType.Jsonb });
-            await cmd.ExecuteNonQueryAsync(ct);
+            while (await reader.ReadAsync(ct))
+            {
+                stored.Add((reader.GetInt32(0), reader.GetInt64(1), reader.GetInt64(2)));
+            }
+        }
+        foreach (var (i, c) in checkIns)
+        {
+            outcomes[i] = stored.Remove((c.Device.Id, c.Value.Boot, c.Value.Seq)) ? IngestOutcome.Stored : IngestOutcome.Duplicate;
         }
     }
 

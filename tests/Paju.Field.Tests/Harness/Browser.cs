@@ -26,7 +26,12 @@ public sealed class Browser : IAsyncLifetime
     private IPlaywright? _playwright;
     private IBrowser? _browser;
 
-    public ValueTask InitializeAsync() => ValueTask.CompletedTask;
+    public ValueTask InitializeAsync()
+    {
+        // Tests wait for what a person would see, generously: a loaded CI machine is slow, never wrong.
+        Assertions.SetDefaultExpectTimeout(30_000);
+        return ValueTask.CompletedTask;
+    }
 
     public async Task<IBrowser> SharedAsync()
     {

@@ -71,7 +71,10 @@ public sealed class MqttDevice : IAsyncDisposable
     public Task<MqttClientPublishResult> PublishAsync(TelemetryReading reading) =>
         PublishRawAsync(TelemetryTopic.For(Site, Device, TelemetryTopic.Telemetry), reading.ToJson());
 
-    public async Task<MqttClientPublishResult> PublishRawAsync(string topic, string payload, bool retain = false)
+    public Task<MqttClientPublishResult> PublishRawAsync(string topic, string payload, bool retain = false) =>
+        PublishBytesAsync(topic, System.Text.Encoding.UTF8.GetBytes(payload), retain);
+
+    public async Task<MqttClientPublishResult> PublishBytesAsync(string topic, byte[] payload, bool retain = false)
     {
         var message = new MqttApplicationMessageBuilder().WithTopic(topic).WithPayload(payload)
             .WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce).WithRetainFlag(retain).Build();

@@ -75,7 +75,7 @@ public sealed class SignInTests(WebFixture web, Browser browser) : IClassFixture
 
         await SignInAsync(session.Page, WebFixture.People[role], WebFixture.Password);
 
-        await session.Page.WaitForURLAsync(new Uri(web.BaseAddress, "/").ToString());
+        await Assertions.Expect(session.Page).ToHaveURLAsync(new Uri(web.BaseAddress, "/").ToString());
         await Assertions.Expect(session.Page.GetByText($"{WebFixture.People[role]} ({roleName})")).ToBeVisibleAsync();
         if (notice is not null)
         {
@@ -91,11 +91,11 @@ public sealed class SignInTests(WebFixture web, Browser browser) : IClassFixture
         await using var session = await OpenAsync(Viewport.Wall.Name);
         await session.GotoAsync("/login");
         await SignInAsync(session.Page, WebFixture.People[Roles.Admin], WebFixture.Password);
-        await session.Page.WaitForURLAsync(new Uri(web.BaseAddress, "/").ToString());
+        await Assertions.Expect(session.Page).ToHaveURLAsync(new Uri(web.BaseAddress, "/").ToString());
 
         await session.Page.GetByRole(AriaRole.Button, new() { Name = "로그아웃" }).ClickAsync();
 
-        await session.Page.WaitForURLAsync(new Uri(web.BaseAddress, "/login").ToString());
+        await Assertions.Expect(session.Page).ToHaveURLAsync(new Uri(web.BaseAddress, "/login").ToString());
         await session.GotoAsync("/");
         await Assertions.Expect(session.Page.GetByRole(AriaRole.Link, new() { Name = "로그인" }).First).ToBeVisibleAsync();
     }
@@ -123,7 +123,7 @@ public sealed class SignInTests(WebFixture web, Browser browser) : IClassFixture
         await page.Keyboard.TypeAsync(WebFixture.Password);
         await page.Keyboard.PressAsync("Enter");
 
-        await page.WaitForURLAsync(new Uri(web.BaseAddress, "/").ToString());
+        await Assertions.Expect(page).ToHaveURLAsync(new Uri(web.BaseAddress, "/").ToString());
         await Assertions.Expect(page.GetByText($"{WebFixture.People[Roles.Operator]} (상황실 운영자)")).ToBeVisibleAsync();
         await session.SettleAsync();
     }
@@ -137,6 +137,6 @@ public sealed class SignInTests(WebFixture web, Browser browser) : IClassFixture
         await using var session = await OpenAsync(Viewport.Laptop.Name);
         await session.GotoAsync("/login?next=" + Uri.EscapeDataString(next));
         await SignInAsync(session.Page, WebFixture.People[Roles.Admin], WebFixture.Password);
-        await session.Page.WaitForURLAsync(new Uri(web.BaseAddress, landed).ToString());
+        await Assertions.Expect(session.Page).ToHaveURLAsync(new Uri(web.BaseAddress, landed).ToString());
     }
 }
