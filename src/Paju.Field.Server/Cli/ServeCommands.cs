@@ -27,11 +27,13 @@ public static class ServeCommands
     {
         var command = new Command("demo", "데모: 내장 PostgreSQL·샘플 데이터·데모 계정·울곡 펌프장 시뮬레이터로 전체 시스템을 실행합니다").WithServerOptions();
         command.Options.Add(SimulateCommand.Scenario);
-        command.SetAction((parse, ct) => CliContext.RunAsync(parse, cli => RunServerAsync(cli, demo: true, ct, parse.GetValue(SimulateCommand.Scenario))));
+        command.Options.Add(SimulateCommand.Speed);
+        command.SetAction((parse, ct) => CliContext.RunAsync(parse, cli =>
+            RunServerAsync(cli, demo: true, ct, parse.GetValue(SimulateCommand.Scenario), parse.GetValue(SimulateCommand.Speed))));
         return command;
     }
 
-    private static async Task<int> RunServerAsync(CliContext cli, bool demo, CancellationToken ct, string? scenario = null)
+    private static async Task<int> RunServerAsync(CliContext cli, bool demo, CancellationToken ct, string? scenario = null, double speed = 60)
     {
         var log = cli.Log("Paju.Server");
         await using var session = await cli.OpenDatabaseAsync(ct);
@@ -77,13 +79,13 @@ public static class ServeCommands
             var db = app.Services.GetRequiredService<NpgsqlDataSource>();
             if (SocatPtyPair.IsAvailable)
             {
-                simulator = DemoDevices.RunThroughSerialAsync(db, mqtt, scenario ?? "calm", speed: 60, seed: 1, cli.Options.DataDirectory,
+                simulator = DemoDevices.RunThroughSerialAsync(db, mqtt, scenario ?? "calm", speed, seed: 1, cli.Options.DataDirectory,
                     app.Services.GetRequiredService<ILoggerFactory>(), stopSimulator.Token);
             }
             else
             {
                 log.LogWarning("socat is not installed: the simulated controllers publish over MQTT directly instead of through the Modbus bridge (apt-get install socat)");
-                simulator = DemoDevices.PublishOverMqttAsync(db, mqtt, scenario ?? "calm", speed: 60, seed: 1, log, stopSimulator.Token);
+                simulator = DemoDevices.PublishOverMqttAsync(db, mqtt, scenario ?? "calm", speed, seed: 1, log, stopSimulator.Token);
             }
         }
 

@@ -2,7 +2,7 @@ using System.Diagnostics;
 
 namespace Paju.Field.Tests.Harness;
 
-/// <summary>A real `paju serve` process, for tests that kill it.</summary>
+/// <summary>A real `paju serve` (or `paju demo`) process, for tests that kill it or run it as a person would.</summary>
 public sealed class ServerProcess : IAsyncDisposable
 {
     private readonly ChildProcess _process;
@@ -11,18 +11,24 @@ public sealed class ServerProcess : IAsyncDisposable
 
     public string Output => _process.Output;
 
-    public static async Task<ServerProcess> StartAsync(string connectionString, int httpPort, int mqttPort, string dataDirectory)
+    public static async Task<ServerProcess> StartAsync(string connectionString, int httpPort, int mqttPort, string dataDirectory,
+        string command = "serve", IEnumerable<string>? options = null, IReadOnlyDictionary<string, string>? environment = null)
     {
-        var server = new ServerProcess(ChildProcess.Start(new ProcessStartInfo("dotnet",
+        var start = new ProcessStartInfo("dotnet",
         [
-            PajuCli.Dll, "serve", "--db", connectionString, "--data", dataDirectory,
-            "--http", $"127.0.0.1:{httpPort}", "--mqtt", $"127.0.0.1:{mqttPort}",
-        ])));
+            PajuCli.Dll, command, "--db", connectionString, "--data", dataDirectory,
+            "--http", $"127.0.0.1:{httpPort}", "--mqtt", $"127.0.0.1:{mqttPort}", .. options ?? [],
+        ]);
+        foreach (var (key, value) in environment ?? new Dictionary<string, string>())
+        {
+            start.Environment[key] = value;
+        }
+        var server = new ServerProcess(ChildProcess.Start(start));
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
         var deadline = DateTime.UtcNow.AddSeconds(90);
         while (true)
         {
-            Assert.False(server._process.HasExited, $"paju serve exited: {server.Output}");
+            Assert.False(server._process.HasExited, $"paju {command} exited: {server.Output}");
             try
             {
                 if ((await http.GetAsync($"http://127.0.0.1:{httpPort}/health")).IsSuccessStatusCode)
@@ -33,7 +39,7 @@ public sealed class ServerProcess : IAsyncDisposable
             catch (HttpRequestException)
             {
             }
-            Assert.True(DateTime.UtcNow < deadline, $"paju serve never became healthy: {server.Output}");
+            Assert.True(DateTime.UtcNow < deadline, $"paju {command} never became healthy: {server.Output}");
             await Task.Delay(100);
         }
     }
