@@ -16,6 +16,9 @@ public sealed record TelemetryTopic(string Site, string Device, string Channel)
     /// <summary>Everything under the root, for a subscriber.</summary>
     public const string AllFilter = Root + "/+/+/+";
 
+    /// <summary>Every device and channel of one site.</summary>
+    public static string SiteFilter(string site) => $"{Root}/{site}/+/+";
+
     public static readonly IReadOnlyList<string> Channels = [Telemetry, State, Checkin, Status];
 
     public override string ToString() => $"{Root}/{Site}/{Device}/{Channel}";

@@ -45,6 +45,13 @@ public sealed class DeviceDirectory(NpgsqlDataSource db)
         return ok ? device : null;
     }
 
+    /// <summary>The sites of the registered (enabled) devices, read fresh from the database.</summary>
+    public async Task<IReadOnlySet<string>> SitesAsync(CancellationToken ct)
+    {
+        await ReloadAsync(ct);
+        return _devices.Values.Where(d => d.Role == DeviceStore.DeviceRole && !d.Disabled).Select(d => d.Site).ToHashSet(StringComparer.Ordinal);
+    }
+
     public async Task ReloadAsync(CancellationToken ct)
     {
         await _reload.WaitAsync(ct);

@@ -1,21 +1,28 @@
 using System.Buffers;
 using MQTTnet;
 using MQTTnet.Formatter;
+using Paju.Field.Server.Devices;
 using Paju.Field.Telemetry;
 
 namespace Paju.Field.Server.Ingest;
 
 /// <summary>
-/// External mode (`paju ingest`): one of several workers on an MQTT 5 shared subscription of an
-/// external broker (mosquitto, EMQX), or the one worker on a plain subscription (see MqttOptions.Subscription). The session is persistent (clean start off, long expiry) so
+/// External mode (`paju ingest`): a worker on an external broker (mosquitto, EMQX) — one of several
+/// on a shared subscription, the one on a plain subscription, or one of N each subscribed to its own
+/// sites (see MqttOptions.Subscription). The session is persistent (clean start off, long expiry) so
 /// the broker keeps what arrives while a worker is down; messages are acknowledged by hand, after
 /// their batch committed, so a worker killed mid-batch gets them redelivered (and the key drops
 /// the copies). The client's receive maximum lets a whole batch be in flight.
 /// </summary>
-public sealed class BrokerSubscriptionIngest(MqttOptions options, IngestOptions ingest, IngestPipeline pipeline, TimeProvider clock,
-    ILogger<BrokerSubscriptionIngest> log, string clientId) : BackgroundService
+public sealed class BrokerSubscriptionIngest(MqttOptions options, IngestOptions ingest, IngestPipeline pipeline, DeviceDirectory devices,
+    TimeProvider clock, ILogger<BrokerSubscriptionIngest> log, string clientId) : BackgroundService
 {
     private static readonly TimeSpan SessionExpiry = TimeSpan.FromDays(7);
+
+    /// <summary>How often a partitioned worker looks for sites registered since it started.</summary>
+    private static readonly TimeSpan SiteRescan = TimeSpan.FromSeconds(10);
+
+    private readonly HashSet<string> _subscribed = new(StringComparer.Ordinal);
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -38,7 +45,9 @@ public sealed class BrokerSubscriptionIngest(MqttOptions options, IngestOptions 
             .WithReceiveMaximum((ushort)Math.Clamp(ingest.BatchSize * 2, 20, 65535))
             .WithKeepAlivePeriod(TimeSpan.FromSeconds(15))
             .Build();
+        var partitioned = options.Subscription == "partitioned";
         var filter = options.TopicFilter;
+        var lastScan = DateTime.MinValue;
 
         var attempt = 0;
         while (!stoppingToken.IsCancellationRequested)
@@ -52,11 +61,25 @@ public sealed class BrokerSubscriptionIngest(MqttOptions options, IngestOptions 
                     {
                         throw new InvalidOperationException($"broker refused the connection: {result.ResultCode} {result.ReasonString}");
                     }
-                    await client.SubscribeAsync(new MqttClientSubscribeOptionsBuilder()
-                        .WithTopicFilter(f => f.WithTopic(filter).WithAtLeastOnceQoS()).Build(), stoppingToken);
-                    log.LogInformation("Ingest worker {ClientId} reading {Filter} on {Host}:{Port} (session {Session})",
-                        clientId, filter, host, port, result.IsSessionPresent ? "resumed" : "new");
+                    if (partitioned)
+                    {
+                        _subscribed.Clear();   // a new connection: say every subscription again (the broker may have lost them)
+                        await SubscribeToOwnSitesAsync(client, host, port, result.IsSessionPresent, stoppingToken);
+                        lastScan = DateTime.UtcNow;
+                    }
+                    else
+                    {
+                        await client.SubscribeAsync(new MqttClientSubscribeOptionsBuilder()
+                            .WithTopicFilter(f => f.WithTopic(filter).WithAtLeastOnceQoS()).Build(), stoppingToken);
+                        log.LogInformation("Ingest worker {ClientId} reading {Filter} on {Host}:{Port} (session {Session})",
+                            clientId, filter, host, port, result.IsSessionPresent ? "resumed" : "new");
+                    }
                     attempt = 0;
+                }
+                else if (partitioned && DateTime.UtcNow - lastScan > SiteRescan)
+                {
+                    await SubscribeToOwnSitesAsync(client, host, port, sessionPresent: true, stoppingToken);
+                    lastScan = DateTime.UtcNow;
                 }
                 await Task.Delay(TimeSpan.FromSeconds(1), stoppingToken);
             }
@@ -64,7 +87,8 @@ public sealed class BrokerSubscriptionIngest(MqttOptions options, IngestOptions 
             {
                 break;
             }
-            catch (Exception e) when (e is MQTTnet.Exceptions.MqttCommunicationException or InvalidOperationException or IOException)
+            catch (Exception e) when (e is MQTTnet.Exceptions.MqttCommunicationException or InvalidOperationException or IOException
+                                      || (e is Npgsql.NpgsqlException && Database.DatabaseErrors.IsTransient(e)))
             {
                 attempt++;
                 var delay = TimeSpan.FromMilliseconds(Math.Min(10_000, 500 * attempt));
@@ -77,6 +101,31 @@ public sealed class BrokerSubscriptionIngest(MqttOptions options, IngestOptions 
         {
             await client.DisconnectAsync();
         }
+    }
+
+    /// <summary>One plain persistent subscription per site this worker owns, for sites not yet subscribed on this connection.</summary>
+    private async Task SubscribeToOwnSitesAsync(IMqttClient client, string host, int port, bool sessionPresent, CancellationToken ct)
+    {
+        var sites = options.Sites.Length > 0 ? options.Sites.ToHashSet(StringComparer.Ordinal) : await devices.SitesAsync(ct);
+        var fresh = sites.Where(options.Owns).Where(s => !_subscribed.Contains(s)).Order(StringComparer.Ordinal).ToList();
+        if (fresh.Count == 0)
+        {
+            if (_subscribed.Count == 0)
+            {
+                log.LogInformation("Ingest worker {ClientId} reading no site yet: partition {Partition} holds none of the {Count} registered; looking again every {Seconds} s",
+                    clientId, options.Partition ?? "declared", sites.Count, SiteRescan.TotalSeconds);
+            }
+            return;
+        }
+        var subscribe = new MqttClientSubscribeOptionsBuilder();
+        foreach (var site in fresh)
+        {
+            subscribe.WithTopicFilter(f => f.WithTopic(TelemetryTopic.SiteFilter(site)).WithAtLeastOnceQoS());
+        }
+        await client.SubscribeAsync(subscribe.Build(), ct);
+        _subscribed.UnionWith(fresh);
+        log.LogInformation("Ingest worker {ClientId} reading {Count} more site(s) of partition {Partition} on {Host}:{Port} (session {Session}): {Sites}",
+            clientId, fresh.Count, options.Partition ?? "declared", host, port, sessionPresent ? "resumed" : "new", string.Join(", ", fresh));
     }
 
     private async Task HandleAsync(MqttApplicationMessageReceivedEventArgs e, CancellationToken ct)

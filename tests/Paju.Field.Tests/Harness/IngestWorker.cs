@@ -23,11 +23,18 @@ public sealed partial class IngestWorker : IAsyncDisposable
         var start = new ProcessStartInfo("dotnet",
         [
             PajuCli.Dll, "ingest", "--db", connectionString, "--data", dataDirectory,
-            "--broker", $"127.0.0.1:{brokerPort}", "--user", user, "--client-id", clientId, "--subscription", subscription,
+            "--broker", $"127.0.0.1:{brokerPort}", "--user", user, "--client-id", clientId, .. SubscriptionArguments(subscription),
         ]);
         start.Environment["Paju__Mqtt__Password"] = password;
         return new IngestWorker(ChildProcess.Start(start));
     }
+
+    /// <summary>"shared", "exclusive", or "partitioned:K/N".</summary>
+    private static string[] SubscriptionArguments(string subscription) => subscription.Split(':') switch
+    {
+        ["partitioned", var partition] => ["--subscription", "partitioned", "--partition", partition],
+        _ => ["--subscription", subscription],
+    };
 
     /// <summary>Waits until the worker says it reads the broker.</summary>
     public async Task WaitUntilReadingAsync()

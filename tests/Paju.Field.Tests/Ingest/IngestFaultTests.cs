@@ -165,3 +165,65 @@ public static class MosquittoChecks
         Assert.Equal(Enumerable.Range(0, readings).Select(i => (long)i), (long[])(await cmd.ExecuteScalarAsync())!);
     }
 }
+
+/// <summary>Two partitioned workers, the sites split between them by the stable hash.</summary>
+public sealed class PartitionedMosquittoFixture(PostgisServer server) : MosquittoFixture(server)
+{
+    // Chosen so that each partition of two holds one (SitePartitionTests pins the hash).
+    public const string SiteOfWorker1 = "ulgok-ps1";
+    public const string SiteOfWorker2 = "ulgok-ps2";
+
+    protected override IReadOnlyList<(string Device, string Site)> DevicePlan => [("ps1-plc", SiteOfWorker1), ("ps2-plc", SiteOfWorker2)];
+
+    protected override IReadOnlyList<(string ClientId, string Subscription)> WorkerPlan =>
+        [("ingest-p1", "partitioned:1/2"), ("ingest-p2", "partitioned:2/2")];
+}
+
+/// <summary>
+/// mosquitto restarted mid-stream in front of two partitioned workers: each worker's persistent session
+/// holds plain per-site subscriptions, which mosquitto restores and queues for, so nothing acknowledged is lost.
+/// </summary>
+public sealed class PartitionedRestartTests(PartitionedMosquittoFixture mosquitto) : IClassFixture<PartitionedMosquittoFixture>
+{
+    private const int Readings = 300;
+
+    [Fact]
+    public async Task e_Mosquitto_restarted_mid_stream_under_two_partitioned_workers()
+    {
+        var publishers = new[] { "ps1-plc", "ps2-plc" }.Select(device =>
+        {
+            var (site, secret) = mosquitto.Devices[device];
+            return (Device: device, Publisher: new ReliablePublisher(() => mosquitto.Broker.Port, site, device, secret, boot: 3005));
+        }).ToList();
+        using var cts = new CancellationTokenSource(TimeSpan.FromMinutes(5));
+        var runs = publishers.Select(p => p.Publisher.RunAsync(Readings, TimeSpan.FromMilliseconds(3), cts.Token)).ToList();
+
+        await Task.WhenAll(publishers.Select(p => p.Publisher.WaitForAcknowledgedAsync(100)));
+        await mosquitto.Broker.StopAsync();
+        await Task.Delay(TimeSpan.FromSeconds(1));
+        await mosquitto.Broker.StartAsync();
+        await Task.WhenAll(runs);
+
+        foreach (var (device, publisher) in publishers)
+        {
+            await MosquittoChecks.AssertAllStoredOnceAsync(mosquitto, publisher, Readings, device, 3005);
+        }
+        // Each worker stored its own site's readings: the work was divided, not duplicated.
+        Assert.All(mosquitto.Workers, w => Assert.True(w.StoredSoFar > 0, w.Output));
+        Assert.Contains(PartitionedMosquittoFixture.SiteOfWorker1, mosquitto.Workers[0].Output);
+        Assert.Contains(PartitionedMosquittoFixture.SiteOfWorker2, mosquitto.Workers[1].Output);
+    }
+}
+
+public sealed class SitePartitionTests
+{
+    [Fact]
+    public void The_partition_of_a_site_is_a_stable_hash_the_same_on_every_machine()
+    {
+        Assert.Equal(1, Paju.Field.Server.Ingest.SitePartition.Of(PartitionedMosquittoFixture.SiteOfWorker1, 2));
+        Assert.Equal(2, Paju.Field.Server.Ingest.SitePartition.Of(PartitionedMosquittoFixture.SiteOfWorker2, 2));
+        var counts = Enumerable.Range(0, 1000).Select(i => Paju.Field.Server.Ingest.SitePartition.Of($"site-{i}", 4)).GroupBy(p => p).ToDictionary(g => g.Key, g => g.Count());
+        Assert.Equal([1, 2, 3, 4], counts.Keys.Order());
+        Assert.All(counts.Values, c => Assert.InRange(c, 200, 300));   // roughly even
+    }
+}
