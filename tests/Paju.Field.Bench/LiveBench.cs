@@ -189,7 +189,7 @@ public static class LiveBench
         {
             // Spread the devices over the interval so the load is even, not 100 at once.
             var offset = interval * i / devices.Length;
-            var topic = TelemetryTopic.For(IngestBench.Site, devices[i], TelemetryTopic.Telemetry);
+            var topic = TelemetryTopic.For(IngestBench.SiteOf(devices[i]), devices[i], TelemetryTopic.Telemetry);
             long seq = 0;
             for (var next = offset; next < duration; next += interval)
             {

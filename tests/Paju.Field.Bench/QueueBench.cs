@@ -199,7 +199,7 @@ public static class QueueBench
         foreach (var (device, secret) in secrets)
         {
             pump++;
-            var slave = new SlaveConfig { Id = pump, Model = "pump", Site = IngestBench.Site, Device = device, Secret = secret };
+            var slave = new SlaveConfig { Id = pump, Model = "pump", Site = IngestBench.SiteOf(device), Device = device, Secret = secret };
             var queue = DiskQueue.Open(Path.Combine(root, device, "broker"), settings, NullLogger.Instance);
             queues.Add(queue);
             var publisher = new DevicePublisher(device, new BrokerUplink(slave, new MqttSettings { Endpoint = $"127.0.0.1:{port}" }, boot), queue, settings, NullLogger.Instance);
