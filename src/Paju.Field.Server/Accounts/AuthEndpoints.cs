@@ -42,12 +42,12 @@ public static class AuthEndpoints
     }
 
     private static async Task<Results<Ok<UserView>, ProblemHttpResult>> Login(
-        LoginRequest request, HttpContext http, NpgsqlDataSource db, CancellationToken ct)
+        LoginRequest request, HttpContext http, NpgsqlDataSource db, SignInThrottle throttle, CancellationToken ct)
     {
-        var user = await VerifyAsync(request.Username, request.Password, http, db, ct);
+        var (user, verdict) = await TrySignInAsync(request.Username, request.Password, http, db, throttle, ct);
         if (user is null)
         {
-            return TypedResults.Problem(WrongCredentials, statusCode: StatusCodes.Status401Unauthorized);
+            return Refusal(http, verdict);
         }
         await SignInAsync(http, user);
         return TypedResults.Ok(UserView.From(user));
@@ -59,12 +59,12 @@ public static class AuthEndpoints
             new ClaimsPrincipal(Claims.IdentityFor(user, CookieAuthenticationDefaults.AuthenticationScheme)));
 
     private static async Task<Results<Ok<TokenView>, ProblemHttpResult>> IssueToken(
-        TokenRequest request, HttpContext http, NpgsqlDataSource db, IOptions<PajuOptions> options, CancellationToken ct)
+        TokenRequest request, HttpContext http, NpgsqlDataSource db, SignInThrottle throttle, IOptions<PajuOptions> options, CancellationToken ct)
     {
-        var user = await VerifyAsync(request.Username, request.Password, http, db, ct);
+        var (user, verdict) = await TrySignInAsync(request.Username, request.Password, http, db, throttle, ct);
         if (user is null)
         {
-            return TypedResults.Problem(WrongCredentials, statusCode: StatusCodes.Status401Unauthorized);
+            return Refusal(http, verdict);
         }
         await using var conn = await db.OpenConnectionAsync(ct);
         await using var tx = await conn.BeginTransactionAsync(ct);
@@ -99,8 +99,58 @@ public static class AuthEndpoints
         return user is null ? TypedResults.NotFound() : TypedResults.Ok(UserView.From(user));
     }
 
+    /// <summary>
+    /// A sign-in attempt: refused at once while the account or the address is slowed down or locked (the
+    /// password is not even checked then), else the password is checked and a failure counted against both.
+    /// </summary>
+    internal static async Task<(AppUser? User, ThrottleVerdict Verdict)> TrySignInAsync(string? username, string? password, HttpContext http,
+        NpgsqlDataSource db, SignInThrottle throttle, CancellationToken ct)
+    {
+        var account = (username ?? "").Trim().ToLowerInvariant();
+        var address = http.Connection.RemoteIpAddress?.ToString() ?? "unknown";
+        var verdict = await throttle.CheckAllAsync([(SignInThrottle.Account, account), (SignInThrottle.Address, address)], ct);
+        if (verdict is not ThrottleVerdict.Allowed)
+        {
+            await using var conn = await db.OpenConnectionAsync(ct);
+            await AuditLog.WriteAsync(conn, null, Actor.From(http) with { Name = account, Via = "web" }, "login.throttled", "user", account,
+                new { verdict = verdict.GetType().Name, message = verdict.Korean }, ct);
+            return (null, verdict);
+        }
+        var user = await VerifyAsync(username, password, http, db, ct);
+        if (user is not null)
+        {
+            await throttle.SucceededAsync(SignInThrottle.Account, account, ct);
+            return (user, verdict);
+        }
+        var accountLocked = account.Length > 0 && await throttle.FailedAsync(SignInThrottle.Account, account, ct);
+        var addressLocked = await throttle.FailedAsync(SignInThrottle.Address, address, ct);
+        if (accountLocked || addressLocked)
+        {
+            await using var conn = await db.OpenConnectionAsync(ct);
+            await AuditLog.WriteAsync(conn, null, Actor.From(http) with { Name = account, Via = "web" }, "login.locked", "user", account,
+                new { account = accountLocked, address = addressLocked ? address : null }, ct);
+        }
+        return (null, verdict);
+    }
+
+    /// <summary>401 for a wrong password; 429 with Retry-After while slowed down; 423 while locked — each saying, in Korean, how long.</summary>
+    private static ProblemHttpResult Refusal(HttpContext http, ThrottleVerdict verdict)
+    {
+        switch (verdict)
+        {
+            case ThrottleVerdict.Wait wait:
+                http.Response.Headers.RetryAfter = Math.Max(1, (int)Math.Ceiling(wait.For.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture);
+                return TypedResults.Problem(verdict.Korean, statusCode: StatusCodes.Status429TooManyRequests);
+            case ThrottleVerdict.Locked locked:
+                http.Response.Headers.RetryAfter = locked.Until.ToString("R", System.Globalization.CultureInfo.InvariantCulture);
+                return TypedResults.Problem(verdict.Korean, statusCode: StatusCodes.Status423Locked);
+            default:
+                return TypedResults.Problem(WrongCredentials, statusCode: StatusCodes.Status401Unauthorized);
+        }
+    }
+
     /// <summary>Checks a password and audits the attempt either way: failed sign-ins are what an admin looks for first.</summary>
-    internal static async Task<AppUser?> VerifyAsync(string? username, string? password, HttpContext http, NpgsqlDataSource db, CancellationToken ct)
+    private static async Task<AppUser?> VerifyAsync(string? username, string? password, HttpContext http, NpgsqlDataSource db, CancellationToken ct)
     {
         await using var conn = await db.OpenConnectionAsync(ct);
         var user = string.IsNullOrEmpty(username) || string.IsNullOrEmpty(password)

@@ -15,8 +15,10 @@ public static class AuthenticationSetup
 {
     private const string SelectorScheme = "paju";
 
-    public static IServiceCollection AddAccounts(this IServiceCollection services, PajuOptions options)
+    public static IServiceCollection AddAccounts(this IServiceCollection services, IConfiguration configuration, PajuOptions options)
     {
+        services.AddPajuOptions<SignInOptions>(configuration);
+        services.AddSingleton<SignInThrottle>();
         services.AddAuthentication(o =>
             {
                 o.DefaultScheme = SelectorScheme;

@@ -1,4 +1,4 @@
-namespace Paju.Field.Server.WebApps;
+namespace Paju.Field.Server.Accounts;
 
 /// <summary>
 /// A form post must come from our own pages (cross-site request forgery). Browsers say where a request

@@ -14,6 +14,17 @@ public static class UserEndpoints
         var users = app.MapGroup("/api/users").RequireAuthorization(Policies.Admin);
         users.MapGet("/", List);
         users.MapPost("/", Create);
+        users.MapPost("/{username}/unlock", Unlock);
+    }
+
+    /// <summary>Lifts the lock and delays that failed sign-ins put on an account, at once.</summary>
+    private static async Task<Ok<object>> Unlock(string username, HttpContext http, NpgsqlDataSource db, SignInThrottle throttle, CancellationToken ct)
+    {
+        var name = username.Trim().ToLowerInvariant();
+        var lifted = await throttle.ForgetAsync(SignInThrottle.Account, name, ct);
+        await using var conn = await db.OpenConnectionAsync(ct);
+        await AuditLog.WriteAsync(conn, null, Actor.From(http), "user.unlock", "user", name, new { lifted }, ct);
+        return TypedResults.Ok<object>(new { username = name, lifted });
     }
 
     private static async Task<Ok<IEnumerable<UserView>>> List(NpgsqlDataSource db, CancellationToken ct)

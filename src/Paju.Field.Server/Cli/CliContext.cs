@@ -68,6 +68,9 @@ public sealed class CliContext
         Override(CommonOptions.Database, "ConnectionStrings:Paju");
         Override(CommonOptions.Http, $"{PajuOptions.Section}:{nameof(PajuOptions.Http)}");
         Override(CommonOptions.PublicBaseUrl, $"{PajuOptions.Section}:{nameof(PajuOptions.PublicBaseUrl)}");
+        Override(CommonOptions.Https, $"{PajuOptions.Section}:{nameof(PajuOptions.Https)}");
+        Override(CommonOptions.Certificate, $"{PajuOptions.Section}:{nameof(PajuOptions.CertificateFile)}");
+        Override(CommonOptions.Key, $"{PajuOptions.Section}:{nameof(PajuOptions.KeyFile)}");
         Override(CommonOptions.Mqtt, $"{Ingest.MqttOptions.Section}:{nameof(Ingest.MqttOptions.Endpoint)}");
 
         var builder = new ConfigurationBuilder()

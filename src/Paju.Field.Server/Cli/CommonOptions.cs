@@ -26,6 +26,24 @@ public static class CommonOptions
         HelpName = "HOST:PORT",
     };
 
+    public static readonly Option<string> Https = new("--https")
+    {
+        Description = "HTTPS 주소 HOST:PORT (HTTP/2 포함). 인증서를 주지 않으면 데이터 폴더의 자체 인증기관으로 만듭니다 (Paju__Https)",
+        HelpName = "HOST:PORT",
+    };
+
+    public static readonly Option<string> Certificate = new("--cert")
+    {
+        Description = "HTTPS 인증서 PEM 파일 (체인 포함). 파일이 바뀌면 재시작 없이 다시 읽습니다 (Paju__CertificateFile)",
+        HelpName = "FILE",
+    };
+
+    public static readonly Option<string> Key = new("--key")
+    {
+        Description = "HTTPS 인증서의 개인 키 PEM 파일 (Paju__KeyFile)",
+        HelpName = "FILE",
+    };
+
     public static readonly Option<string> PublicBaseUrl = new("--public-base-url")
     {
         Description = "외부에서 접속하는 주소, 예: https://gis.paju.go.kr/field (Paju__PublicBaseUrl)",
@@ -55,6 +73,9 @@ public static class CommonOptions
     public static T WithServerOptions<T>(this T command) where T : Command
     {
         command.Options.Add(Http);
+        command.Options.Add(Https);
+        command.Options.Add(Certificate);
+        command.Options.Add(Key);
         command.Options.Add(PublicBaseUrl);
         command.Options.Add(Mqtt);
         return command.WithDatabaseOptions();

@@ -59,6 +59,17 @@ public static class DeviceCommands
             return 0;
         }));
 
+        var unlockId = new Argument<string>("DEVICE") { Description = "장치 ID" };
+        var unlock = new Command("unlock", "잘못된 비밀번호로 여러 번 접속해 잠긴 장치를 바로 풉니다").WithDatabaseOptions();
+        unlock.Arguments.Add(unlockId);
+        unlock.SetAction((parse, ct) => CliContext.RunAsync(parse, async cli =>
+        {
+            var id = parse.GetValue(unlockId)!;
+            var lifted = await cli.WithDatabaseAsync(ct, db => Accounts.SignInThrottle.LiftAsync(db, Accounts.SignInThrottle.Device, id, ct));
+            Console.WriteLine(lifted ? $"장치 '{id}' 의 접속 제한을 풀었습니다." : $"장치 '{id}' 에는 접속 제한이 없습니다.");
+            return 0;
+        }));
+
         var list = new Command("list", "장치 목록").WithDatabaseOptions();
         list.SetAction((parse, ct) => CliContext.RunAsync(parse, async cli =>
         {
@@ -72,6 +83,7 @@ public static class DeviceCommands
         device.Subcommands.Add(add);
         device.Subcommands.Add(rotate);
         device.Subcommands.Add(disable);
+        device.Subcommands.Add(unlock);
         device.Subcommands.Add(list);
         return device;
     }

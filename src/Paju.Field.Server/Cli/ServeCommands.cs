@@ -67,7 +67,7 @@ public static class ServeCommands
             ? [publicBase.TrimEnd('/')]
             : ServerHost.ListeningAddresses(app);
         var mqtt = app.Services.GetRequiredService<Ingest.MqttOptions>();
-        PrintWelcome(urls, demoPassword, mqtt.Embedded ? mqtt.Endpoint : null);
+        PrintWelcome(urls, demoPassword, mqtt.Embedded ? mqtt.Endpoint : null, app.Services.GetService<ServerCertificates>());
 
         // The demo's devices: both Ulgok stations, simulated as Modbus RTU controllers on pty pairs,
         // polled by the edge bridge, published to the embedded broker. Without socat they publish
@@ -143,14 +143,15 @@ public static class ServeCommands
         return password;
     }
 
-    private static void PrintWelcome(IReadOnlyList<string> urls, string? demoPassword, string? mqttEndpoint)
+    private static void PrintWelcome(IReadOnlyList<string> urls, string? demoPassword, string? mqttEndpoint, ServerCertificates? certificates)
     {
-        var baseUrl = urls.FirstOrDefault()?.TrimEnd('/') ?? "";
+        // People get the HTTPS address when there is one: phones need it for the camera, location and NFC.
+        var baseUrl = (urls.FirstOrDefault(u => u.StartsWith("https://", StringComparison.Ordinal)) ?? urls.FirstOrDefault())?.TrimEnd('/') ?? "";
         Console.WriteLine();
         Console.WriteLine("  파주 현장안전 (Paju Field) 서버가 실행 중입니다.");
-        Console.WriteLine($"    API 안내       {baseUrl}/");
+        Console.WriteLine($"    화면 (브라우저)  {baseUrl}/   ·   로그인 {baseUrl}/login");
+        Console.WriteLine($"    API 안내       {baseUrl}/api");
         Console.WriteLine($"    상태 점검      {baseUrl}/health");
-        Console.WriteLine($"    로그인 (API)   POST {baseUrl}/api/auth/login");
         Console.WriteLine($"    공간정보       {baseUrl}/ogc   ·   벡터 타일 {baseUrl}/tiles");
         if (mqttEndpoint is not null)
         {
@@ -159,6 +160,17 @@ public static class ServeCommands
         if (demoPassword is not null)
         {
             Console.WriteLine($"    데모 계정      {DemoUser} / {demoPassword}   (관리자)");
+        }
+        if (certificates?.AuthorityFile is { } authority)
+        {
+            var ca = System.Security.Cryptography.X509Certificates.X509CertificateLoader.LoadCertificateFromFile(authority);
+            Console.WriteLine();
+            Console.WriteLine("  HTTPS 인증서는 이 서버의 자체 인증기관이 만들었습니다. 휴대폰이 믿게 하려면 (사내망 전용):");
+            Console.WriteLine($"    인증기관 파일  {authority}");
+            Console.WriteLine($"    SHA-256 지문   {ServerCertificates.Fingerprint(ca)}");
+            Console.WriteLine("    Android: 파일을 휴대폰에 옮긴 뒤 설정 › 보안 › 암호화 및 사용자 인증 정보 › 인증서 설치 › CA 인증서");
+            Console.WriteLine("    iPhone:  파일을 AirDrop·메일로 보내 설치한 뒤 설정 › 일반 › VPN 및 기기 관리에서 프로파일 설치,");
+            Console.WriteLine("             설정 › 일반 › 정보 › 인증서 신뢰 설정에서 '전체 신뢰'를 켭니다. 지문이 위와 같은지 확인하세요.");
         }
         Console.WriteLine("  끝내려면 Ctrl+C 를 누르세요.");
         Console.WriteLine();

@@ -16,7 +16,30 @@ public static class UserCommands
         user.Subcommands.Add(Add());
         user.Subcommands.Add(List());
         user.Subcommands.Add(Token());
+        user.Subcommands.Add(Unlock());
         return user;
+    }
+
+    /// <summary>Lifts a lock (and the delays) that failed sign-ins put on an account.</summary>
+    private static Command Unlock()
+    {
+        var username = new Argument<string>("USERNAME") { Description = "잠긴 계정" };
+        var command = new Command("unlock", "로그인 실패로 잠긴 계정을 바로 풉니다").WithDatabaseOptions();
+        command.Arguments.Add(username);
+        command.SetAction((parse, ct) => CliContext.RunAsync(parse, async cli =>
+        {
+            var name = parse.GetValue(username)!.Trim().ToLowerInvariant();
+            var lifted = await cli.WithDatabaseAsync(ct, async db =>
+            {
+                var any = await SignInThrottle.LiftAsync(db, SignInThrottle.Account, name, ct);
+                await using var conn = await db.OpenConnectionAsync(ct);
+                await AuditLog.WriteAsync(conn, null, Actor.CommandLine(), "user.unlock", "user", name, new { lifted = any }, ct);
+                return any;
+            });
+            Console.WriteLine(lifted ? $"'{name}' 계정의 로그인 제한을 풀었습니다." : $"'{name}' 계정에는 로그인 제한이 없습니다.");
+            return 0;
+        }));
+        return command;
     }
 
     private static Command Add()

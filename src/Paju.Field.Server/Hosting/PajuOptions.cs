@@ -14,8 +14,19 @@ public sealed class PajuOptions : IPajuOptions, IValidatableObject
     /// <summary>Where the private database cluster, keys and demo login are kept.</summary>
     public string DataDirectory { get; set; } = "./.paju";
 
-    /// <summary>HOST:PORT the web server listens on.</summary>
+    /// <summary>HOST:PORT the web server listens on for HTTP.</summary>
     public string Http { get; set; } = "127.0.0.1:8080";
+
+    /// <summary>
+    /// HOST:PORT for HTTPS (HTTP/1.1 and HTTP/2, by ALPN). Empty: no HTTPS (behind a proxy that terminates TLS).
+    /// With both, HTTP answers /health and redirects everything else to HTTPS.
+    /// </summary>
+    public string? Https { get; set; }
+
+    /// <summary>PEM certificate (chain) and key for HTTPS, re-read when they change. Empty: a certificate from the product's own local CA.</summary>
+    public string? CertificateFile { get; set; }
+
+    public string? KeyFile { get; set; }
 
     /// <summary>
     /// The address people and other systems reach this server by, e.g. https://gis.paju.go.kr/field.
@@ -56,6 +67,21 @@ public sealed class PajuOptions : IPajuOptions, IValidatableObject
         foreach (var network in KnownNetworks.Where(n => !System.Net.IPNetwork.TryParse(n, out _)))
         {
             yield return new ValidationResult($"Paju:KnownNetworks has '{network}', which is not a CIDR network such as 10.0.0.0/8.", [nameof(KnownNetworks)]);
+        }
+        foreach (var (name, value) in new[] { (nameof(Http), Http), (nameof(Https), Https) })
+        {
+            if (value is { Length: > 0 } && !ListenEndpoint.TryParse(value, out _))
+            {
+                yield return new ValidationResult($"Paju:{name} must be IP:PORT or localhost:PORT (0.0.0.0 for every address), e.g. 0.0.0.0:8443; got '{value}'.", [name]);
+            }
+        }
+        if (string.IsNullOrEmpty(CertificateFile) != string.IsNullOrEmpty(KeyFile))
+        {
+            yield return new ValidationResult("Paju:CertificateFile and Paju:KeyFile go together (--cert FILE --key FILE).", [nameof(CertificateFile)]);
+        }
+        foreach (var file in new[] { CertificateFile, KeyFile }.Where(f => !string.IsNullOrEmpty(f) && !File.Exists(f)))
+        {
+            yield return new ValidationResult($"No certificate or key file at {Path.GetFullPath(file!)}.", [nameof(CertificateFile)]);
         }
         if (LogFormat is not ("text" or "json"))
         {

@@ -27,10 +27,10 @@ public static class ServerHost
         builder.Configuration.AddConfiguration(configuration);
         var options = builder.Configuration.ReadPajuOptions<PajuOptions>();
         ConsoleLogging.Configure(builder.Logging, options.LogFormat);
-        builder.WebHost.UseUrls($"http://{options.Http}");
+        builder.AddListeners(options);
 
         builder.Services.AddHosting(builder.Configuration, options, connectionString);
-        builder.Services.AddAccounts(options);
+        builder.Services.AddAccounts(builder.Configuration, options);
         builder.Services.AddOgc();
         builder.Services.AddTiles(builder.Configuration);
         builder.Services.AddIngest(builder.Configuration);
@@ -40,10 +40,12 @@ public static class ServerHost
 
         var app = builder.Build();
         app.UseForwardedHeaders();
+        app.UseHttpsRules(options);
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         app.UseAuthentication();
         app.UseAuthorization();
+        app.UseSameOriginCookieWrites();
 
         app.MapWebApps();
         app.MapHosting();

@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Net;
 using MQTTnet.Protocol;
 using MQTTnet.Server;
+using Paju.Field.Server.Accounts;
 using Paju.Field.Server.Devices;
 using Paju.Field.Telemetry;
 
@@ -14,7 +15,8 @@ namespace Paju.Field.Server.Ingest;
 /// Devices connect with client id = username = device id, may publish only under
 /// paju/v1/{their site}/{their id}/… and may not subscribe; ingest accounts may subscribe.
 /// </summary>
-public sealed class EmbeddedBroker(MqttOptions options, DeviceDirectory devices, IngestPipeline pipeline, TimeProvider clock, ILogger<EmbeddedBroker> log)
+public sealed class EmbeddedBroker(MqttOptions options, DeviceDirectory devices, IngestPipeline pipeline, SignInThrottle throttle, TimeProvider clock,
+    ILogger<EmbeddedBroker> log)
     : IHostedService, IDisposable
 {
     private const string DeviceKey = "paju.device";
@@ -52,7 +54,20 @@ public sealed class EmbeddedBroker(MqttOptions options, DeviceDirectory devices,
 
     private async Task ValidateAsync(ValidatingConnectionEventArgs e)
     {
+        // Guessing a device's secret is slowed down and then locked out, per device id, like a person's password.
+        var verdict = string.IsNullOrEmpty(e.UserName) ? ThrottleVerdict.Yes : await CheckThrottleAsync(e.UserName);
+        if (verdict is not ThrottleVerdict.Allowed)
+        {
+            e.ReasonCode = verdict is ThrottleVerdict.Locked ? MqttConnectReasonCode.Banned : MqttConnectReasonCode.ConnectionRateExceeded;
+            e.ReasonString = verdict.Korean;
+            log.LogWarning("MQTT connection refused from {Endpoint}: user '{User}' — too many wrong secrets lately: {Verdict}", e.RemoteEndPoint, e.UserName, verdict.Korean);
+            return;
+        }
         var device = string.IsNullOrEmpty(e.UserName) ? null : await devices.AuthenticateAsync(e.UserName, e.Password ?? "", CancellationToken.None);
+        if (device is null && !string.IsNullOrEmpty(e.UserName))
+        {
+            await CountFailureAsync(e.UserName);
+        }
         if (device is null)
         {
             e.ReasonCode = MqttConnectReasonCode.BadUserNameOrPassword;
@@ -67,7 +82,44 @@ public sealed class EmbeddedBroker(MqttOptions options, DeviceDirectory devices,
             log.LogWarning("MQTT connection refused: device '{Device}' must connect with client id '{Device}', not '{ClientId}'", device.DeviceId, device.DeviceId, e.ClientId);
             return;
         }
+        try
+        {
+            await throttle.SucceededAsync(SignInThrottle.Device, device.DeviceId, CancellationToken.None);
+        }
+        catch (Npgsql.NpgsqlException ex)
+        {
+            log.LogDebug("Could not clear {Device}'s failed connects: {Reason}", device.DeviceId, ex.Message);
+        }
         e.SessionItems[DeviceKey] = device;
+    }
+
+    /// <summary>The throttle lives in the database; while it cannot be reached, connects are judged by their secret alone.</summary>
+    private async Task<ThrottleVerdict> CheckThrottleAsync(string user)
+    {
+        try
+        {
+            return await throttle.CheckAsync(SignInThrottle.Device, user, CancellationToken.None);
+        }
+        catch (Npgsql.NpgsqlException ex)
+        {
+            log.LogWarning("Sign-in throttle unavailable ({Reason}); judging {User}'s connect by its secret alone", ex.Message, user);
+            return ThrottleVerdict.Yes;
+        }
+    }
+
+    private async Task CountFailureAsync(string user)
+    {
+        try
+        {
+            if (await throttle.FailedAsync(SignInThrottle.Device, user, CancellationToken.None))
+            {
+                log.LogWarning("MQTT user '{User}' locked after repeated wrong secrets (paju device unlock {User} lifts it)", user, user);
+            }
+        }
+        catch (Npgsql.NpgsqlException ex)
+        {
+            log.LogWarning("Could not count a wrong secret for {User}: {Reason}", user, ex.Message);
+        }
     }
 
     private async Task InterceptPublishAsync(InterceptingPublishEventArgs e)

@@ -19,7 +19,7 @@ public static class LoginPage
         return Render(http, files, username: "", next: LocalPath(next), error: null);
     }
 
-    public static async Task<IResult> SubmitAsync(HttpContext http, WebAppFiles files, NpgsqlDataSource db, CancellationToken ct)
+    public static async Task<IResult> SubmitAsync(HttpContext http, WebAppFiles files, NpgsqlDataSource db, SignInThrottle throttle, CancellationToken ct)
     {
         if (!http.Request.HasFormContentType)
         {
@@ -37,7 +37,15 @@ public static class LoginPage
         {
             return Render(http, files, username, next, "아이디와 비밀번호를 모두 입력하세요.");
         }
-        var user = await AuthEndpoints.VerifyAsync(username, password, http, db, ct);
+        var (user, verdict) = await AuthEndpoints.TrySignInAsync(username, password, http, db, throttle, ct);
+        switch (verdict)
+        {
+            case ThrottleVerdict.Wait wait:
+                http.Response.Headers.RetryAfter = Math.Max(1, (int)Math.Ceiling(wait.For.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture);
+                return Render(http, files, username, next, verdict.Korean, StatusCodes.Status429TooManyRequests);
+            case ThrottleVerdict.Locked:
+                return Render(http, files, username, next, verdict.Korean, StatusCodes.Status423Locked);
+        }
         if (user is null)
         {
             // 200, not 401: this is the form again with a message, and a browser logs a 4xx page as a failed load.
@@ -47,7 +55,7 @@ public static class LoginPage
         return PageResults.SeeOther(http, next);
     }
 
-    private static IResult Render(HttpContext http, WebAppFiles files, string username, string next, string? error)
+    private static IResult Render(HttpContext http, WebAppFiles files, string username, string next, string? error, int status = StatusCodes.Status200OK)
     {
         if (files.Page("shared", "login") is not { } template)
         {
@@ -59,7 +67,7 @@ public static class LoginPage
             ["invalid"] = error is null ? "" : "aria-invalid=\"true\" aria-describedby=\"login-error\"",
             ["username"] = PageResults.Encode(username),
             ["next"] = PageResults.Encode(next),
-        }));
+        }), status);
     }
 
     /// <summary>Only a path on this server: an open redirect to another site would make our sign-in page a phishing tool.</summary>
