@@ -30,6 +30,8 @@ public static class LiveBench
         public long LastId;
     }
 
+    private sealed record Round(string Label, long Published, long StoredReadings, int Events, long Lost, long Duplicated, Samples Latency, double CpuPercent, int Resets);
+
     public static async Task<int> RunAsync(Options options)
     {
         await using var database = await BenchDatabase.OpenAsync(options.ConnectionString, options.DataDirectory);
@@ -45,9 +47,53 @@ public static class LiveBench
             token = (await ApiTokens.IssueAsync(conn, null, user.Id, "bench", TimeSpan.FromHours(2), default)).Token;
         }
 
+        var rounds = new List<Round>
+        {
+            await RoundAsync(db, connectionString, secrets, token, options, "hub", stalledClient: false),
+            await RoundAsync(db, connectionString, secrets, token, options, "hub", stalledClient: true),
+            await RoundAsync(db, connectionString, secrets, token, options, "per-client", stalledClient: false),
+        };
+        var (hub, stalled, perClient) = (rounds[0], rounds[1], rounds[2]);
+        var rows = string.Join("\n", rounds.Select(r =>
+            $"| {r.Label} | {r.Published:N0} / {r.StoredReadings:N0} | {r.Events:N0} | {r.Latency.Percentile(50):F0} / {r.Latency.Percentile(95):F0} / {r.Latency.Percentile(99):F0} ms | " +
+            $"{(r.Latency.Count > 0 ? r.Latency.Values.Max() : 0):F0} ms | {r.CpuPercent:F0}% | {r.Lost} | {r.Duplicated} |"));
+        var markdown = $"""
+            ## Live feed: {options.Clients} SSE clients at {options.Rate:N0} msg/s
+
+            - Machine: {Machine.Describe()}; {versions}
+            - Command: `./paju bench live` — {options.Devices} MQTT 5 devices publishing QoS 1 at {options.Rate:N0} msg/s in total (open loop) into the
+              embedded broker for {options.Duration.TotalSeconds:F0} s, while {options.Clients} signed-in clients follow `/api/live`; run {DateTimeOffset.UtcNow:yyyy-MM-dd HH:mm} UTC.
+              Server, broker, PostgreSQL, devices and clients share the machine's {Environment.ProcessorCount} cores. Three rounds, each on a fresh server:
+              the hub (one reader of the log fans out to every client); the hub with one more client that never reads (it is cut off with `reset` past
+              its buffer, and is not counted); the former design, every client reading the log itself.
+            - Latency is from the reading's timestamp, stamped by the device as it publishes, to a client holding the `state` event that carries it
+              (broker → ingest batch → commit with the event → NOTIFY → the log read → SSE).
+            - Lost: events in the log between the first and last id of the round that a client did not receive, summed over clients.
+
+            | round | readings published / stored | state events | p50 / p95 / p99 ingest→client | max | machine CPU | lost | twice |
+            |---|---|---|---|---|---|---|---|
+            {rows}
+
+            The stalled client got `reset`: **{(stalled.Resets > 0 ? "yes" : "no")}**; the others' p95 with it {stalled.Latency.Percentile(95):F0} ms against {hub.Latency.Percentile(95):F0} ms without.
+            Goals: p95 ≤ 1 s — **{(hub.Latency.Percentile(95) <= 1000 ? "met" : "not met")}** ({hub.Latency.Percentile(95):F0} ms); events lost or duplicated 0 —
+            **{(hub.Lost + hub.Duplicated + stalled.Lost + stalled.Duplicated == 0 ? "met" : "NOT MET")}**; per-client reads for comparison: p95 {perClient.Latency.Percentile(95):F0} ms at {perClient.CpuPercent:F0}% CPU.
+            """;
+        Report.WriteSection(options.ReportFile, "live", markdown);
+        Console.WriteLine($"Written to {options.ReportFile}");
+        return hub.Lost + stalled.Lost == 0 ? 0 : 1;
+    }
+
+    private static async Task<Round> RoundAsync(NpgsqlDataSource db, string connectionString, Dictionary<string, string> secrets, string token, Options options,
+        string fanOut, bool stalledClient)
+    {
+        var label = fanOut == "hub" ? (stalledClient ? "hub + 1 stalled client" : "hub (one reader)") : "per-client reads (former)";
+        await using (var clear = db.CreateCommand("TRUNCATE telemetry, latest_metric"))
+        {
+            await clear.ExecuteNonQueryAsync();
+        }
         var port = IngestBench.FreePort();
         await using var server = await BenchServer.StartAsync(connectionString, Path.Combine(options.DataDirectory, "server-live"),
-            extra: new() { ["Paju:Mqtt:Embedded"] = "true", ["Paju:Mqtt:Endpoint"] = $"127.0.0.1:{port}" });
+            extra: new() { ["Paju:Mqtt:Embedded"] = "true", ["Paju:Mqtt:Endpoint"] = $"127.0.0.1:{port}", ["Paju:Live:FanOut"] = fanOut });
 
         using var stop = new CancellationTokenSource();
         using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = options.Clients + 8 })
@@ -57,16 +103,26 @@ public static class LiveBench
         };
         http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
         var startId = await ScalarAsync(db, "SELECT coalesce(max(id), 0) FROM live_event");
+        HttpResponseMessage? stalled = null;
+        if (stalledClient)
+        {
+            // Opens the stream and never reads it: its socket fills, then its buffer on the server.
+            using var request = new HttpRequestMessage(HttpMethod.Get, "/api/live");
+            request.Headers.Add("Last-Event-ID", startId.ToString());
+            stalled = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
+        }
         var clients = Enumerable.Range(0, options.Clients).Select(i => new Client(i)).ToArray();
         var connected = new CountdownEvent(options.Clients);
         var readers = clients.Select(c => Task.Run(() => FollowAsync(http, c, startId, connected, stop.Token))).ToArray();
-        if (!connected.Wait(TimeSpan.FromSeconds(60)))
+        if (!connected.Wait(TimeSpan.FromSeconds(120)))
         {
-            throw new TimeoutException("SSE clients did not connect within 60 s");
+            throw new TimeoutException("SSE clients did not connect within 120 s");
         }
-        Console.WriteLine($"{options.Clients} SSE clients following /api/live");
+        Console.WriteLine($"{label}: {options.Clients} SSE clients following /api/live");
 
+        var cpuBefore = IngestBench.CpuTimes();
         var published = await PublishAsync(port, secrets, options.Rate, options.Duration);
+        var cpu = IngestBench.CpuPercent(cpuBefore, IngestBench.CpuTimes());
         var endId = await ScalarAsync(db, "SELECT coalesce(max(id), 0) FROM live_event");
         var drained = Stopwatch.StartNew();
         while (clients.Any(c => Volatile.Read(ref c.LastId) < endId) && drained.Elapsed < TimeSpan.FromSeconds(60))
@@ -75,6 +131,24 @@ public static class LiveBench
         }
         await stop.CancelAsync();
         await Task.WhenAll(readers.Select(r => r.ContinueWith(_ => { })));
+
+        var resets = 0;
+        if (stalled is not null)
+        {
+            using var late = new StreamReader(await stalled.Content.ReadAsStreamAsync(), Encoding.UTF8);
+            using var enough = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+            try
+            {
+                while (resets == 0 && await late.ReadLineAsync(enough.Token) is { } line)
+                {
+                    resets += line == "event: reset" ? 1 : 0;
+                }
+            }
+            catch (OperationCanceledException)
+            {
+            }
+            stalled.Dispose();
+        }
 
         long[] stored;
         await using (var cmd = db.CreateCommand("SELECT coalesce(array_agg(id ORDER BY id), '{}') FROM live_event WHERE id > $1 AND id <= $2"))
@@ -86,40 +160,13 @@ public static class LiveBench
         var storedReadings = await ScalarAsync(db, "SELECT count(*) FROM telemetry");
         var lost = clients.Sum(c => (long)stored.Except(c.Ids).Count());
         var duplicated = clients.Sum(c => (long)(c.Ids.Count - c.Ids.Distinct().Count()));
-        var latency = new Samples("ingest→client");
+        var latency = new Samples(label);
         foreach (var c in clients)
         {
             c.LatencyMs.ForEach(latency.Add);
         }
-        var eventsPerSecond = stored.Length / options.Duration.TotalSeconds;
-        Console.WriteLine($"  {stored.Length:N0} events stored, {lost} lost, p50 {latency.Percentile(50):F0} ms, p95 {latency.Percentile(95):F0} ms, p99 {latency.Percentile(99):F0} ms");
-
-        var markdown = $"""
-            ## Live feed: {options.Clients} SSE clients at {options.Rate:N0} msg/s
-
-            - Machine: {Machine.Describe()}; {versions}
-            - Command: `./paju bench live` — {options.Devices} MQTT 5 devices publishing QoS 1 at {options.Rate:N0} msg/s in total (open loop) into the
-              embedded broker for {options.Duration.TotalSeconds:F0} s, while {options.Clients} signed-in clients follow `/api/live`; run {DateTimeOffset.UtcNow:yyyy-MM-dd HH:mm} UTC.
-              Server, broker, PostgreSQL, devices and clients share the machine's {Environment.ProcessorCount} cores.
-            - Latency is from the reading's timestamp, stamped by the device as it publishes, to a client holding the `state` event that carries it
-              (broker → ingest batch → commit with the event → NOTIFY → the client's read of the log → SSE).
-            - Lost: events in the log between the first and last id of the run that a client did not receive, summed over clients.
-
-            | figure | value |
-            |---|---|
-            | readings published / stored | {published:N0} / {storedReadings:N0} |
-            | state events stored (per second) | {stored.Length:N0} ({eventsPerSecond:N0}/s) |
-            | device readings delivered to clients | {latency.Count:N0} |
-            | p50 / p95 / p99 ingest→client | {latency.Percentile(50):F0} / {latency.Percentile(95):F0} / {latency.Percentile(99):F0} ms |
-            | max ingest→client | {latency.Values.Max():F0} ms |
-            | events lost (all clients) | {lost} |
-            | events received twice | {duplicated} |
-
-            Goals: p95 ≤ 1 s — **{(latency.Percentile(95) <= 1000 ? "met" : "not met")}** ({latency.Percentile(95):F0} ms); events lost 0 — **{(lost == 0 ? "met" : "NOT MET")}**.
-            """;
-        Report.WriteSection(options.ReportFile, "live", markdown);
-        Console.WriteLine($"Written to {options.ReportFile}");
-        return lost == 0 ? 0 : 1;
+        Console.WriteLine($"  {stored.Length:N0} events stored, {lost} lost, p50 {latency.Percentile(50):F0} ms, p95 {latency.Percentile(95):F0} ms, p99 {latency.Percentile(99):F0} ms, CPU {cpu:F0}%");
+        return new Round(label, published, storedReadings, stored.Length, lost, duplicated, latency, cpu, resets);
     }
 
     /// <summary>One EventSource: records every event id and, per device entry of a state event, its age on arrival.</summary>

@@ -50,7 +50,7 @@ ingest.SetAction(parse => IngestBench.RunAsync(new IngestBench.Options(
     parse.GetValue(db), parse.GetValue(data)!, Report.Path(parse.GetValue(report)))));
 root.Subcommands.Add(ingest);
 
-var sseClients = new Option<int>("--clients") { Description = "SSE clients following /api/live", DefaultValueFactory = _ => 50 };
+var sseClients = new Option<int>("--clients") { Description = "SSE clients following /api/live", DefaultValueFactory = _ => 500 };
 var rate = new Option<int>("--rate") { Description = "readings per second, all devices together", DefaultValueFactory = _ => 1000 };
 var liveDevices = new Option<int>("--devices") { Description = "simulated devices", DefaultValueFactory = _ => 100 };
 var live = new Command("live", "Live feed: SSE clients following /api/live while devices publish; ingest→client latency and events lost");

@@ -10,6 +10,8 @@ public static class LiveServices
         services.AddPajuOptions<LiveOptions>(configuration);
         services.AddSingleton<LiveFeed>();
         services.AddHostedService(sp => sp.GetRequiredService<LiveFeed>());
+        services.AddSingleton<LiveHub>();
+        services.AddHostedService(sp => sp.GetRequiredService<LiveHub>());
         services.AddSingleton<LiveRetention>();
         services.AddHostedService(sp => sp.GetRequiredService<LiveRetention>());
         return services;
