@@ -37,7 +37,8 @@ public sealed class BenchServer : IAsyncDisposable
         {
             settings[key] = value;
         }
-        var configuration = new ConfigurationBuilder().AddInMemoryCollection(settings).Build();
+        // Paju__* environment variables reach the server too, for trying a setting under load (Paju__Ingest__ConcurrentBatches=4 …).
+        var configuration = new ConfigurationBuilder().AddEnvironmentVariables().AddInMemoryCollection(settings).Build();
         var app = ServerHost.Build(configuration, connectionString);
         await app.StartAsync();
         return new BenchServer(app, new Uri(ServerHost.ListeningAddresses(app).Single()));

@@ -65,7 +65,7 @@ public static class LiveBench
               embedded broker for {options.Duration.TotalSeconds:F0} s, while {options.Clients} signed-in clients follow `/api/live`; run {DateTimeOffset.UtcNow:yyyy-MM-dd HH:mm} UTC.
               Server, broker, PostgreSQL, devices and clients share the machine's {Environment.ProcessorCount} cores. Three rounds, each on a fresh server:
               the hub (one reader of the log fans out to every client); the hub with one more client that never reads (it is cut off with `reset` past
-              its buffer, and is not counted); the former design, every client reading the log itself.
+              its buffer — 200 events here — and is not counted); the former design, every client reading the log itself.
             - Latency is from the reading's timestamp, stamped by the device as it publishes, to a client holding the `state` event that carries it
               (broker → ingest batch → commit with the event → NOTIFY → the log read → SSE).
             - Lost: events in the log between the first and last id of the round that a client did not receive, summed over clients.
@@ -93,7 +93,12 @@ public static class LiveBench
         }
         var port = IngestBench.FreePort();
         await using var server = await BenchServer.StartAsync(connectionString, Path.Combine(options.DataDirectory, "server-live"),
-            extra: new() { ["Paju:Mqtt:Embedded"] = "true", ["Paju:Mqtt:Endpoint"] = $"127.0.0.1:{port}", ["Paju:Live:FanOut"] = fanOut });
+            // A 200-event buffer (the default is 2,000) so the stalled client runs out within the round.
+            extra: new()
+            {
+                ["Paju:Mqtt:Embedded"] = "true", ["Paju:Mqtt:Endpoint"] = $"127.0.0.1:{port}", ["Paju:Live:FanOut"] = fanOut,
+                ["Paju:Live:ClientBufferEvents"] = "200",
+            });
 
         using var stop = new CancellationTokenSource();
         using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = options.Clients + 8 })

@@ -67,32 +67,12 @@ public sealed record CheckIn(
             return Fail(RejectReason.MalformedJson, notJson!);
         }
         var root = document.RootElement;
-        if (!root.TryGetProperty("v", out var v) || v.ValueKind != JsonValueKind.Number || !v.TryGetInt32(out var version) || version != TelemetryReading.Version)
+        var (key, keyCode, keyProblem) = MessageKey.Read(root, topicDevice);
+        if (key is not { } k)
         {
-            return Fail(RejectReason.WrongType, $"\"v\" must be the number {TelemetryReading.Version} (contract version)");
+            return Fail(keyCode!.Value, keyProblem!);
         }
-        string? problem = null;
-        var deviceId = "";
-        if (!root.TryGetProperty("device", out var device) || !PayloadJson.TryGetText(device, "device", 64, out deviceId, out problem))
-        {
-            return Fail(RejectReason.WrongType, problem ?? "\"device\" must be a string");
-        }
-        if (deviceId != topicDevice)
-        {
-            return Fail(RejectReason.DeviceMismatch, $"\"device\" is '{deviceId}' but the topic is for '{topicDevice}'");
-        }
-        if (!PayloadJson.TryGetWhole(root, "boot", out var boot))
-        {
-            return Fail(RejectReason.WrongType, "\"boot\" must be a whole number ≥ 0 (the boot epoch)");
-        }
-        if (!PayloadJson.TryGetWhole(root, "seq", out var seq))
-        {
-            return Fail(RejectReason.WrongType, "\"seq\" must be a whole number ≥ 0 (the sequence number within this boot)");
-        }
-        if (!TelemetryReading.TryGetTimestamp(root, out var timestamp))
-        {
-            return Fail(RejectReason.WrongType, "\"ts\" must be an RFC 3339 time with a zone, e.g. 2026-11-24T09:00:00.000Z");
-        }
+        string? problem;
 
         string? uid = null;
         if (root.TryGetProperty("uid", out var uidElement))
@@ -167,7 +147,7 @@ public sealed record CheckIn(
             }
             historical = h.GetBoolean();
         }
-        return (new CheckIn(topicDevice, boot, seq, timestamp.ToUniversalTime(), uid, url, reader, person, position, historical), null, null);
+        return (new CheckIn(topicDevice, k.Boot, k.Seq, k.Timestamp, uid, url, reader, person, position, historical), null, null);
     }
 
     /// <summary>A UID in upper-case hex without separators, or null: NFC UIDs are 4, 7 or 10 bytes; readers print them with or without ':'/'-'/' '.</summary>

@@ -69,31 +69,10 @@ public sealed record TelemetryReading(
         using (document)
         {
             var root = document.RootElement;
-            if (!root.TryGetProperty("v", out var v) || v.ValueKind != JsonValueKind.Number || !v.TryGetInt32(out var version) || version != Version)
+            var (key, keyCode, keyProblem) = MessageKey.Read(root, topicDevice);
+            if (key is not { } k)
             {
-                return Fail(RejectReason.WrongType, $"\"v\" must be the number {Version} (contract version)");
-            }
-            string? deviceProblem = null;
-            var deviceId = "";
-            if (!root.TryGetProperty("device", out var device) || !PayloadJson.TryGetText(device, "device", 64, out deviceId, out deviceProblem))
-            {
-                return Fail(RejectReason.WrongType, deviceProblem ?? "\"device\" must be a string");
-            }
-            if (deviceId != topicDevice)
-            {
-                return Fail(RejectReason.DeviceMismatch, $"\"device\" is '{deviceId}' but the topic is for '{topicDevice}'");
-            }
-            if (!PayloadJson.TryGetWhole(root, "boot", out var boot))
-            {
-                return Fail(RejectReason.WrongType, "\"boot\" must be a whole number ≥ 0 (the boot epoch)");
-            }
-            if (!PayloadJson.TryGetWhole(root, "seq", out var seq))
-            {
-                return Fail(RejectReason.WrongType, "\"seq\" must be a whole number ≥ 0 (the sequence number within this boot)");
-            }
-            if (!TryGetTimestamp(root, out var timestamp))
-            {
-                return Fail(RejectReason.WrongType, "\"ts\" must be an RFC 3339 time with a zone, e.g. 2026-11-24T09:00:00.000Z");
+                return Fail(keyCode!.Value, keyProblem!);
             }
             var historical = false;
             if (root.TryGetProperty("historical", out var h))
@@ -150,16 +129,8 @@ public sealed record TelemetryReading(
             {
                 return Fail(RejectReason.WrongType, "\"metrics\" is empty");
             }
-            return (new TelemetryReading(topicDevice, boot, seq, timestamp.ToUniversalTime(), historical, numbers, flags), null, null);
+            return (new TelemetryReading(topicDevice, k.Boot, k.Seq, k.Timestamp, historical, numbers, flags), null, null);
         }
-    }
-
-    /// <summary>"ts" as RFC 3339; a time without a zone is taken as UTC, never as the server's local time.</summary>
-    internal static bool TryGetTimestamp(JsonElement root, out DateTimeOffset timestamp)
-    {
-        timestamp = default;
-        return root.TryGetProperty("ts", out var ts) && PayloadJson.TryGetText(ts, "ts", 64, out var text, out _)
-            && DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out timestamp);
     }
 
     private static (TelemetryReading?, RejectReason?, string?) Fail(RejectReason code, string reason) => (null, code, reason);

@@ -77,7 +77,7 @@ public static class IngestCommand
             var builder = Host.CreateApplicationBuilder();
             builder.Configuration.AddConfiguration(configuration);
             ConsoleLogging.Configure(builder.Logging, cli.Options.LogFormat);
-            builder.Services.AddSingleton(DatabaseSession.CreateDataSource(session.ConnectionString));
+            builder.Services.AddSingleton(_ => DatabaseSession.CreateDataSource(session.ConnectionString));
             builder.Services.AddIngestPipeline(configuration);
             var id = parse.GetValue(clientId)!;
             builder.Services.AddHostedService(sp => ActivatorUtilities.CreateInstance<BrokerSubscriptionIngest>(sp, id));

@@ -53,8 +53,17 @@ public sealed class DatabaseSession : IAsyncDisposable
     public static NpgsqlDataSource CreateDataSource(string connectionString)
     {
         var builder = new NpgsqlDataSourceBuilder(connectionString);
-        // JIT compiles a plan in ~10 ms: a loss for the short queries a request makes (a 100-feature page runs in 1 ms).
-        builder.ConnectionStringBuilder.Options ??= "-c jit=off";
+        // What the server's short statements need, set per session so a DBA's defaults cannot undo it:
+        // JIT compiles a plan in ~10 ms, a loss for a 1 ms page; starting parallel workers costs more than
+        // a short query on a few cores, and a parallel ST_AsMVT repeats its key table per worker, so the same
+        // data would give tiles of different bytes (and ETags).
+        builder.ConnectionStringBuilder.Options = $"{builder.ConnectionStringBuilder.Options} -c jit=off -c max_parallel_workers_per_gather=0".Trim();
+        // Below PostgreSQL's default max_connections (100), leaving room for other processes (ingest workers,
+        // commands); requests beyond it wait for a connection instead of being refused by the server.
+        if (!connectionString.Contains("pool size", StringComparison.OrdinalIgnoreCase))
+        {
+            builder.ConnectionStringBuilder.MaxPoolSize = 40;
+        }
         builder.UseNetTopologySuite();
         return builder.Build();
     }

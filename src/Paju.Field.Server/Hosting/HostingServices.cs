@@ -13,7 +13,8 @@ public static class HostingServices
     public static IServiceCollection AddHosting(this IServiceCollection services, IConfiguration configuration, PajuOptions options, string connectionString)
     {
         services.AddPajuOptions<PajuOptions>(configuration);
-        services.AddSingleton(DatabaseSession.CreateDataSource(connectionString));
+        // Made by a factory so the container owns it: stopping the server closes its pooled connections.
+        services.AddSingleton(_ => DatabaseSession.CreateDataSource(connectionString));
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton<PublicUrls>();
         services.AddProblemDetails();

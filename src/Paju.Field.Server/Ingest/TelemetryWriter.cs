@@ -84,12 +84,14 @@ public sealed class TelemetryWriter(NpgsqlDataSource db, IngestOptions options)
         await using var conn = await db.OpenConnectionAsync(ct);
         await using var tx = await conn.BeginTransactionAsync(ct);
 
+        // The readings' columns, made once (the metrics' JSON above all) for both statements that take them.
+        var columns = readings.Count > 0 ? ReadingColumns(readings) : [];
         if (readings.Count > 0)
         {
             var stored = new HashSet<(int, long, long)>();
             await using (var insert = new NpgsqlCommand(InsertReadings, conn, tx))
             {
-                insert.Parameters.AddRange(ReadingArrays(readings));
+                insert.Parameters.AddRange(Parameters(columns));
                 await using var reader = await insert.ExecuteReaderAsync(ct);
                 while (await reader.ReadAsync(ct))
                 {
@@ -143,7 +145,7 @@ public sealed class TelemetryWriter(NpgsqlDataSource db, IngestOptions options)
         {
             // Last before the commit: appending to the live log holds its lock until the commit.
             await using var latest = new NpgsqlCommand(UpsertLatestAndPublish, conn, tx);
-            latest.Parameters.AddRange(ReadingArrays(readings));
+            latest.Parameters.AddRange(Parameters(columns));
             await latest.ExecuteNonQueryAsync(ct);
         }
 
@@ -188,16 +190,21 @@ public sealed class TelemetryWriter(NpgsqlDataSource db, IngestOptions options)
     public static string ReasonCode(RejectReason reason) =>
         string.Concat(reason.ToString().Select((c, i) => char.IsUpper(c) && i > 0 ? "_" + char.ToLowerInvariant(c) : char.ToLowerInvariant(c).ToString()));
 
-    private static NpgsqlParameter[] ReadingArrays(List<(int Index, Classified.Reading Item)> readings) =>
+    private static object[] ReadingColumns(List<(int Index, Classified.Reading Item)> readings) =>
     [
-        new() { Value = readings.Select(r => r.Item.Device.Id).ToArray() },
-        new() { Value = readings.Select(r => r.Item.Value.Boot).ToArray() },
-        new() { Value = readings.Select(r => r.Item.Value.Seq).ToArray() },
-        new() { Value = readings.Select(r => r.Item.Value.Timestamp).ToArray() },
-        new() { Value = readings.Select(r => r.Item.Message.ReceivedAt).ToArray() },
-        new() { Value = readings.Select(r => r.Item.Value.Historical).ToArray() },
-        new() { Value = readings.Select(r => r.Item.Value.MetricsJson()).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Jsonb },
+        readings.Select(r => r.Item.Device.Id).ToArray(),
+        readings.Select(r => r.Item.Value.Boot).ToArray(),
+        readings.Select(r => r.Item.Value.Seq).ToArray(),
+        readings.Select(r => r.Item.Value.Timestamp).ToArray(),
+        readings.Select(r => r.Item.Message.ReceivedAt).ToArray(),
+        readings.Select(r => r.Item.Value.Historical).ToArray(),
+        readings.Select(r => r.Item.Value.MetricsJson()).ToArray(),
     ];
+
+    private static NpgsqlParameter[] Parameters(object[] columns) =>
+        [.. columns.Select((values, i) => i == columns.Length - 1
+            ? new NpgsqlParameter { Value = values, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Jsonb }
+            : new NpgsqlParameter { Value = values })];
 
     /// <summary>Online/offline from status messages, last-seen from anything a device sent, and check-ins.</summary>
     private static async Task WriteDeviceFactsAsync(NpgsqlConnection conn, NpgsqlTransaction tx, IReadOnlyList<Classified> batch,

@@ -35,9 +35,24 @@ public static class LiveEndpoints
         {
             lastText = http.Request.Query["lastEventId"].ToString();
         }
-        var last = long.TryParse(lastText, out var given) ? given : await CurrentIdAsync(db, ct);
+        long last;
+        var resumed = long.TryParse(lastText, out var given);
+        if (resumed)
+        {
+            last = given;
+        }
+        else if (options.FanOut == "hub")
+        {
+            // A fresh client starts from now: the hub knows where now is, no query needed (500 screens may connect at once).
+            await hub.Ready.WaitAsync(ct);
+            last = hub.Position;
+        }
+        else
+        {
+            last = await CurrentIdAsync(db, ct);
+        }
         await response.WriteAsync("retry: 2000\n\n", ct);
-        if (last < await PurgedThroughAsync(db, ct))
+        if (resumed && last < await PurgedThroughAsync(db, ct))
         {
             // What the client missed is partly gone: say so, and carry on from now. The page
             // reloads /api/live/state on 'reset' instead of showing a state with holes in it.

@@ -56,6 +56,11 @@ public sealed class LiveHub(NpgsqlDataSource db, LiveFeed feed, LiveOptions opti
         public void Dispose() => hub.Leave(this);
     }
 
+    /// <summary>The last id handed out (every event up to it has gone to every client).</summary>
+    public long Position => Volatile.Read(ref _position);
+
+    public Task Ready => _ready.Task;
+
     public int Clients
     {
         get

@@ -17,22 +17,10 @@ public static class FeatureQueries
     /// <param name="counts">Where exact counts are cached by registry revision; null counts afresh (the benchmark's bare SQL).</param>
     public static async Task<FeaturePage> PageAsync(NpgsqlDataSource db, OgcCollection collection, ItemsRequest request, CountCache? counts, CancellationToken ct)
     {
-        var where = new WhereClause(collection, request);
         await using var conn = await db.OpenConnectionAsync(ct);
-
         var descending = request.Before is not null;
-        var keyset = request.After is not null ? $" AND {collection.IdSql} > {where.Bind(request.After.Value)}"
-            : request.Before is not null ? $" AND {collection.IdSql} < {where.Bind(request.Before.Value)}"
-            : "";
-        var sql = $"""
-            SELECT {collection.IdSql}, {FeatureJsonSql(collection, request.Crs)}
-            FROM {collection.From} {AllJoins(collection)}
-            WHERE {where.Sql}{keyset}
-            ORDER BY {collection.IdSql} {(descending ? "DESC" : "ASC")}
-            LIMIT {request.Limit + 1}
-            """;
         var rows = new List<(long Id, string Json)>();
-        await using (var cmd = where.Command(sql, conn))
+        await using (var cmd = PageCommand(collection, request, conn))
         await using (var reader = await cmd.ExecuteReaderAsync(ct))
         {
             while (await reader.ReadAsync(ct))
@@ -58,6 +46,33 @@ public static class FeatureQueries
             && await ExistsBeyondAsync(conn, collection, request, first.Value, after: false, ct);
         var matched = await CountAsync(conn, collection, request, counts, ct);
         return new FeaturePage([.. rows.Select(r => r.Json)], first, last, hasNext, hasPrevious, matched);
+    }
+
+    /// <summary>
+    /// The page's SQL. The ids are chosen first — filters and keyset bound on the collection's own table,
+    /// joining only what a filter needs — and the details (kind table, parent, GeoJSON) are joined to those
+    /// ids alone: a deep page reads what the first page reads, not every joined row up to its keyset bound.
+    /// </summary>
+    internal static NpgsqlCommand PageCommand(OgcCollection collection, ItemsRequest request, NpgsqlConnection conn)
+    {
+        var where = new WhereClause(collection, request);
+        var descending = request.Before is not null;
+        var keyset = request.After is not null ? $" AND {collection.IdSql} > {where.Bind(request.After.Value)}"
+            : request.Before is not null ? $" AND {collection.IdSql} < {where.Bind(request.Before.Value)}"
+            : "";
+        var order = descending ? "DESC" : "ASC";
+        return where.Command($"""
+            WITH page AS MATERIALIZED (
+                SELECT {collection.IdSql} AS id
+                FROM {collection.From} {NeededJoins(collection, where.Sql)}
+                WHERE {where.Sql}{keyset}
+                ORDER BY {collection.IdSql} {order}
+                LIMIT {request.Limit + 1}
+            )
+            SELECT {collection.IdSql}, {FeatureJsonSql(collection, request.Crs)}
+            FROM page JOIN {collection.From} ON {collection.IdSql} = page.id {AllJoins(collection)}
+            ORDER BY {collection.IdSql} {order}
+            """, conn);
     }
 
     public static async Task<string?> OneAsync(NpgsqlDataSource db, OgcCollection collection, long id, OgcCrs crs, CancellationToken ct)

@@ -19,6 +19,11 @@ public sealed class TestServer : IAsyncDisposable
 
     public Uri BaseAddress { get; }
 
+    /// <summary>Every address the server listens on (HTTP first; HTTPS too when configured).</summary>
+    public IReadOnlyList<string> Addresses => ServerHost.ListeningAddresses(_app);
+
+    public string DataDirectory => _dataDirectory;
+
     public IServiceProvider Services => _app.Services;
 
     public static async Task<TestServer> StartAsync(string connectionString, IDictionary<string, string?>? settings = null)
@@ -42,7 +47,7 @@ public sealed class TestServer : IAsyncDisposable
         var configuration = new ConfigurationBuilder().AddInMemoryCollection(values).Build();
         var app = ServerHost.Build(configuration, connectionString);
         await app.StartAsync();
-        var address = ServerHost.ListeningAddresses(app).Single();
+        var address = ServerHost.ListeningAddresses(app).First(a => a.StartsWith("http://", StringComparison.Ordinal));
         return new TestServer(app, dataDirectory, new Uri(address));
     }
 

@@ -108,6 +108,32 @@ public sealed class HttpsTests(TestDatabase db) : IClassFixture<TestDatabase>
         Assert.Contains("re-read", server.Output);
     }
 
+    [Fact]
+    public async Task HSTS_is_sent_over_HTTPS_once_the_public_address_is_https_and_a_proxys_https_is_not_redirected()
+    {
+        await using var server = await TestServer.StartAsync(db.ConnectionString, new Dictionary<string, string?>
+        {
+            ["Paju:Https"] = "127.0.0.1:0",
+            ["Paju:PublicBaseUrl"] = "https://safety.paju.go.kr/field",
+        });
+        var https = server.Addresses.Single(a => a.StartsWith("https://", StringComparison.Ordinal));
+        var authority = X509CertificateLoader.LoadCertificateFromFile(Path.Combine(server.DataDirectory, "tls", "paju-local-ca.crt"));
+        using var secure = TrustingOnly(authority, new Uri(https));
+        using var health = await secure.GetAsync("/health");
+        Assert.Equal("max-age=31536000", health.Headers.GetValues("Strict-Transport-Security").Single());
+
+        // Plain HTTP from a browser goes to the public https address; from the proxy that terminated TLS it is served.
+        using var plain = server.CreateClient(new HttpClientHandler { AllowAutoRedirect = false });
+        using var redirected = await plain.GetAsync("/login");
+        Assert.Equal(HttpStatusCode.PermanentRedirect, redirected.StatusCode);
+        Assert.Equal("https://safety.paju.go.kr/field/login", redirected.Headers.Location!.ToString());
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/api");
+        request.Headers.Add("X-Forwarded-Proto", "https");
+        using var proxied = await plain.SendAsync(request);
+        Assert.Equal(HttpStatusCode.OK, proxied.StatusCode);
+        Assert.True(proxied.Headers.Contains("Strict-Transport-Security"));
+    }
+
     private static string WritePem(string certFile, string keyFile, string subject)
     {
         using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
