@@ -3,8 +3,9 @@ using Npgsql;
 namespace Paju.Field.Server.Live;
 
 /// <summary>
-/// Wakes live-feed readers when the live_event log grows (NOTIFY live_event). Readers always read
-/// the log itself, by id, so a missed wake-up delays an event by one heartbeat and never loses it.
+/// Wakes the live feed's reader (<see cref="LiveHub"/>) when the live_event log grows (NOTIFY live_event).
+/// The reader always reads the log itself, by id, so a missed wake-up delays an event by one heartbeat
+/// and never loses it.
 /// </summary>
 public sealed class LiveFeed(NpgsqlDataSource db, ILogger<LiveFeed> log) : BackgroundService
 {
