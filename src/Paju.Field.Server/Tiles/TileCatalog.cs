@@ -2,8 +2,12 @@ using Paju.Field.Assets;
 
 namespace Paju.Field.Server.Tiles;
 
-/// <summary>A field a tile layer carries for styling, with its SQL (asset <c>a</c>, kind row <c>k</c>) and TileJSON type.</summary>
-public sealed record TileField(string Name, string Sql, string Type, string Description);
+/// <summary>
+/// A field a tile layer carries for styling, with its SQL (asset <c>a</c>, kind row <c>k</c>) and TileJSON type,
+/// from <paramref name="MinZoom"/> on: what a map styles by (code, kind, severity, grade) at every zoom, labels and
+/// details (names, addresses) only from z16, where they can be read — a dense z14 tile stays well under 500 KB.
+/// </summary>
+public sealed record TileField(string Name, string Sql, string Type, string Description, int MinZoom = 0);
 
 /// <summary>
 /// A layer of asset kind: points become clusters below <see cref="TileCatalog.RawMinZoom"/>; lines and
@@ -27,12 +31,15 @@ public static class TileCatalog
     public const int Buffer = 64;
     public const int CellsPerTile = 16;
 
+    /// <summary>Names and details ride along from this zoom: where labels can be read.</summary>
+    public const int DetailMinZoom = 16;
+
     private static readonly TileField[] Common =
     [
         new("code", "a.code", "String", "고유 코드"),
-        new("name", "a.name", "String", "이름"),
+        new("name", "a.name", "String", "이름", DetailMinZoom),
         new("kind", "a.kind", "String", "자산 종류"),
-        new("status", "a.status", "String", "active / retired"),
+        new("status", "a.status", "String", "active / retired", DetailMinZoom),
         new("severity", "a.severity", "Number", "0 양호 · 1 주의 · 2 수리 필요 · 3 이용금지/위험"),
         new("count", "1", "Number", "묶인 시설 수 (낱개는 1)"),
     ];
@@ -41,17 +48,17 @@ public static class TileCatalog
     [
         Layer(AssetKinds.RiskDistrict, "risk_district", "자연재해위험개선지구", false, false, new TileField("grade", "k.grade", "String", "등급")),
         Layer(AssetKinds.PumpStation, "pump_station", "배수펌프장", true, true, new TileField("station_type", "k.station_type", "String", "main / simple")),
-        Layer(AssetKinds.Pump, "pump", "배수펌프", true, true, new TileField("pump_no", "k.pump_no", "Number", "호기")),
-        Layer(AssetKinds.RetentionBasin, "retention_basin", "유수지", false, false, new TileField("capacity_m3", "k.capacity_m3", "Number", "용량 (m³)")),
-        Layer(AssetKinds.StorageTank, "storage_tank", "저류조", false, false, new TileField("capacity_m3", "k.capacity_m3", "Number", "용량 (m³)")),
+        Layer(AssetKinds.Pump, "pump", "배수펌프", true, true, new TileField("pump_no", "k.pump_no", "Number", "호기", DetailMinZoom)),
+        Layer(AssetKinds.RetentionBasin, "retention_basin", "유수지", false, false, new TileField("capacity_m3", "k.capacity_m3", "Number", "용량 (m³)", DetailMinZoom)),
+        Layer(AssetKinds.StorageTank, "storage_tank", "저류조", false, false, new TileField("capacity_m3", "k.capacity_m3", "Number", "용량 (m³)", DetailMinZoom)),
         Layer(AssetKinds.DrainageChannel, "drainage_channel", "배수로", false, false),
         Layer(AssetKinds.CatchBasin, "catch_basin", "집수정", true, false),
         Layer(AssetKinds.Embankment, "embankment", "축제·호안", false, false),
         Layer(AssetKinds.DrainageStructure, "drainage_structure", "배수구조물", true, false),
         Layer(AssetKinds.CableZone, "cable_zone", "공중케이블 정비구역", false, false,
-            new("lifecycle", "k.lifecycle", "String", "진행 단계"), new TileField("zone_year", "k.zone_year", "Number", "사업 연도")),
+            new("lifecycle", "k.lifecycle", "String", "진행 단계"), new TileField("zone_year", "k.zone_year", "Number", "사업 연도", DetailMinZoom)),
         Layer(AssetKinds.Playground, "playground", "어린이 놀이시설", true, false,
-            new("grade", "k.grade", "String", "안전점검 등급"), new TileField("install_place", "k.install_place", "String", "설치장소")),
+            new("grade", "k.grade", "String", "안전점검 등급"), new TileField("install_place", "k.install_place", "String", "설치장소", DetailMinZoom)),
         Layer(AssetKinds.PublicFacility, "public_facility", "공중이용시설", true, false,
             new("facility_type", "k.facility_type", "String", "시설 유형"), new TileField("safety_grade", "k.safety_grade", "String", "안전등급")),
     ];

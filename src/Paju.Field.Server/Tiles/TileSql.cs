@@ -18,12 +18,12 @@ public static class TileSql
         """;
 
     private static string Layer(TileLayer layer, int z) =>
-        layer.IsPoint && z < TileCatalog.RawMinZoom ? ClusterLayer(layer) : RawLayer(layer);
+        layer.IsPoint && z < TileCatalog.RawMinZoom ? ClusterLayer(layer) : RawLayer(layer, z);
 
-    private static string RawLayer(TileLayer layer)
+    private static string RawLayer(TileLayer layer, int z)
     {
         var fields = new StringBuilder();
-        foreach (var f in layer.Fields)
+        foreach (var f in layer.Fields.Where(f => f.MinZoom <= z))
         {
             fields.Append($"{f.Sql} AS {f.Name}, ");
         }

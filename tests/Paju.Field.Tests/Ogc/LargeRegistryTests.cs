@@ -10,7 +10,10 @@ using Paju.Field.Tests.Tiles;
 
 namespace Paju.Field.Tests.Ogc;
 
-/// <summary>100,000 playgrounds, half of them packed around 금촌 so the tiles there are dense; made from a fixed seed.</summary>
+/// <summary>
+/// 100,000 playgrounds from a fixed seed: one in ten packed into 2 × 2 km around 금촌 — denser than any part of
+/// the city, so the tiles there are the worst case — and the rest spread over the city's extent.
+/// </summary>
 public sealed class LargeRegistryFixture(PostgisServer postgis) : IAsyncLifetime
 {
     public const int Count = 100_000;
@@ -30,7 +33,7 @@ public sealed class LargeRegistryFixture(PostgisServer postgis) : IAsyncLifetime
                 WITH a AS (
                     INSERT INTO asset (kind, code, name, geom, source, properties)
                     SELECT 'playground', 'PG-T' || lpad(n::text, 7, '0'), '시험 놀이터 ' || n,
-                           CASE WHEN n % 2 = 0
+                           CASE WHEN n % 10 = 0
                                 THEN ST_SetSRID(ST_MakePoint({{DenseLon}} + (random() - 0.5) * 0.02, {{DenseLat}} + (random() - 0.5) * 0.02), 4326)
                                 ELSE ST_SetSRID(ST_MakePoint(126.68 + random() * 0.3, 37.70 + random() * 0.25), 4326) END,
                            'test', '{}'
@@ -68,8 +71,8 @@ public sealed class LargeRegistryFixture(PostgisServer postgis) : IAsyncLifetime
 /// <summary>At 100,000 assets: a deep page costs what the first does, and the same data always gives the same tile bytes.</summary>
 public sealed class LargeRegistryTests(LargeRegistryFixture registry) : IClassFixture<LargeRegistryFixture>
 {
-    // A box around the dense area: about a third of the packed half, ~12,000 playgrounds.
-    private const string Bbox = "126.7751,37.7551,126.7849,37.7649";
+    // The dense area: its 10,000 packed playgrounds and about 500 of the spread ones.
+    private const string Bbox = "126.770,37.750,126.790,37.770";
 
     private static async Task<(long IndexRows, long Buffers, long KindRows)> PlanAsync(Npgsql.NpgsqlDataSource db, Dictionary<string, StringValues> query)
     {
@@ -127,6 +130,23 @@ public sealed class LargeRegistryTests(LargeRegistryFixture registry) : IClassFi
         Assert.InRange(fiftieth.KindRows, 1, 11);
         Assert.True(fiftieth.IndexRows <= first.IndexRows, $"page 50 read {fiftieth.IndexRows} index entries, page 1 {first.IndexRows}");
         Assert.True(fiftieth.Buffers <= first.Buffers + 16, $"page 50 touched {fiftieth.Buffers} buffers, page 1 {first.Buffers}");
+    }
+
+    [Theory]
+    [InlineData(14)]
+    [InlineData(15)]
+    [InlineData(16)]
+    public async Task The_densest_tiles_stay_under_500_KB_with_names_only_from_z16(int z)
+    {
+        using var client = registry.Server.CreateClient();
+        var (x, y) = TileMath.TileOf(LargeRegistryFixture.DenseLon, LargeRegistryFixture.DenseLat, z);
+        var bytes = await client.GetByteArrayAsync($"/tiles/all/{z}/{x}/{y}.mvt");
+
+        Assert.True(bytes.Length <= 500 * 1024, $"z{z} tile is {bytes.Length:N0} B");
+        var playgrounds = MvtReader.Read(bytes).Single(l => l.Name == "playground").Features;
+        Assert.True(playgrounds.Count > 500, $"z{z}: only {playgrounds.Count} playgrounds — not the dense area");
+        Assert.All(playgrounds, f => Assert.True(f.Properties.ContainsKey("code") && f.Properties.ContainsKey("severity") && f.Properties.ContainsKey("grade")));
+        Assert.Equal(z >= 16, playgrounds[0].Properties.ContainsKey("name"));
     }
 
     [Fact]
