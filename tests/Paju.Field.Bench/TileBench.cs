@@ -46,6 +46,7 @@ public static class TileBench
             var uncached = new Samples("uncached");
             var bare = new Samples("bare");
             var sizes = new Dictionary<(int, int, int), byte[]>();
+            var renders = new Dictionary<(int, int, int), HashSet<string>>();
             foreach (var t in sample)
             {
                 await http.GetAsync($"/tiles/{TilesetId}/{t.Z}/{t.X}/{t.Y}.mvt");   // warm the plan cache and connections
@@ -59,6 +60,9 @@ public static class TileBench
                     var bytes = await response.Content.ReadAsByteArrayAsync();
                     uncached.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
                     sizes[(t.Z, t.X, t.Y)] = bytes;
+                    // Every render of a tile must be the same bytes: its ETag is a content hash that holds across servers.
+                    (renders.TryGetValue((t.Z, t.X, t.Y), out var seen) ? seen : renders[(t.Z, t.X, t.Y)] = [])
+                        .Add(Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(bytes)));
 
                     started = Stopwatch.GetTimestamp();
                     await TileRenderer.RenderAsync(db, tileset, t.Z, t.X, t.Y, default);
@@ -90,15 +94,29 @@ public static class TileBench
             var ratio = cached.PerSecond / baseline.PerSecond;
             var meanSize = sizes.Values.Where(b => b.Length > 0).Average(b => b.Length);
             var perZoom = new StringBuilder();
-            perZoom.AppendLine("| zoom | tiles | non-empty | densest tile | its size | uncached p50 | uncached max |");
-            perZoom.AppendLine("|---|---|---|---|---|---|---|");
+            perZoom.AppendLine("| zoom | tiles | non-empty | densest tile | its size | uncached p50 / p95 | bare ST_AsMVT p95 | ratio | renders identical |");
+            perZoom.AppendLine("|---|---|---|---|---|---|---|---|---|");
+            var worstP95 = 0.0;
+            var worstRatio = 0.0;
             foreach (var group in sample.GroupBy(t => t.Z))
             {
                 var densest = group.First();
                 var latencies = ZoomLatencies(uncached, sample, group.Key, options.Rounds);
+                var bareLatencies = ZoomLatencies(bare, sample, group.Key, options.Rounds);
+                var zoomRatio = latencies.Percentile(95) / bareLatencies.Percentile(95);
+                worstP95 = Math.Max(worstP95, latencies.Percentile(95));
+                worstRatio = Math.Max(worstRatio, zoomRatio);
+                var identical = group.Count(t => renders[(t.Z, t.X, t.Y)].Count == 1);
                 perZoom.AppendLine($"| {group.Key} | {group.Count()} | {group.Count(t => sizes[(t.Z, t.X, t.Y)].Length > 0)} | {densest.Z}/{densest.X}/{densest.Y} ({densest.Points:N0} points) " +
-                    $"| {sizes[(densest.Z, densest.X, densest.Y)].Length:N0} B | {latencies.Percentile(50):F2} ms | {latencies.Percentile(100):F2} ms |");
+                    $"| {sizes[(densest.Z, densest.X, densest.Y)].Length:N0} B | {latencies.Percentile(50):F2} / {latencies.Percentile(95):F2} ms | {bareLatencies.Percentile(95):F2} ms " +
+                    $"| {zoomRatio:P0} | {identical} of {group.Count()} |");
             }
+            var largest = sizes.Values.Max(b => b.Length);
+            var allIdentical = renders.Values.All(r => r.Count == 1);
+            perZoom.AppendLine();
+            perZoom.AppendLine($"Per zoom: largest tile {largest:N0} B (goal ≤ 500 KB — **{(largest <= 500 * 1024 ? "met" : "not met")}**); worst uncached p95 {worstP95:F2} ms " +
+                $"(goal ≤ 50 ms — **{(worstP95 <= 50 ? "met" : "not met")}**); worst p95 against the bare ST_AsMVT {worstRatio:P0} (goal ≤ 125% — **{(worstRatio <= 1.25 ? "met" : "not met")}**); " +
+                $"every tile's {options.Rounds} renders byte-identical — **{(allIdentical ? "yes" : "NO")}**.");
 
             var markdown = $"""
                 ## Vector tiles: uncached latency and cached throughput
