@@ -17,7 +17,7 @@ public sealed class LiveFanOutTests(TestDatabase db) : IAsyncLifetime, IClassFix
 
     public async ValueTask InitializeAsync()
     {
-        _server = await TestServer.StartAsync(db.ConnectionString, new Dictionary<string, string?> { ["Paju:Live:ClientBufferEvents"] = "20" });
+        _server = await TestServer.StartAsync(db.ConnectionString, new Dictionary<string, string?> { ["Paju:Live:ClientBufferEvents"] = "300" });
         await using var conn = await db.DataSource.OpenConnectionAsync();
         var user = await UserStore.CreateAsync(conn, null, $"fanout.{Guid.NewGuid():N}"[..24], "실시간", Roles.Operator, "operator-password-1", default);
         _token = (await ApiTokens.IssueAsync(conn, null, user.Id, "test", TimeSpan.FromHours(1), default)).Token;
@@ -67,12 +67,14 @@ public sealed class LiveFanOutTests(TestDatabase db) : IAsyncLifetime, IClassFix
             await Task.Delay(50);
         }
 
-        // 300 events of ~30 KB: far more than the stalled client's socket and 20-event buffer hold.
-        var appending = AppendAsync(300, 30_000);
+        // 1,200 events of ~30 KB (36 MB): far more than the stalled client's socket buffers (a few MB) and its
+        // 300-event buffer hold, while a client that reads stays well within 300 events of the newest.
+        const int events = 1200;
+        var appending = AppendAsync(events, 30_000);
         var received = await Task.WhenAll(streams.Select(async stream =>
         {
             var ids = new List<long>();
-            while (ids.Count < 300)
+            while (ids.Count < events)
             {
                 var e = await stream.NextAsync(TimeSpan.FromSeconds(60));
                 Assert.NotEqual(LiveEventTypes.Reset, e.Type);
@@ -84,7 +86,7 @@ public sealed class LiveFanOutTests(TestDatabase db) : IAsyncLifetime, IClassFix
 
         foreach (var ids in received)
         {
-            Assert.Equal(300, ids.Distinct().Count());
+            Assert.Equal(events, ids.Distinct().Count());
             Assert.Equal(ids.Order(), ids);   // in log order
         }
         // The stalled client, reading at last, finds it was cut off and told to reload.
