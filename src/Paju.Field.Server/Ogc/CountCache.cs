@@ -27,15 +27,10 @@ public sealed class CountCache
             }
         }
 
-        // A fresh count of a whole city is a long statement, unlike the pages and tiles the sessions are tuned for
-        // (max_parallel_workers_per_gather = 0): let it use parallel workers where the planner finds them worth it.
-        await using var tx = await conn.BeginTransactionAsync(ct);
-        await using (var parallel = new NpgsqlCommand("SET LOCAL max_parallel_workers_per_gather = 2", conn, tx))
-        {
-            await parallel.ExecuteNonQueryAsync(ct);
-        }
-        // Revision and count from one statement, so they describe the same snapshot.
-        await using var cmd = new NpgsqlCommand($"SELECT (SELECT revision FROM registry_revision), ({countSql})", conn, tx);
+        // Revision and count from one statement, so they describe the same snapshot. Serial like every statement
+        // of the server: a parallel plan saved time only on whole-city recounts and cost it on the small bbox
+        // counts a map pan makes (./paju bench ogc, 2026-12-01).
+        await using var cmd = new NpgsqlCommand($"SELECT (SELECT revision FROM registry_revision), ({countSql})", conn);
         foreach (var p in parameters)
         {
             cmd.Parameters.Add(p.Clone());
@@ -43,8 +38,6 @@ public sealed class CountCache
         await using var reader = await cmd.ExecuteReaderAsync(ct);
         await reader.ReadAsync(ct);
         var (atRevision, count) = (reader.GetInt64(0), reader.GetInt64(1));
-        await reader.DisposeAsync();
-        await tx.CommitAsync(ct);
         if (_counts.Count >= MaxEntries)
         {
             _counts.Clear();

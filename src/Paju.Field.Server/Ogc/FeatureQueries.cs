@@ -20,12 +20,14 @@ public static class FeatureQueries
         await using var conn = await db.OpenConnectionAsync(ct);
         var descending = request.Before is not null;
         var rows = new List<(long Id, string Json)>();
+        var behind = false;
         await using (var cmd = PageCommand(collection, request, conn))
         await using (var reader = await cmd.ExecuteReaderAsync(ct))
         {
             while (await reader.ReadAsync(ct))
             {
                 rows.Add((reader.GetInt64(0), reader.GetString(1)));
+                behind = reader.GetBoolean(2);
             }
         }
         var more = rows.Count > request.Limit;
@@ -40,10 +42,10 @@ public static class FeatureQueries
 
         long? first = rows.Count > 0 ? rows[0].Id : null;
         long? last = rows.Count > 0 ? rows[^1].Id : null;
-        // Which way there is more: the over-fetched row answers one direction, a cheap EXISTS the other.
-        var hasNext = descending ? last is not null && await ExistsBeyondAsync(conn, collection, request, last.Value, after: true, ct) : more;
-        var hasPrevious = descending ? more : first is not null && request.After is not null
-            && await ExistsBeyondAsync(conn, collection, request, first.Value, after: false, ct);
+        // Which way there is more: the over-fetched row answers one direction; the other is whether anything
+        // matches behind the keyset bound, asked in the page's own statement (no second round trip).
+        var hasNext = descending ? last is not null && behind : more;
+        var hasPrevious = descending ? more : first is not null && request.After is not null && behind;
         var matched = await CountAsync(conn, collection, request, counts, ct);
         return new FeaturePage([.. rows.Select(r => r.Json)], first, last, hasNext, hasPrevious, matched);
     }
@@ -61,6 +63,11 @@ public static class FeatureQueries
             : request.Before is not null ? $" AND {collection.IdSql} < {where.Bind(request.Before.Value)}"
             : "";
         var order = descending ? "DESC" : "ASC";
+        // Behind the bound: a match at or before `after` means a previous page (at or after `before`, a next one).
+        // Between the bound and the page's first row nothing matches, so this is the same as "beyond the page".
+        var behind = request.After is not null || request.Before is not null
+            ? $"EXISTS (SELECT 1 FROM {collection.From} {NeededJoins(collection, where.Sql)} WHERE {where.Sql} AND {collection.IdSql} {(descending ? ">=" : "<=")} ${where.Parameters.Count})"
+            : "false";
         return where.Command($"""
             WITH page AS MATERIALIZED (
                 SELECT {collection.IdSql} AS id
@@ -69,7 +76,7 @@ public static class FeatureQueries
                 ORDER BY {collection.IdSql} {order}
                 LIMIT {request.Limit + 1}
             )
-            SELECT {collection.IdSql}, {FeatureJsonSql(collection, request.Crs)}
+            SELECT {collection.IdSql}, {FeatureJsonSql(collection, request.Crs)}, {behind}
             FROM page JOIN {collection.From} ON {collection.IdSql} = page.id {AllJoins(collection)}
             ORDER BY {collection.IdSql} {order}
             """, conn);
@@ -97,17 +104,6 @@ public static class FeatureQueries
         }
         await using var cmd = where.Command(sql, conn);
         return (long)(await cmd.ExecuteScalarAsync(ct))!;
-    }
-
-    private static async Task<bool> ExistsBeyondAsync(NpgsqlConnection conn, OgcCollection collection, ItemsRequest request, long id, bool after, CancellationToken ct)
-    {
-        var where = new WhereClause(collection, request);
-        var bound = where.Bind(id);
-        await using var cmd = where.Command($"""
-            SELECT EXISTS (SELECT 1 FROM {collection.From} {NeededJoins(collection, where.Sql)}
-                           WHERE {where.Sql} AND {collection.IdSql} {(after ? ">" : "<")} {bound})
-            """, conn);
-        return (bool)(await cmd.ExecuteScalarAsync(ct))!;
     }
 
     private static string AllJoins(OgcCollection collection) => string.Join(' ', collection.Joins.Select(j => j.Sql));
