@@ -241,6 +241,8 @@ public sealed partial class WebSession : IAsyncDisposable
             {
                 Path = Path.Combine(_screenshots, $"{shot:00}-{Viewport.Name}-{Slug(new Uri(url).AbsolutePath)}.png"),
                 FullPage = true,
+                // A page the test navigates away from mid-shot stalls the screenshot: give up sooner, then see if it left.
+                Timeout = 10_000,
             });
             var axe = await Page.RunAxe();
             foreach (var violation in axe.Violations.Where(v => v.Impact is "serious" or "critical"))
@@ -253,8 +255,9 @@ public sealed partial class WebSession : IAsyncDisposable
                 Checked.Add(url);
             }
         }
-        catch (PlaywrightException e) when (Page.IsClosed || Volatile.Read(ref _navigations) != navigation
-                                             || e.Message.Contains("because of a navigation", StringComparison.Ordinal))
+        catch (Exception e) when (e is PlaywrightException or TimeoutException
+                                  && (Page.IsClosed || Volatile.Read(ref _navigations) != navigation
+                                      || e.Message.Contains("because of a navigation", StringComparison.Ordinal)))
         {
             // Left before it could be checked (a redirect straight on): the page it went to is checked instead.
         }
