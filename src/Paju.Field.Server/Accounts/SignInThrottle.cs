@@ -5,7 +5,8 @@ namespace Paju.Field.Server.Accounts;
 /// <summary>Whether a sign-in may be tried now, and if not, for how long and why.</summary>
 public abstract record ThrottleVerdict
 {
-    public sealed record Allowed : ThrottleVerdict;
+    /// <param name="AfterFailures">Failures are on record (below the limits): a success should clear them.</param>
+    public sealed record Allowed(bool AfterFailures = false) : ThrottleVerdict;
 
     /// <summary>Too many failures lately: wait this long (HTTP 429 with Retry-After).</summary>
     public sealed record Wait(TimeSpan For) : ThrottleVerdict;
@@ -53,16 +54,16 @@ public sealed class SignInThrottle(NpgsqlDataSource db, SignInOptions options, T
         }
         if (now - last > TimeSpan.FromMinutes(options.WindowMinutes))
         {
-            return ThrottleVerdict.Yes;
+            return new ThrottleVerdict.Allowed(AfterFailures: true);
         }
         var free = kind switch { Account => options.AccountFreeFailures, Address => options.AddressFreeFailures, _ => options.DeviceFreeFailures };
         if (failures < free)
         {
-            return ThrottleVerdict.Yes;
+            return new ThrottleVerdict.Allowed(AfterFailures: true);
         }
         var delay = TimeSpan.FromSeconds(Math.Min(options.MaxDelaySeconds, Math.Pow(2, Math.Min(30, failures - free))));
         var ready = last + delay;
-        return ready > now ? new ThrottleVerdict.Wait(ready - now) : ThrottleVerdict.Yes;
+        return ready > now ? new ThrottleVerdict.Wait(ready - now) : new ThrottleVerdict.Allowed(AfterFailures: true);
     }
 
     /// <summary>The strictest verdict of several keys (an account and the address it is tried from).</summary>

@@ -82,9 +82,13 @@ public sealed class EmbeddedBroker(MqttOptions options, DeviceDirectory devices,
             log.LogWarning("MQTT connection refused: device '{Device}' must connect with client id '{Device}', not '{ClientId}'", device.DeviceId, device.DeviceId, e.ClientId);
             return;
         }
+        // Only a device with failures on record costs a write: a reconnect storm after an outage stays in memory.
         try
         {
-            await throttle.SucceededAsync(SignInThrottle.Device, device.DeviceId, CancellationToken.None);
+            if (verdict is ThrottleVerdict.Allowed { AfterFailures: true })
+            {
+                await throttle.SucceededAsync(SignInThrottle.Device, device.DeviceId, CancellationToken.None);
+            }
         }
         catch (Npgsql.NpgsqlException ex)
         {
