@@ -24,6 +24,24 @@ public static class AssetKinds
         RiskDistrict, PumpStation, Pump, RetentionBasin, StorageTank, DrainageChannel,
         CatchBasin, Embankment, DrainageStructure, CableZone, Playground, PublicFacility,
     ];
+
+    /// <summary>The kind as the city's staff and citizens call it (the same names as the asset_kind table).</summary>
+    public static string KoreanName(string kind) => kind switch
+    {
+        RiskDistrict => "자연재해위험개선지구",
+        PumpStation => "배수펌프장",
+        Pump => "배수펌프",
+        RetentionBasin => "유수지",
+        StorageTank => "저류조",
+        DrainageChannel => "배수로",
+        CatchBasin => "집수정",
+        Embankment => "축제·호안",
+        DrainageStructure => "배수구조물",
+        CableZone => "공중케이블 정비구역",
+        Playground => "어린이 놀이시설",
+        PublicFacility => "공중이용시설",
+        _ => kind,
+    };
 }
 
 /// <summary>The six types of 공중이용시설 under the Serious Accidents Act, as the city counts them.</summary>

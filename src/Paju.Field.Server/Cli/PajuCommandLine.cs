@@ -22,6 +22,7 @@ public static class PajuCommandLine
         root.Subcommands.Add(UserCommands.Create());
         root.Subcommands.Add(DeviceCommands.Create());
         root.Subcommands.Add(DeviceCommands.Broker());
+        root.Subcommands.Add(TagCommands.Create());
         root.Subcommands.Add(IngestCommand.Create());
         root.Subcommands.Add(SimulateCommand.Create());
         root.Subcommands.Add(ImportCommands.Import());

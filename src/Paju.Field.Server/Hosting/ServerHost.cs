@@ -6,6 +6,7 @@ using Paju.Field.Server.Ingest;
 using Paju.Field.Server.Live;
 using Paju.Field.Server.Ogc;
 using Paju.Field.Server.Stations;
+using Paju.Field.Server.Tags;
 using Paju.Field.Server.Tiles;
 using Paju.Field.Server.WebApps;
 
@@ -34,6 +35,7 @@ public static class ServerHost
         builder.Services.AddOgc();
         builder.Services.AddTiles(builder.Configuration);
         builder.Services.AddIngest(builder.Configuration);
+        builder.Services.AddCheckInVerification(builder.Configuration);
         builder.Services.AddAlarms(builder.Configuration);
         builder.Services.AddLive(builder.Configuration);
         builder.Services.AddWebApps();
@@ -53,6 +55,7 @@ public static class ServerHost
         app.MapOgc();
         app.MapTiles();
         app.MapIngest();
+        app.MapTags();
         app.MapAlarms();
         app.MapLive();
         app.MapStations();

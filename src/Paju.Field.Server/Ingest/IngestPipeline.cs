@@ -26,7 +26,8 @@ public enum IngestOutcome
 /// acknowledge (PUBACK) only then. If the database is down the batch is retried until it is back,
 /// with nothing acknowledged meanwhile, so devices keep their messages and nothing is lost.
 /// </summary>
-public sealed class IngestPipeline(NpgsqlDataSource db, DeviceDirectory devices, IngestOptions options, TimeProvider clock, ILogger<IngestPipeline> log)
+public sealed class IngestPipeline(NpgsqlDataSource db, DeviceDirectory devices, IngestOptions options, Tags.CheckInVerifier verifier, TimeProvider clock,
+    ILogger<IngestPipeline> log)
     : BackgroundService
 {
     private sealed record Pending(IncomingMessage Message, TaskCompletionSource<IngestOutcome> Done);
@@ -37,7 +38,7 @@ public sealed class IngestPipeline(NpgsqlDataSource db, DeviceDirectory devices,
         FullMode = BoundedChannelFullMode.Wait,
     });
 
-    private readonly TelemetryWriter _writer = new(db, options);
+    private readonly TelemetryWriter _writer = new(db, options, verifier);
     private readonly SemaphoreSlim _writers = new(Math.Max(1, options.ConcurrentBatches));
     private long _stored, _duplicates, _deadLetters;
 

@@ -1,6 +1,7 @@
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Paju.Field.Server.Devices;
 using Paju.Field.Server.Hosting;
+using Paju.Field.Server.Tags;
 
 namespace Paju.Field.Server.Ingest;
 
@@ -25,6 +26,7 @@ public static class IngestServices
         services.AddPajuOptions<IngestOptions>(configuration);
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton<DeviceDirectory>();
+        services.AddCheckInVerification(configuration);
         services.AddSingleton<IngestPipeline>();
         services.AddHostedService(sp => sp.GetRequiredService<IngestPipeline>());
         return services;

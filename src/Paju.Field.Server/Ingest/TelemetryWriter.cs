@@ -12,7 +12,7 @@ namespace Paju.Field.Server.Ingest;
 /// ignored by the key), device status, check-ins, dead letters, and last the newest value per
 /// metric with its change event for the live feed.
 /// </summary>
-public sealed class TelemetryWriter(NpgsqlDataSource db, IngestOptions options)
+public sealed class TelemetryWriter(NpgsqlDataSource db, IngestOptions options, Tags.CheckInVerifier? verifier = null)
 {
     private readonly ConcurrentDictionary<DateOnly, bool> _partitions = new();
     private readonly ConcurrentDictionary<int, DateTimeOffset> _lastSeenWritten = new();
@@ -66,7 +66,7 @@ public sealed class TelemetryWriter(NpgsqlDataSource db, IngestOptions options)
                     $9::text[], $10::float8[], $11::float8[], $12::float8[], $13::boolean[])
              AS c(device, boot, seq, ts, received_at, uid, url, reader, operator, lat, lon, accuracy, historical)
         ON CONFLICT (device, boot, seq) DO NOTHING
-        RETURNING device, boot, seq
+        RETURNING device, boot, seq, id
         """;
 
     private const string InsertDeadLetters = """
@@ -235,8 +235,8 @@ public sealed class TelemetryWriter(NpgsqlDataSource db, IngestOptions options)
         }
     }
 
-    /// <summary>Check-ins, each once by (device, boot, seq); the outcome says which were new.</summary>
-    private static async Task WriteCheckInsAsync(NpgsqlConnection conn, NpgsqlTransaction tx, List<(int Index, Classified.CheckIn Item)> checkIns,
+    /// <summary>Check-ins, each once by (device, boot, seq) and verified once, when first stored; the outcome says which were new.</summary>
+    private async Task WriteCheckInsAsync(NpgsqlConnection conn, NpgsqlTransaction tx, List<(int Index, Classified.CheckIn Item)> checkIns,
         IngestOutcome[] outcomes, CancellationToken ct)
     {
         await using var cmd = new NpgsqlCommand(InsertCheckIns, conn, tx);
@@ -254,17 +254,28 @@ public sealed class TelemetryWriter(NpgsqlDataSource db, IngestOptions options)
         cmd.Parameters.Add(new() { Value = values.Select(v => v.Position?.Longitude).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Double });
         cmd.Parameters.Add(new() { Value = values.Select(v => v.Position?.AccuracyMetres).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Double });
         cmd.Parameters.Add(new() { Value = values.Select(v => v.Historical).ToArray() });
-        var stored = new HashSet<(int, long, long)>();
+        var stored = new Dictionary<(int, long, long), long>();
         await using (var reader = await cmd.ExecuteReaderAsync(ct))
         {
             while (await reader.ReadAsync(ct))
             {
-                stored.Add((reader.GetInt32(0), reader.GetInt64(1), reader.GetInt64(2)));
+                stored[(reader.GetInt32(0), reader.GetInt64(1), reader.GetInt64(2))] = reader.GetInt64(3);
             }
         }
         foreach (var (i, c) in checkIns)
         {
-            outcomes[i] = stored.Remove((c.Device.Id, c.Value.Boot, c.Value.Seq)) ? IngestOutcome.Stored : IngestOutcome.Duplicate;
+            if (!stored.Remove((c.Device.Id, c.Value.Boot, c.Value.Seq), out var rowId))
+            {
+                outcomes[i] = IngestOutcome.Duplicate;
+                continue;
+            }
+            outcomes[i] = IngestOutcome.Stored;
+            if (verifier is not null)
+            {
+                // A redelivered check-in never gets here: its SUN counter is recorded once and never reads as its own replay.
+                var v = c.Value;
+                await verifier.VerifyAsync(conn, tx, rowId, new Tags.CheckInClaim(Paju.Field.Tags.CheckInMethods.Reader, v.Url, v.Uid, null, v.Position), ct);
+            }
         }
     }
 

@@ -1,0 +1,139 @@
+using System.Security.Claims;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Npgsql;
+using NpgsqlTypes;
+using Paju.Field.Server.Accounts;
+using Paju.Field.Server.Audit;
+using Paju.Field.Tags;
+using Paju.Field.Telemetry;
+
+namespace Paju.Field.Server.Tags;
+
+/// <summary>
+/// <c>POST /api/checkins</c> (the app's check-in, idempotent by the id the phone made), the review list for
+/// operators, and what each flag means.
+/// </summary>
+public static class CheckInEndpoints
+{
+    private const int MaxBodyBytes = 16 * 1024;
+    private const string Topic = "http:POST /api/checkins";
+
+    public static void MapCheckIns(this IEndpointRouteBuilder app)
+    {
+        app.MapPost("/api/checkins", SubmitAsync).RequireAuthorization(Policies.Inspector);
+        app.MapGet("/api/checkins", ListAsync).RequireAuthorization(Policies.Operator);
+        app.MapGet("/api/checkins/flags", () => TypedResults.Ok(CheckInFlags.All)).RequireAuthorization(Policies.SignedIn);
+    }
+
+    private static async Task<IResult> SubmitAsync(HttpContext http, NpgsqlDataSource db, CheckInVerifier verifier, CancellationToken ct)
+    {
+        var body = await ReadBodyAsync(http.Request, ct);
+        var actor = Actor.From(http);
+        if (body is null)
+        {
+            return await RejectAsync(db, actor, [], "too_large", $"본문이 {MaxBodyBytes / 1024} KB를 넘습니다. 체크인에는 태그 주소와 위치만 보내세요.", ct);
+        }
+        var (submission, problem) = CheckInSubmission.Parse(body);
+        if (submission is null)
+        {
+            return await RejectAsync(db, actor, body, "wrong_type", problem!, ct);
+        }
+        await using var conn = await db.OpenConnectionAsync(ct);
+        await using var tx = await conn.BeginTransactionAsync(ct);
+        long? chosenAsset = null;
+        if (submission.Method == CheckInMethods.Nearby)
+        {
+            try
+            {
+                chosenAsset = (await AssetRef.ResolveAsync(conn, tx, submission.AssetCode!, submission.AssetKind, ct)).Id;
+            }
+            catch (TagException e)
+            {
+                await tx.RollbackAsync(ct);
+                return await RejectAsync(db, actor, body, "unknown_asset", e.Message, ct);
+            }
+        }
+        var receivedAt = DateTimeOffset.UtcNow;
+        await using var insert = new NpgsqlCommand("""
+            INSERT INTO checkin (client_id, user_id, method, ts, received_at, uid, url, position, accuracy_m)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, CASE WHEN $8::float8 IS NOT NULL THEN ST_SetSRID(ST_MakePoint($9, $8), 4326) END, $10)
+            ON CONFLICT (client_id) DO NOTHING
+            RETURNING id
+            """, conn, tx)
+        {
+            Parameters =
+            {
+                new() { Value = submission.Id },
+                new() { Value = actor.UserId!.Value },
+                new() { Value = submission.Method },
+                new() { Value = submission.ClientTime ?? receivedAt },
+                new() { Value = receivedAt },
+                new() { Value = (object?)submission.Uid ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text },
+                new() { Value = (object?)submission.Url ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text },
+                new() { Value = (object?)submission.Position?.Latitude ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Double },
+                new() { Value = (object?)submission.Position?.Longitude ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Double },
+                new() { Value = (object?)submission.Position?.AccuracyMetres ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Double },
+            },
+        };
+        var rowId = (long?)await insert.ExecuteScalarAsync(ct);
+        if (rowId is { } id)
+        {
+            await verifier.VerifyAsync(conn, tx, id, new CheckInClaim(submission.Method, submission.Url, submission.Uid, chosenAsset, submission.Position), ct);
+        }
+        var (view, owner) = (await CheckInRecords.FindByClientIdAsync(conn, tx, submission.Id, ct))!.Value;
+        await tx.CommitAsync(ct);
+        if (rowId is null && owner != actor.UserId)
+        {
+            return TypedResults.Problem($"체크인 id {submission.Id}는 다른 사용자가 이미 썼습니다. 앱이 새 id를 만들어 다시 보내야 합니다.",
+                title: "이미 쓰인 체크인 id", statusCode: StatusCodes.Status409Conflict);
+        }
+        return rowId is null ? TypedResults.Ok(view) : TypedResults.Created($"/api/checkins/{view.Id}", view);
+    }
+
+    /// <summary>The review list: <c>?status=flagged,refused</c> (default: both), <c>?asset=CODE</c>, <c>?before=number</c> pages.</summary>
+    private static async Task<Ok<List<CheckInView>>> ListAsync(NpgsqlDataSource db, string? status, string? asset, long? before, int? limit, CancellationToken ct)
+    {
+        var statuses = status is null ? [CheckInStatuses.Flagged, CheckInStatuses.Refused]
+            : status == "all" ? null
+            : status.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        return TypedResults.Ok(await CheckInRecords.ListAsync(db, statuses, asset, before, Math.Clamp(limit ?? 100, 1, 1000), ct));
+    }
+
+    /// <summary>A refused check-in is kept with its reason for review, like a device's dead letter, then answered 400 in Korean.</summary>
+    private static async Task<IResult> RejectAsync(NpgsqlDataSource db, Actor actor, byte[] body, string code, string reason, CancellationToken ct)
+    {
+        await using var cmd = db.CreateCommand("""
+            INSERT INTO dead_letter (received_at, client_id, username, topic, reason_code, reason, payload) VALUES (now(), $1, $2, $3, $4, $5, $6)
+            """);
+        cmd.Parameters.Add(new() { Value = (object?)actor.RemoteAddress ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
+        cmd.Parameters.Add(new() { Value = actor.Name });
+        cmd.Parameters.Add(new() { Value = Topic });
+        cmd.Parameters.Add(new() { Value = code });
+        cmd.Parameters.Add(new() { Value = reason });
+        cmd.Parameters.Add(new() { Value = body });
+        await cmd.ExecuteNonQueryAsync(ct);
+        return TypedResults.Problem(reason, title: "체크인을 받을 수 없습니다", statusCode: StatusCodes.Status400BadRequest,
+            extensions: new Dictionary<string, object?> { ["code"] = code });
+    }
+
+    /// <summary>The body up to the limit; null when it is longer.</summary>
+    private static async Task<byte[]?> ReadBodyAsync(HttpRequest request, CancellationToken ct)
+    {
+        if (request.ContentLength > MaxBodyBytes)
+        {
+            return null;
+        }
+        using var buffer = new MemoryStream();
+        var chunk = new byte[8192];
+        int read;
+        while ((read = await request.Body.ReadAsync(chunk, ct)) > 0)
+        {
+            if (buffer.Length + read > MaxBodyBytes)
+            {
+                return null;
+            }
+            buffer.Write(chunk, 0, read);
+        }
+        return buffer.ToArray();
+    }
+}
