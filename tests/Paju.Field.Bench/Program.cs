@@ -100,4 +100,17 @@ import.SetAction(parse => ImportBench.RunAsync(new ImportBench.Options(
     parse.GetValue(importRows), parse.GetValue(geojsonMb), parse.GetValue(db), parse.GetValue(data)!, Report.Path(parse.GetValue(report)))));
 root.Subcommands.Add(import);
 
+var checkinClients = new Option<int>("--clients") { Description = "concurrent inspectors, one NTAG 424 tag each", DefaultValueFactory = _ => 10 };
+var perClient = new Option<int>("--per-client") { Description = "check-ins each client posts (measured)", DefaultValueFactory = _ => 300 };
+var checkinPlaygrounds = new Option<int>("--playgrounds") { Description = "playgrounds in the registry", DefaultValueFactory = _ => 1_000 };
+var checkins = new Command("checkins", "Check-in verification: fresh SUN taps from concurrent inspectors beside the same POST without a tag");
+foreach (var option in new Option[] { db, data, report, checkinClients, perClient, checkinPlaygrounds })
+{
+    checkins.Options.Add(option);
+}
+checkins.SetAction(parse => CheckInBench.RunAsync(new CheckInBench.Options(
+    parse.GetValue(checkinClients), parse.GetValue(perClient), parse.GetValue(checkinPlaygrounds), parse.GetValue(db), parse.GetValue(data)!,
+    Report.Path(parse.GetValue(report)))));
+root.Subcommands.Add(checkins);
+
 return await root.Parse(args).InvokeAsync();

@@ -274,7 +274,7 @@ public sealed class TelemetryWriter(NpgsqlDataSource db, IngestOptions options, 
             {
                 // A redelivered check-in never gets here: its SUN counter is recorded once and never reads as its own replay.
                 var v = c.Value;
-                await verifier.VerifyAsync(conn, tx, rowId, new Tags.CheckInClaim(Paju.Field.Tags.CheckInMethods.Reader, v.Url, v.Uid, null, v.Position), ct);
+                await verifier.VerifyStoredAsync(conn, tx, rowId, new Tags.CheckInClaim(Paju.Field.Tags.CheckInMethods.Reader, v.Url, v.Uid, null, v.Position), ct);
             }
         }
     }

@@ -53,41 +53,23 @@ public static class CheckInEndpoints
                 return await RejectAsync(db, actor, body, "unknown_asset", e.Message, ct);
             }
         }
-        var receivedAt = DateTimeOffset.UtcNow;
-        await using var insert = new NpgsqlCommand("""
-            INSERT INTO checkin (client_id, user_id, method, ts, received_at, uid, url, position, accuracy_m)
-            VALUES ($1, $2, $3, $4, $5, $6, $7, CASE WHEN $8::float8 IS NOT NULL THEN ST_SetSRID(ST_MakePoint($9, $8), 4326) END, $10)
-            ON CONFLICT (client_id) DO NOTHING
-            RETURNING id
-            """, conn, tx)
+        // Decided first, then stored with its verdict in one statement. A resubmission decides again (a SUN URL then reads as
+        // its own replay) but stores nothing: the first answer is returned, as stored.
+        var verdict = await verifier.DecideAsync(conn, tx, new CheckInClaim(submission.Method, submission.Url, submission.Uid, chosenAsset, submission.Position), ct);
+        var stored = await CheckInRecords.InsertAsync(conn, tx, submission, actor.UserId!.Value, DateTimeOffset.UtcNow, verdict, ct);
+        if (stored is not null)
         {
-            Parameters =
-            {
-                new() { Value = submission.Id },
-                new() { Value = actor.UserId!.Value },
-                new() { Value = submission.Method },
-                new() { Value = submission.ClientTime ?? receivedAt },
-                new() { Value = receivedAt },
-                new() { Value = (object?)submission.Uid ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text },
-                new() { Value = (object?)submission.Url ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text },
-                new() { Value = (object?)submission.Position?.Latitude ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Double },
-                new() { Value = (object?)submission.Position?.Longitude ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Double },
-                new() { Value = (object?)submission.Position?.AccuracyMetres ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Double },
-            },
-        };
-        var rowId = (long?)await insert.ExecuteScalarAsync(ct);
-        if (rowId is { } id)
-        {
-            await verifier.VerifyAsync(conn, tx, id, new CheckInClaim(submission.Method, submission.Url, submission.Uid, chosenAsset, submission.Position), ct);
+            await tx.CommitAsync(ct);
+            return TypedResults.Created($"/api/checkins/{stored.Id}", stored);
         }
-        var (view, owner) = (await CheckInRecords.FindByClientIdAsync(conn, tx, submission.Id, ct))!.Value;
-        await tx.CommitAsync(ct);
-        if (rowId is null && owner != actor.UserId)
+        var (first, owner) = (await CheckInRecords.FindByClientIdAsync(conn, tx, submission.Id, ct))!.Value;
+        await tx.RollbackAsync(ct);
+        if (owner != actor.UserId)
         {
             return TypedResults.Problem($"체크인 id {submission.Id}는 다른 사용자가 이미 썼습니다. 앱이 새 id를 만들어 다시 보내야 합니다.",
                 title: "이미 쓰인 체크인 id", statusCode: StatusCodes.Status409Conflict);
         }
-        return rowId is null ? TypedResults.Ok(view) : TypedResults.Created($"/api/checkins/{view.Id}", view);
+        return TypedResults.Ok(first);
     }
 
     /// <summary>The review list: <c>?status=flagged,refused</c> (default: both), <c>?asset=CODE</c>, <c>?before=number</c> pages.</summary>

@@ -15,14 +15,67 @@ public sealed record CheckInView(
 /// <summary>Reading check-ins back (the first answer to a resubmission, the review list) in one shape.</summary>
 public static class CheckInRecords
 {
-    private const string Select = """
-        SELECT c.client_id, c.id, c.method, c.ts, c.received_at, u.username, d.device_id, a.kind, a.code, a.name, c.tag_id, c.proof, c.status,
-               c.flags, c.distance_m, c.accuracy_m, c.sun_counter, c.user_id
+    private const string Select = $"""
+        SELECT {Columns}
         FROM checkin c
+        {Joins}
+        """;
+
+    private const string Columns = """
+        c.client_id, c.id, c.method, c.ts, c.received_at, u.username, d.device_id, a.kind, a.code, a.name, c.tag_id, c.proof, c.status,
+        c.flags, c.distance_m, c.accuracy_m, c.sun_counter, c.user_id
+        """;
+
+    private const string Joins = """
         LEFT JOIN app_user u ON u.id = c.user_id
         LEFT JOIN device d ON d.id = c.device
         LEFT JOIN asset a ON a.id = c.asset_id
         """;
+
+    // The app's check-in stored with its verdict, read back in the same shape in the same round trip; nothing when the id is taken.
+    private const string InsertVerified = $"""
+        WITH c AS (
+            INSERT INTO checkin (client_id, user_id, method, ts, received_at, uid, url, position, accuracy_m,
+                                 asset_id, tag_id, proof, status, flags, distance_m, sun_counter, verified_at)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, CASE WHEN $8::float8 IS NOT NULL THEN ST_SetSRID(ST_MakePoint($9, $8), 4326) END, $10,
+                    $11, $12, $13, $14, $15, $16, $17, $5)
+            ON CONFLICT (client_id) DO NOTHING
+            RETURNING *)
+        SELECT {Columns}
+        FROM c
+        {Joins}
+        """;
+
+    /// <summary>Stores an app's check-in with its verdict; null when a check-in with that id exists already (read that one instead).</summary>
+    public static async Task<CheckInView?> InsertAsync(NpgsqlConnection conn, NpgsqlTransaction tx, Paju.Field.Tags.CheckInSubmission s, long userId,
+        DateTimeOffset receivedAt, CheckInVerdict v, CancellationToken ct)
+    {
+        await using var cmd = new NpgsqlCommand(InsertVerified, conn, tx)
+        {
+            Parameters =
+            {
+                new() { Value = s.Id },
+                new() { Value = userId },
+                new() { Value = s.Method },
+                new() { Value = s.ClientTime ?? receivedAt },
+                new() { Value = receivedAt },
+                new() { Value = (object?)s.Uid ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text },
+                new() { Value = (object?)s.Url ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text },
+                new() { Value = (object?)s.Position?.Latitude ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Double },
+                new() { Value = (object?)s.Position?.Longitude ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Double },
+                new() { Value = (object?)s.Position?.AccuracyMetres ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Double },
+                new() { Value = (object?)v.AssetId ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Bigint },
+                new() { Value = (object?)v.TagId ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text },
+                new() { Value = v.Proof },
+                new() { Value = v.Status },
+                new() { Value = v.Flags.ToArray() },
+                new() { Value = (object?)v.DistanceMetres ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Double },
+                new() { Value = (object?)v.Counter ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Integer },
+            },
+        };
+        var stored = await ReadAsync(cmd, ct);
+        return stored.Count == 0 ? null : stored[0].View;
+    }
 
     public static async Task<(CheckInView View, long? UserId)?> FindByClientIdAsync(NpgsqlConnection conn, NpgsqlTransaction? tx, Guid id, CancellationToken ct)
     {

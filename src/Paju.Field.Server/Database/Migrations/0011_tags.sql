@@ -24,7 +24,6 @@ COMMENT ON TABLE tag IS 'Plates (QR and NFC) and the asset each belongs to; keys
 CREATE TABLE tag_counter (
     uid           text NOT NULL,
     counter       integer NOT NULL CHECK (counter BETWEEN 0 AND 16777215),
-    checkin_id    bigint NOT NULL,
     first_seen_at timestamptz NOT NULL DEFAULT now(),
     PRIMARY KEY (uid, counter)
 );
