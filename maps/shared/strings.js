@@ -3,6 +3,8 @@ export const roleNames = {
   admin: '관리자',
   operator: '상황실 운영자',
   inspector: '현장 점검원',
+  managing_body: '관리주체',
+  committee: '위원회 위원',
   viewer: '열람자',
 };
 

@@ -46,7 +46,8 @@ public static class AuthenticationSetup
             .AddPolicy(Policies.SignedIn, p => p.RequireAuthenticatedUser())
             .AddPolicy(Policies.Admin, p => p.RequireRole(Roles.Admin))
             .AddPolicy(Policies.Operator, p => p.RequireRole(Roles.Admin, Roles.Operator))
-            .AddPolicy(Policies.Inspector, p => p.RequireRole(Roles.Admin, Roles.Operator, Roles.Inspector));
+            .AddPolicy(Policies.Inspector, p => p.RequireRole(Roles.Admin, Roles.Operator, Roles.Inspector))
+            .AddPolicy(Policies.FieldWork, p => p.RequireRole(Roles.Admin, Roles.Operator, Roles.Inspector, Roles.ManagingBody));
         return services;
     }
 

@@ -4,7 +4,7 @@ using Paju.Field.Server.Audit;
 
 namespace Paju.Field.Server.Accounts;
 
-public sealed record CreateUserRequest(string Username, string? DisplayName, string Role, string Password);
+public sealed record CreateUserRequest(string Username, string? DisplayName, string Role, string Password, string? Department = null, string? ManagingBody = null);
 
 /// <summary>/api/users: administrators manage accounts; every change is audited.</summary>
 public static class UserEndpoints
@@ -41,7 +41,8 @@ public static class UserEndpoints
         AppUser user;
         try
         {
-            user = await UserStore.CreateAsync(conn, tx, request.Username ?? "", request.DisplayName ?? "", request.Role ?? "", request.Password ?? "", ct);
+            user = await UserStore.CreateAsync(conn, tx, request.Username ?? "", request.DisplayName ?? "", request.Role ?? "", request.Password ?? "", ct,
+                request.Department, request.ManagingBody);
         }
         catch (AccountException e)
         {

@@ -28,8 +28,11 @@ public static partial class UserStore
     [GeneratedRegex("^[a-z0-9][a-z0-9._-]{2,31}$")]
     private static partial Regex UsernamePattern();
 
+    /// <param name="department">The user's department (code), e.g. safety (안전총괄과).</param>
+    /// <param name="managingBody">For role managing_body: the code of the body whose assets the user looks after.</param>
     public static async Task<AppUser> CreateAsync(
-        NpgsqlConnection conn, NpgsqlTransaction? tx, string username, string displayName, string role, string password, CancellationToken ct)
+        NpgsqlConnection conn, NpgsqlTransaction? tx, string username, string displayName, string role, string password, CancellationToken ct,
+        string? department = null, string? managingBody = null)
     {
         username = username.Trim().ToLowerInvariant();
         if (!UsernamePattern().IsMatch(username))
@@ -48,9 +51,29 @@ public static partial class UserStore
         {
             throw new AccountException($"사용자 '{username}'이(가) 이미 있습니다.");
         }
+        if ((role == Roles.ManagingBody) != (managingBody is not null))
+        {
+            throw new AccountException(role == Roles.ManagingBody
+                ? "관리주체 사용자는 어느 관리주체인지 함께 주어야 합니다 (--managing-body CODE)."
+                : "관리주체(--managing-body)는 역할이 managing_body 인 사용자에게만 줍니다.");
+        }
+        long? bodyId = null;
+        if (managingBody is not null)
+        {
+            await using var find = new NpgsqlCommand("SELECT id FROM managing_body WHERE code = $1", conn, tx) { Parameters = { new() { Value = managingBody } } };
+            bodyId = (long?)await find.ExecuteScalarAsync(ct) ?? throw new AccountException($"관리주체 '{managingBody}'가 없습니다. paju body add 로 먼저 만드세요.");
+        }
+        if (department is not null)
+        {
+            await using var find = new NpgsqlCommand("SELECT count(*) FROM department WHERE code = $1", conn, tx) { Parameters = { new() { Value = department } } };
+            if ((long)(await find.ExecuteScalarAsync(ct))! == 0)
+            {
+                throw new AccountException($"부서 '{department}'가 없습니다.");
+            }
+        }
         await using var cmd = new NpgsqlCommand($"""
-            INSERT INTO app_user (username, display_name, role, password_hash)
-            VALUES ($1, $2, $3, $4)
+            INSERT INTO app_user (username, display_name, role, password_hash, department, managing_body_id)
+            VALUES ($1, $2, $3, $4, $5, $6)
             RETURNING {SelectColumns}
             """, conn, tx)
         {
@@ -60,6 +83,8 @@ public static partial class UserStore
                 new() { Value = string.IsNullOrWhiteSpace(displayName) ? username : displayName.Trim() },
                 new() { Value = role },
                 new() { Value = Hasher.HashPassword(null!, password) },
+                new() { Value = (object?)department ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Text },
+                new() { Value = (object?)bodyId ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Bigint },
             },
         };
         await using var reader = await cmd.ExecuteReaderAsync(ct);

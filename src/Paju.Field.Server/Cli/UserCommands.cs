@@ -47,12 +47,14 @@ public static class UserCommands
         var username = new Argument<string>("USERNAME") { Description = "로그인 이름 (영문 소문자·숫자·._-, 3~32자)" };
         var role = new Option<string>("--role")
         {
-            Description = "역할: admin (관리자), operator (상황실), inspector (현장 점검), viewer (열람)",
+            Description = "역할: admin (관리자), operator (상황실), inspector (현장 점검), managing_body (관리주체), committee (위원회), viewer (열람)",
             Required = true,
         };
         role.AcceptOnlyFromAmong([.. Roles.All]);
         var name = new Option<string>("--name") { Description = "표시 이름, 예: 홍길동" };
         var generate = new Option<bool>("--generate-password") { Description = "비밀번호를 만들어 한 번 보여 줍니다" };
+        var department = new Option<string>("--department") { Description = "부서 코드 (예: safety = 안전총괄과)" };
+        var body = new Option<string>("--managing-body") { Description = "관리주체 코드 (역할 managing_body 일 때 필수)" };
         var command = new Command("add", """
             사용자를 만듭니다. 첫 관리자: paju user add admin --role admin
             비밀번호는 터미널에서 두 번 묻고, 표준입력이 파이프이면 첫 줄을 읽습니다.
@@ -61,6 +63,8 @@ public static class UserCommands
         command.Options.Add(role);
         command.Options.Add(name);
         command.Options.Add(generate);
+        command.Options.Add(department);
+        command.Options.Add(body);
         command.SetAction((parse, ct) => CliContext.RunAsync(parse, async cli =>
         {
             var password = parse.GetValue(generate)
@@ -68,8 +72,10 @@ public static class UserCommands
                 : ReadPassword();
             var created = await cli.InTransactionAsync(ct, async (conn, tx) =>
             {
-                var user = await UserStore.CreateAsync(conn, tx, parse.GetValue(username)!, parse.GetValue(name) ?? "", parse.GetValue(role)!, password, ct);
-                await AuditLog.WriteAsync(conn, tx, Actor.CommandLine(), "user.create", "user", user.Username, new { user.Role, user.DisplayName }, ct);
+                var user = await UserStore.CreateAsync(conn, tx, parse.GetValue(username)!, parse.GetValue(name) ?? "", parse.GetValue(role)!, password, ct,
+                    parse.GetValue(department), parse.GetValue(body));
+                await AuditLog.WriteAsync(conn, tx, Actor.CommandLine(), "user.create", "user", user.Username,
+                    new { user.Role, user.DisplayName, department = parse.GetValue(department), managingBody = parse.GetValue(body) }, ct);
                 return user;
             });
             Console.WriteLine($"사용자 '{created.Username}' ({created.Role}) 를 만들었습니다.");

@@ -20,7 +20,7 @@ public static class CheckInEndpoints
 
     public static void MapCheckIns(this IEndpointRouteBuilder app)
     {
-        app.MapPost("/api/checkins", SubmitAsync).RequireAuthorization(Policies.Inspector);
+        app.MapPost("/api/checkins", SubmitAsync).RequireAuthorization(Policies.FieldWork);
         app.MapGet("/api/checkins", ListAsync).RequireAuthorization(Policies.Operator);
         app.MapGet("/api/checkins/flags", () => TypedResults.Ok(CheckInFlags.All)).RequireAuthorization(Policies.SignedIn);
     }
