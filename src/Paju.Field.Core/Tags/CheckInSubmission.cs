@@ -118,7 +118,7 @@ public sealed record CheckInSubmission(
             {
                 return (null, "\"clientTime\"은 ISO 8601 시각(시간대 포함, 예: 2026-12-01T10:15:00+09:00)이어야 합니다.");
             }
-            clientTime = t;
+            clientTime = t.ToUniversalTime();
         }
         return (new CheckInSubmission(id, method, url, uid, assetCode, assetKind, position, clientTime), null);
     }

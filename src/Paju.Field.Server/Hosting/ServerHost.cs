@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Hosting.Server.Features;
 using Paju.Field.Server.Accounts;
 using Paju.Field.Server.Alarms;
 using Paju.Field.Server.Ingest;
+using Paju.Field.Server.Inspections;
 using Paju.Field.Server.Live;
 using Paju.Field.Server.Ogc;
 using Paju.Field.Server.Stations;
@@ -36,6 +37,7 @@ public static class ServerHost
         builder.Services.AddTiles(builder.Configuration);
         builder.Services.AddIngest(builder.Configuration);
         builder.Services.AddCheckInVerification(builder.Configuration);
+        builder.Services.AddInspections(builder.Configuration);
         builder.Services.AddAlarms(builder.Configuration);
         builder.Services.AddLive(builder.Configuration);
         builder.Services.AddWebApps();
@@ -56,6 +58,7 @@ public static class ServerHost
         app.MapTiles();
         app.MapIngest();
         app.MapTags();
+        app.MapInspectionApi();
         app.MapAlarms();
         app.MapLive();
         app.MapStations();

@@ -84,24 +84,15 @@ public static class CheckInEndpoints
     /// <summary>A refused check-in is kept with its reason for review, like a device's dead letter, then answered 400 in Korean.</summary>
     private static async Task<IResult> RejectAsync(NpgsqlDataSource db, Actor actor, byte[] body, string code, string reason, CancellationToken ct)
     {
-        await using var cmd = db.CreateCommand("""
-            INSERT INTO dead_letter (received_at, client_id, username, topic, reason_code, reason, payload) VALUES (now(), $1, $2, $3, $4, $5, $6)
-            """);
-        cmd.Parameters.Add(new() { Value = (object?)actor.RemoteAddress ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
-        cmd.Parameters.Add(new() { Value = actor.Name });
-        cmd.Parameters.Add(new() { Value = Topic });
-        cmd.Parameters.Add(new() { Value = code });
-        cmd.Parameters.Add(new() { Value = reason });
-        cmd.Parameters.Add(new() { Value = body });
-        await cmd.ExecuteNonQueryAsync(ct);
+        await Ingest.DeadLetters.KeepAsync(db, actor, Topic, code, reason, body, ct);
         return TypedResults.Problem(reason, title: "체크인을 받을 수 없습니다", statusCode: StatusCodes.Status400BadRequest,
             extensions: new Dictionary<string, object?> { ["code"] = code });
     }
 
-    /// <summary>The body up to the limit; null when it is longer.</summary>
-    private static async Task<byte[]?> ReadBodyAsync(HttpRequest request, CancellationToken ct)
+        /// <summary>The body up to the limit; null when it is longer.</summary>
+    internal static async Task<byte[]?> ReadBodyAsync(HttpRequest request, CancellationToken ct, int maxBytes = MaxBodyBytes)
     {
-        if (request.ContentLength > MaxBodyBytes)
+        if (request.ContentLength > maxBytes)
         {
             return null;
         }
@@ -110,7 +101,7 @@ public static class CheckInEndpoints
         int read;
         while ((read = await request.Body.ReadAsync(chunk, ct)) > 0)
         {
-            if (buffer.Length + read > MaxBodyBytes)
+            if (buffer.Length + read > maxBytes)
             {
                 return null;
             }

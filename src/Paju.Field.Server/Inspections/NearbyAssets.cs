@@ -1,0 +1,90 @@
+using System.Security.Claims;
+using Npgsql;
+using NpgsqlTypes;
+using Paju.Field.Calendar;
+using Paju.Field.Server.Accounts;
+
+namespace Paju.Field.Server.Inspections;
+
+/// <summary>
+/// <c>GET /api/assets/nearby?lat=&amp;lon=&amp;radius=</c>: what is around the inspector, nearest first, each with its
+/// programs and whether this period's inspection is done (Asia/Seoul months and half-years). A managing body sees only
+/// its own assets.
+/// </summary>
+public static class NearbyAssets
+{
+    public sealed record DueProgram(string Program, int Version, string Name, string Cadence, string Status, string Period, DateTimeOffset? LastFinishedAt);
+
+    public sealed record NearbyAsset(string Kind, string Code, string Name, double DistanceMetres, IReadOnlyList<DueProgram> Programs);
+
+    public static void MapNearbyAssets(this IEndpointRouteBuilder app) =>
+        app.MapGet("/api/assets/nearby", NearbyAsync).RequireAuthorization(Policies.SignedIn);
+
+    private static async Task<IResult> NearbyAsync(HttpContext http, double? lat, double? lon, double? radius, NpgsqlDataSource db, CancellationToken ct)
+    {
+        if (lat is not { } la || lon is not { } lo || la is < -90 or > 90 || lo is < -180 or > 180 || !double.IsFinite(la) || !double.IsFinite(lo))
+        {
+            return Results.Problem("lat 과 lon 에 위치(WGS 84 도)를 주세요. 예: ?lat=37.7599&lon=126.7802&radius=500", title: "위치가 필요합니다", statusCode: 400);
+        }
+        var metres = Math.Clamp(radius ?? 500, 10, 5000);
+        long? body = null;
+        if (http.User.IsInRole(Roles.ManagingBody))
+        {
+            await using var who = db.CreateCommand("SELECT managing_body_id FROM app_user WHERE id = $1");
+            who.Parameters.Add(new() { Value = long.Parse(http.User.FindFirstValue(ClaimTypes.NameIdentifier)!) });
+            body = (long?)await who.ExecuteScalarAsync(ct) ?? -1;
+        }
+        // The bounding box first (the geometry index), then the exact distance on the spheroid.
+        await using var cmd = db.CreateCommand("""
+            WITH here AS (SELECT ST_SetSRID(ST_MakePoint($2, $1), 4326) AS p),
+            near AS (
+                SELECT a.id, a.kind, a.code, a.name, ST_Distance(a.geom::geography, here.p::geography) AS d
+                FROM asset a, here
+                WHERE a.status = 'active'
+                  AND a.geom && ST_Expand(here.p, $3 / (111320 * greatest(cos(radians($1)), 0.01)))
+                  AND ST_DWithin(a.geom::geography, here.p::geography, $3)
+                  AND ($4::bigint IS NULL OR a.managing_body_id = $4)
+                ORDER BY d
+                LIMIT 100)
+            SELECT n.kind, n.code, n.name, n.d, p.code, p.current_version, v.definition->>'name', v.definition->>'cadence',
+                   (SELECT max(i.finished_at) FROM inspection i WHERE i.asset_id = n.id AND i.program = p.code)
+            FROM near n
+            LEFT JOIN program p ON p.subject_kind = n.kind
+            LEFT JOIN program_version v ON v.program = p.code AND v.version = p.current_version
+            ORDER BY n.d, n.code, p.code
+            """);
+        cmd.Parameters.Add(new() { Value = la });
+        cmd.Parameters.Add(new() { Value = lo });
+        cmd.Parameters.Add(new() { Value = metres });
+        cmd.Parameters.Add(new() { Value = (object?)body ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Bigint });
+        var now = DateTimeOffset.UtcNow;
+        var assets = new List<NearbyAsset>();
+        await using var reader = await cmd.ExecuteReaderAsync(ct);
+        while (await reader.ReadAsync(ct))
+        {
+            var code = reader.GetString(1);
+            if (assets.Count == 0 || assets[^1].Code != code)
+            {
+                assets.Add(new NearbyAsset(reader.GetString(0), code, reader.GetString(2), Math.Round(reader.GetDouble(3), 1), new List<DueProgram>()));
+            }
+            if (!reader.IsDBNull(4))
+            {
+                var cadence = reader.GetString(7);
+                DateTimeOffset? last = reader.IsDBNull(8) ? null : reader.GetFieldValue<DateTimeOffset>(8);
+                var (period, done) = Due(cadence, last, now);
+                ((List<DueProgram>)assets[^1].Programs).Add(new DueProgram(reader.GetString(4), reader.GetInt32(5), reader.GetString(6), cadence,
+                    done ? "done" : "due", period, last));
+            }
+        }
+        return Results.Ok(assets);
+    }
+
+    /// <summary>This period (a Seoul month, half-year, or two years back) and whether an inspection falls in it.</summary>
+    public static (string Period, bool Done) Due(string cadence, DateTimeOffset? last, DateTimeOffset now) => cadence switch
+    {
+        "monthly" => ($"{SeoulCalendar.MonthOf(now):yyyy-MM}", last is { } l && SeoulCalendar.MonthOf(l) == SeoulCalendar.MonthOf(now)),
+        "semiannual" => (SeoulCalendar.HalfYearOf(now).KoreanName, last is { } l && SeoulCalendar.HalfYearOf(l) == SeoulCalendar.HalfYearOf(now)),
+        "biennial" => ("최근 2년", last is { } l && l > now.AddYears(-2)),
+        _ => ("한 번", last is not null),
+    };
+}
