@@ -143,7 +143,7 @@ public sealed record ProgramDefinition(string Name, string Cadence, IReadOnlyLis
                 "yesno" => value.ValueKind is JsonValueKind.True or JsonValueKind.False ? null : $"'{item.Label}' 은(는) 예/아니오(true/false)여야 합니다.",
                 "number" => value.ValueKind == JsonValueKind.Number && value.TryGetDouble(out var n) && double.IsFinite(n)
                             && (item.Min is null || n >= item.Min) && (item.Max is null || n <= item.Max)
-                    ? null : $"'{item.Label}' 은(는) {Range(item)} 숫자({item.Unit})여야 합니다.",
+                    ? null : $"'{item.Label}' 은(는) {Range(item)}숫자({item.Unit})여야 합니다.",
                 "text" => value.ValueKind == JsonValueKind.String && value.GetString()!.Length <= 4000
                     ? null : $"'{item.Label}' 은(는) 4,000자 이하의 글이어야 합니다.",
                 "date" => value.ValueKind == JsonValueKind.String && DateOnly.TryParseExact(value.GetString(), "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out _)

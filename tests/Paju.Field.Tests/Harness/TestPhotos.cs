@@ -10,7 +10,24 @@ public static class TestPhotos
     /// <summary>A JPEG of about <paramref name="approximateBytes"/>, with DateTimeOriginal (+09:00) and a GPS position when given.</summary>
     public static byte[] Jpeg(int approximateBytes, DateTimeOffset? takenAt = null, double? lat = null, double? lon = null, int seed = 1)
     {
-        var side = (int)Math.Sqrt(approximateBytes / 1.6); // noise compresses to about 1.6 bytes a pixel at quality 90
+        // Noise compresses to a little over a byte a pixel at quality 90; grow the picture until it is at least as large as asked.
+        var side = (int)Math.Sqrt(approximateBytes / 1.2);
+        var jpeg = Noise(side, seed);
+        while (jpeg.Length < approximateBytes)
+        {
+            side = (int)(side * Math.Sqrt((double)approximateBytes / jpeg.Length) + 2);
+            jpeg = Noise(side, seed);
+        }
+        if (takenAt is null && lat is null)
+        {
+            return jpeg;
+        }
+        var exif = ExifSegment(takenAt, lat, lon);
+        return [.. jpeg[..2], .. exif, .. jpeg[2..]]; // right after SOI
+    }
+
+    private static byte[] Noise(int side, int seed)
+    {
         using var bitmap = new SKBitmap(side, side, SKColorType.Rgba8888, SKAlphaType.Opaque);
         var random = new Random(seed);
         var pixels = new byte[side * side * 4];
@@ -22,13 +39,7 @@ public static class TestPhotos
         System.Runtime.InteropServices.Marshal.Copy(pixels, 0, bitmap.GetPixels(), pixels.Length);
         using var image = SKImage.FromBitmap(bitmap);
         using var data = image.Encode(SKEncodedImageFormat.Jpeg, 90);
-        var jpeg = data.ToArray();
-        if (takenAt is null && lat is null)
-        {
-            return jpeg;
-        }
-        var exif = ExifSegment(takenAt, lat, lon);
-        return [.. jpeg[..2], .. exif, .. jpeg[2..]]; // right after SOI
+        return data.ToArray();
     }
 
     /// <summary>An APP1 Exif segment (big-endian TIFF): IFD0 → Exif IFD (DateTimeOriginal, OffsetTimeOriginal) and GPS IFD.</summary>
