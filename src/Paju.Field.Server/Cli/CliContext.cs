@@ -105,7 +105,7 @@ public sealed class CliContext
             context = From(parse);
             return await body(context);
         }
-        catch (Exception e) when (e is PajuSetupException or AccountException or NpgsqlException or OptionsValidationException or Import.ImportException or Tags.TagException)
+        catch (Exception e) when (e is PajuSetupException or AccountException or NpgsqlException or OptionsValidationException or Import.ImportException or Tags.TagException or Inspections.ProgramException)
         {
             Console.Error.WriteLine($"오류: {e.Message}");
             return 1;

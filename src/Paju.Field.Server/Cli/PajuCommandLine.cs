@@ -23,6 +23,8 @@ public static class PajuCommandLine
         root.Subcommands.Add(DeviceCommands.Create());
         root.Subcommands.Add(DeviceCommands.Broker());
         root.Subcommands.Add(TagCommands.Create());
+        root.Subcommands.Add(ProgramCommands.Program());
+        root.Subcommands.Add(ProgramCommands.Body());
         root.Subcommands.Add(IngestCommand.Create());
         root.Subcommands.Add(SimulateCommand.Create());
         root.Subcommands.Add(ImportCommands.Import());
