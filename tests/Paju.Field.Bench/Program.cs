@@ -113,4 +113,18 @@ checkins.SetAction(parse => CheckInBench.RunAsync(new CheckInBench.Options(
     Report.Path(parse.GetValue(report)))));
 root.Subcommands.Add(checkins);
 
+var inspectionCount = new Option<int>("--inspections") { Description = "inspections submitted", DefaultValueFactory = _ => 500 };
+var inspectionClients = new Option<int>("--clients") { Description = "concurrent inspectors", DefaultValueFactory = _ => 10 };
+var photosEach = new Option<int>("--photos") { Description = "photos per inspection", DefaultValueFactory = _ => 3 };
+var photoKb = new Option<int>("--photo-kb") { Description = "photo size in KB", DefaultValueFactory = _ => 300 };
+var inspectionsCommand = new Command("inspections", "Inspections with photos end to end (PUT, then 256 KB chunks) beside the bytes written straight to disk");
+foreach (var option in new Option[] { db, data, report, inspectionCount, inspectionClients, photosEach, photoKb })
+{
+    inspectionsCommand.Options.Add(option);
+}
+inspectionsCommand.SetAction(parse => InspectionBench.RunAsync(new InspectionBench.Options(
+    parse.GetValue(inspectionCount), parse.GetValue(inspectionClients), parse.GetValue(photosEach), parse.GetValue(photoKb) * 1024,
+    parse.GetValue(db), parse.GetValue(data)!, Report.Path(parse.GetValue(report)))));
+root.Subcommands.Add(inspectionsCommand);
+
 return await root.Parse(args).InvokeAsync();

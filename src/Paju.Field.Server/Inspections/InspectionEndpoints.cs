@@ -44,7 +44,7 @@ public static class InspectionEndpoints
         }
         await using var conn = await db.OpenConnectionAsync(ct);
         await using var tx = await conn.BeginTransactionAsync(ct);
-        var outcome = await InspectionStore.SubmitAsync(conn, tx, id, submission, actor, http.User.FindFirstValue(ClaimTypes.Role)!, ct);
+        var outcome = await InspectionStore.SubmitAsync(conn, tx, db, id, submission, actor, http.User.FindFirstValue(ClaimTypes.Role)!, ct);
         if (outcome is SubmitOutcome.Created)
         {
             await tx.CommitAsync(ct);

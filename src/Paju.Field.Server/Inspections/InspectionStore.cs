@@ -59,8 +59,9 @@ public static class InspectionStore
             reader.GetFieldValue<DateTimeOffset>(11), reader.GetInt32(12), reader.GetInt32(13), reader.GetString(14)), reader.GetInt64(15));
     }
 
-    public static async Task<SubmitOutcome> SubmitAsync(NpgsqlConnection conn, NpgsqlTransaction tx, Guid id, InspectionSubmission s, Actor actor, string role,
-        CancellationToken ct)
+    /// <param name="receipts">Where receipt numbers are drawn, outside this transaction (see <see cref="NextReceiptAsync"/>).</param>
+    public static async Task<SubmitOutcome> SubmitAsync(NpgsqlConnection conn, NpgsqlTransaction tx, NpgsqlDataSource receipts, Guid id, InspectionSubmission s,
+        Actor actor, string role, CancellationToken ct)
     {
         if (await ExistingAsync(conn, tx, id, s, actor, ct) is { } existing)
         {
@@ -73,7 +74,7 @@ public static class InspectionStore
         }
         var (assetId, checkinRow) = checkedSubject!.Value;
         var receivedAt = DateTimeOffset.UtcNow;
-        var receipt = await NextReceiptAsync(conn, tx, receivedAt, ct);
+        var receipt = await NextReceiptAsync(receipts, receivedAt, ct);
         await using (var insert = new NpgsqlCommand("""
             INSERT INTO inspection (id, receipt, received_at, program, program_version, asset_id, inspector_id, checkin_id, grade, finished_at, photos_expected)
             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
@@ -231,15 +232,20 @@ public static class InspectionStore
         return problems.Count > 0 ? (null, new SubmitOutcome.Invalid(problems)) : ((assetId, checkinRow), null);
     }
 
-    /// <summary>P-{Seoul date}-{n}: numbered per day in Seoul, short enough to read out on the phone.</summary>
-    private static async Task<string> NextReceiptAsync(NpgsqlConnection conn, NpgsqlTransaction tx, DateTimeOffset at, CancellationToken ct)
+    /// <summary>
+    /// P-{Seoul date}-{n}: numbered per day in Seoul, short enough to read out on the phone. Drawn in a transaction of
+    /// its own, after every check passed: the day's counter row is locked for a moment, not for the whole submission,
+    /// so concurrent inspectors do not queue behind it. A submission that fails after this leaves a gap, never a duplicate.
+    /// </summary>
+    private static async Task<string> NextReceiptAsync(NpgsqlDataSource receipts, DateTimeOffset at, CancellationToken ct)
     {
         var day = DateOnly.FromDateTime(SeoulCalendar.ToSeoul(at).DateTime);
-        await using var cmd = new NpgsqlCommand("""
+        await using var cmd = receipts.CreateCommand("""
             INSERT INTO receipt_counter (day, last) VALUES ($1, 1)
             ON CONFLICT (day) DO UPDATE SET last = receipt_counter.last + 1
             RETURNING last
-            """, conn, tx) { Parameters = { new() { Value = day } } };
+            """);
+        cmd.Parameters.Add(new() { Value = day });
         var n = (int)(await cmd.ExecuteScalarAsync(ct))!;
         return $"P-{day:yyyyMMdd}-{n.ToString("00000", CultureInfo.InvariantCulture)}";
     }

@@ -92,16 +92,11 @@ public static partial class PhotoUploads
             return Problem(StatusCodes.Status409Conflict, "이어 올릴 위치가 다릅니다", $"서버에는 {e.Received:N0} 바이트가 있습니다. 그 위치부터 이어 보내세요.",
                 new() { ["received"] = e.Received });
         }
-        if (received != end + 1)
-        {
-            // The body was shorter than Content-Length said (a cut connection): what arrived stays, the client resumes from it.
-            http.Response.Headers["Upload-Offset"] = received.ToString();
-            return Results.Json(await StateAsync(db, id, photo, received, false, ct), statusCode: StatusCodes.Status202Accepted);
-        }
         if (received < total)
         {
+            // More to come (or the body was cut short: what arrived stays, and the client resumes from it).
             http.Response.Headers["Upload-Offset"] = received.ToString();
-            return Results.Json(await StateAsync(db, id, photo, received, false, ct), statusCode: StatusCodes.Status202Accepted);
+            return Results.Json(new PhotoProgress(photo, received, announced.Bytes, false), statusCode: StatusCodes.Status202Accepted);
         }
         return await CompleteAsync(http, id, photo, announced, db, store, ct);
     }
@@ -174,6 +169,8 @@ public static partial class PhotoUploads
         http.Response.Headers.CacheControl = "private, max-age=31536000, immutable";
         return Results.Stream(store.Open(sha), reader.GetString(1), entityTag: new Microsoft.Net.Http.Headers.EntityTagHeaderValue($"\"{Convert.ToHexStringLower(sha)}\""));
     }
+
+    public sealed record PhotoProgress(Guid Photo, long Received, int Bytes, bool Complete);
 
     public sealed record PhotoState(Guid Photo, long Received, int Bytes, bool Complete, int PhotosReceived, int PhotosExpected, string PhotoStatus);
 
