@@ -41,6 +41,7 @@ public static class ServerHost
         builder.Services.AddAlarms(builder.Configuration);
         builder.Services.AddLive(builder.Configuration);
         builder.Services.AddWebApps();
+        builder.Services.AddApiDocument();
 
         var app = builder.Build();
         app.UseForwardedHeaders();
@@ -59,6 +60,7 @@ public static class ServerHost
         app.MapIngest();
         app.MapTags();
         app.MapInspectionApi();
+        app.MapApiDocument();
         app.MapAlarms();
         app.MapLive();
         app.MapStations();

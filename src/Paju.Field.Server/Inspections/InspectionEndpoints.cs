@@ -21,10 +21,18 @@ public static class InspectionEndpoints
 
     public static void MapInspections(this IEndpointRouteBuilder app)
     {
-        app.MapPut("/api/inspections/{id:guid}", SubmitAsync).RequireAuthorization(Policies.FieldWork);
-        app.MapGet("/api/inspections/{id:guid}", GetAsync).RequireAuthorization(Policies.SignedIn);
-        app.MapGet("/api/inspections/{id:guid}/receipt", ReceiptAsync).RequireAuthorization(Policies.SignedIn);
-        app.MapPost("/api/inspections/{id:guid}/corrections", CorrectAsync).RequireAuthorization(Policies.FieldWork);
+        app.MapPut("/api/inspections/{id:guid}", SubmitAsync).RequireAuthorization(Policies.FieldWork)
+            .Accepts<InspectionBody>("application/json")
+            .Produces<InspectionReceipt>(StatusCodes.Status201Created).Produces<InspectionReceipt>(StatusCodes.Status200OK)
+            .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status403Forbidden).ProducesProblem(StatusCodes.Status409Conflict)
+            .WithSummary("점검 제출 (the id is made on the phone; the same content again → 200 with the same receipt; other content → 409 naming both)");
+        app.MapGet("/api/inspections/{id:guid}", GetAsync).RequireAuthorization(Policies.SignedIn)
+            .WithSummary("점검과 그 모든 버전 (its inspector, operators, administrators, viewers)");
+        app.MapGet("/api/inspections/{id:guid}/receipt", ReceiptAsync).RequireAuthorization(Policies.SignedIn)
+            .Produces<InspectionReceipt>().WithSummary("접수증: 접수번호, 서버 시각, 제출 내용의 SHA-256 (RFC 8785), 사진 n/m");
+        app.MapPost("/api/inspections/{id:guid}/corrections", CorrectAsync).RequireAuthorization(Policies.FieldWork)
+            .Accepts<CorrectionBody>("application/json").Produces<InspectionReceipt>(StatusCodes.Status201Created)
+            .WithSummary("정정: 새 버전 (the inspector who submitted, or an administrator)");
         app.MapPhotoUploads();
     }
 

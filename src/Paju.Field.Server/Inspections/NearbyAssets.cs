@@ -18,7 +18,8 @@ public static class NearbyAssets
     public sealed record NearbyAsset(string Kind, string Code, string Name, double DistanceMetres, IReadOnlyList<DueProgram> Programs);
 
     public static void MapNearbyAssets(this IEndpointRouteBuilder app) =>
-        app.MapGet("/api/assets/nearby", NearbyAsync).RequireAuthorization(Policies.SignedIn);
+        app.MapGet("/api/assets/nearby", NearbyAsync).RequireAuthorization(Policies.SignedIn)
+            .Produces<List<NearbyAsset>>().WithSummary("가까운 시설과 이번 주기의 점검 (nearest first; a managing body sees its own)");
 
     private static async Task<IResult> NearbyAsync(HttpContext http, double? lat, double? lon, double? radius, NpgsqlDataSource db, CancellationToken ct)
     {

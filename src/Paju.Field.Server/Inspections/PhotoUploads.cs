@@ -26,9 +26,16 @@ public static partial class PhotoUploads
 
     public static void MapPhotoUploads(this IEndpointRouteBuilder app)
     {
-        app.MapMethods("/api/inspections/{id:guid}/photos/{photo:guid}", ["HEAD"], HeadAsync).RequireAuthorization(Policies.FieldWork);
-        app.MapPut("/api/inspections/{id:guid}/photos/{photo:guid}", PutAsync).RequireAuthorization(Policies.FieldWork);
-        app.MapGet("/api/inspections/{id:guid}/photos/{photo:guid}", GetAsync).RequireAuthorization(Policies.SignedIn);
+        app.MapMethods("/api/inspections/{id:guid}/photos/{photo:guid}", ["HEAD"], HeadAsync).RequireAuthorization(Policies.FieldWork)
+            .WithSummary("올라온 바이트 수: Upload-Offset (resume from there), Upload-Length");
+        app.MapPut("/api/inspections/{id:guid}/photos/{photo:guid}", PutAsync).RequireAuthorization(Policies.FieldWork)
+            .Accepts<byte[]>("application/octet-stream")
+            .Produces<PhotoProgress>(StatusCodes.Status202Accepted).Produces<PhotoState>(StatusCodes.Status201Created)
+            .ProducesProblem(StatusCodes.Status409Conflict).ProducesProblem(StatusCodes.Status413PayloadTooLarge)
+            .ProducesProblem(StatusCodes.Status415UnsupportedMediaType).ProducesProblem(StatusCodes.Status422UnprocessableEntity)
+            .WithSummary("사진 조각 (≤ 256 KB, Content-Range: bytes a-b/total); the last one completes the photo: SHA-256 and content checked");
+        app.MapGet("/api/inspections/{id:guid}/photos/{photo:guid}", GetAsync).RequireAuthorization(Policies.SignedIn)
+            .WithSummary("사진 (content-addressed, immutable)");
     }
 
     private static async Task<IResult> HeadAsync(HttpContext http, Guid id, Guid photo, NpgsqlDataSource db, IPhotoStore store, CancellationToken ct)

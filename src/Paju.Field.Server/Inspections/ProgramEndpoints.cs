@@ -10,10 +10,13 @@ public static class ProgramEndpoints
 {
     public static void MapPrograms(this IEndpointRouteBuilder app)
     {
-        app.MapGet("/api/programs", CurrentAsync).RequireAuthorization(Policies.SignedIn);
+        app.MapGet("/api/programs", CurrentAsync).RequireAuthorization(Policies.SignedIn)
+            .Produces<List<ProgramView>>().WithSummary("점검 프로그램의 현재 버전");
         app.MapGet("/api/programs/{code}/versions", VersionsAsync).RequireAuthorization(Policies.SignedIn);
         app.MapGet("/api/programs/{code}/versions/{version:int}", VersionAsync).RequireAuthorization(Policies.SignedIn);
-        app.MapPut("/api/programs/{code}", EditAsync).RequireAuthorization(Policies.Admin);
+        app.MapPut("/api/programs/{code}", EditAsync).RequireAuthorization(Policies.Admin)
+            .Accepts<ProgramDefinition>("application/json").Produces<ProgramView>(StatusCodes.Status201Created)
+            .WithSummary("프로그램 고치기: the definition becomes the next version (administrators)");
     }
 
     private static async Task<IResult> CurrentAsync(NpgsqlDataSource db, CancellationToken ct)

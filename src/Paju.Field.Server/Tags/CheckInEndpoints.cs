@@ -20,7 +20,11 @@ public static class CheckInEndpoints
 
     public static void MapCheckIns(this IEndpointRouteBuilder app)
     {
-        app.MapPost("/api/checkins", SubmitAsync).RequireAuthorization(Policies.FieldWork);
+        app.MapPost("/api/checkins", SubmitAsync).RequireAuthorization(Policies.FieldWork)
+            .Accepts<Inspections.CheckInBody>("application/json")
+            .Produces<CheckInView>(StatusCodes.Status201Created).Produces<CheckInView>(StatusCodes.Status200OK)
+            .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status409Conflict)
+            .WithSummary("체크인: the tag's proof (SUN, signature), the distance PostGIS measures, flags; the same id again → the first answer");
         app.MapGet("/api/checkins", ListAsync).RequireAuthorization(Policies.Operator);
         app.MapGet("/api/checkins/flags", () => TypedResults.Ok(CheckInFlags.All)).RequireAuthorization(Policies.SignedIn);
     }

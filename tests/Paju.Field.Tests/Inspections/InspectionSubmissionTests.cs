@@ -196,4 +196,26 @@ public sealed class InspectionSubmissionTests(InspectionFixture f) : IClassFixtu
         Assert.Equal("done", after[0].GetProperty("programs").EnumerateArray().Single(p => p.GetProperty("program").GetString() == "playground-monthly").GetProperty("status").GetString());
         Assert.Contains(after[0].GetProperty("programs").EnumerateArray(), p => p.GetProperty("program").GetString() == "playground-periodic");
     }
+
+    [Fact]
+    public async Task The_OpenAPI_document_describes_what_the_app_sends()
+    {
+        using var anonymous = f.Server.CreateClient();
+        var document = JsonDocument.Parse(await anonymous.GetStringAsync("/api/openapi.json")).RootElement;
+
+        Assert.StartsWith("3.", document.GetProperty("openapi").GetString());
+        var paths = document.GetProperty("paths");
+        var put = paths.GetProperty("/api/inspections/{id}").GetProperty("put");
+        Assert.True(put.GetProperty("responses").TryGetProperty("409", out _));
+        var text = document.GetRawText();
+        foreach (var name in new[] { "programVersion", "checkIn", "sha256", "finishedAt", "photoStatus" })
+        {
+            Assert.Contains($"\"{name}\"", text);
+        }
+        Assert.True(paths.TryGetProperty("/api/inspections/{id}/photos/{photo}", out _));
+        Assert.True(paths.TryGetProperty("/api/checkins", out _));
+        Assert.True(paths.TryGetProperty("/api/assets/nearby", out _));
+        Assert.True(paths.TryGetProperty("/api/programs", out _));
+        Assert.False(paths.TryGetProperty("/login", out _));
+    }
 }
