@@ -55,7 +55,7 @@ public static class WebAppEndpoints
         {
             return PageResults.Html(http, room);
         }
-        if (role is Roles.Inspector && files.Has("inspector"))
+        if (role is Roles.Inspector or Roles.ManagingBody && files.Has("inspector"))
         {
             return Results.Redirect("/inspector/");
         }
@@ -66,7 +66,7 @@ public static class WebAppEndpoints
         var notice = role switch
         {
             Roles.Admin or Roles.Operator => "<p class=\"muted\">상황실 지도 화면은 아직 이 서버에 없습니다. 아래의 API와 타일은 지금 쓸 수 있습니다.</p>",
-            Roles.Inspector => "<p class=\"muted\">점검원 앱은 아직 이 서버에 없습니다.</p>",
+            Roles.Inspector or Roles.ManagingBody => "<p class=\"muted\">점검원 앱은 아직 이 서버에 없습니다.</p>",
             _ => "",
         };
         return PageResults.Html(http, PageResults.Fill(home, new Dictionary<string, string>
