@@ -8,9 +8,12 @@
 //   dist/pages/<app>/<page>.html   the page, its asset links rewritten to /assets/… (served no-cache)
 //   dist/assets/…-<HASH>.js|css    bundles and shared chunks (served immutable)
 //   dist/manifest.json             pages, what each loads, and their sizes
+//   dist/public/<app>/…            an app's fixed-name files (web manifest, icons), copied from maps/<app>/public/
+//   dist/sw/<app>.js               an app's service worker (maps/<app>/sw.js), given the list of what to precache
 import { build } from 'esbuild';
+import { createHash } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
-import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -144,6 +147,42 @@ for (const page of pages) {
     size: sizes([target, ...loaded]),
   });
 }
+// Fixed-name files and service workers. A service worker precaches its app's pages (by the hash of their HTML, so a
+// new build replaces them), every asset they load (already content-hashed), and the app's public files.
+const revision = file => createHash('sha256').update(readFileSync(file)).digest('hex').slice(0, 16);
+function filesUnder(dir) {
+  return readdirSync(dir, { withFileTypes: true }).flatMap(e => e.isDirectory() ? filesUnder(join(dir, e.name)) : [join(dir, e.name)]);
+}
+for (const app of [...new Set(pages.map(p => p.app))]) {
+  const publicDir = join(root, app, 'public');
+  const publicFiles = existsSync(publicDir) ? filesUnder(publicDir) : [];
+  if (publicFiles.length > 0) cpSync(publicDir, join(dist, 'public', app), { recursive: true });
+  const worker = join(root, app, 'sw.js');
+  if (!existsSync(worker)) continue;
+  const own = manifest.pages.filter(p => p.app === app);
+  const precache = [
+    ...own.map(p => ({ url: p.name === 'index' ? `/${app}/` : `/${app}/${p.name}`, revision: revision(join(dist, p.file)) })),
+    ...[...new Set(own.flatMap(p => p.assets))].map(url => ({ url, revision: null })),
+    ...publicFiles.map(f => ({ url: `/${app}/` + relative(publicDir, f).split('\\').join('/'), revision: revision(f) })),
+  ];
+  try {
+    await build({
+      entryPoints: [worker],
+      outfile: join(dist, 'sw', `${app}.js`),
+      bundle: true,
+      format: 'iife',
+      minify: true,
+      target,
+      define: { __PRECACHE_MANIFEST__: JSON.stringify(precache), 'process.env.NODE_ENV': '"production"' },
+      logLevel: 'warning',
+    });
+  } catch {
+    console.error(`웹 빌드 실패: ${app}/sw.js`);
+    process.exit(1);
+  }
+  manifest.workers = { ...(manifest.workers ?? {}), [app]: { file: `sw/${app}.js`, precache: precache.length } };
+}
+
 manifest.apps = {};
 for (const app of [...new Set(pages.map(p => p.app))]) {
   const own = manifest.pages.filter(p => p.app === app);

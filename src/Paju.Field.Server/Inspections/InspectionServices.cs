@@ -30,6 +30,7 @@ public static class InspectionServices
     {
         app.MapPrograms();
         app.MapNearbyAssets();
+        app.MapFieldAssets();
         app.MapInspections();
     }
 }

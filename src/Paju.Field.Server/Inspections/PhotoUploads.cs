@@ -52,7 +52,8 @@ public static partial class PhotoUploads
         http.Response.Headers["Upload-Offset"] = (announced.Complete ? announced.Bytes : store.Received(id, photo)).ToString();
         http.Response.Headers["Upload-Length"] = announced.Bytes.ToString();
         http.Response.Headers.CacheControl = "no-store";
-        return Results.Ok();
+        // 204: nothing follows the headers, so no client waits for a body a HEAD never has.
+        return Results.NoContent();
     }
 
     private static async Task<IResult> PutAsync(HttpContext http, Guid id, Guid photo, NpgsqlDataSource db, IPhotoStore store, CancellationToken ct)

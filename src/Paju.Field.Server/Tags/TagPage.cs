@@ -14,6 +14,22 @@ public static class TagPage
     public static void MapTagPage(this IEndpointRouteBuilder app) =>
         app.MapGet("/t/{tagId}", ShowAsync).AllowAnonymous();
 
+    /// <summary>
+    /// For field staff in a browser that is not the installed app (an iPhone's Safari opens a plate by itself): the way into
+    /// the app, carrying the URL's query (its SUN or signature) for the check-in. Citizens never see it.
+    /// </summary>
+    private static string OpenInApp(HttpContext http, string tagId)
+    {
+        var user = http.User;
+        if (user.Identity?.IsAuthenticated != true
+            || !(user.IsInRole(Accounts.Roles.Inspector) || user.IsInRole(Accounts.Roles.ManagingBody) || user.IsInRole(Accounts.Roles.Admin) || user.IsInRole(Accounts.Roles.Operator)))
+        {
+            return "";
+        }
+        var target = $"/inspector/#/tag/{tagId}{http.Request.QueryString.Value}";
+        return $"<p><a class=\"button\" href=\"{PageResults.Encode(target)}\">점검 앱에서 열기</a></p>";
+    }
+
     private static async Task<IResult> ShowAsync(HttpContext http, string tagId, NpgsqlDataSource db, WebAppFiles files, CancellationToken ct)
     {
         if (files.Page("shared", "tag") is not { } template)
@@ -36,6 +52,7 @@ public static class TagPage
                 ["code"] = "—",
                 ["tag"] = PageResults.Encode(tagId),
                 ["notice"] = "<p class=\"notice\" role=\"alert\">이 주소의 표지는 파주시에 등록되어 있지 않습니다. 표지가 훼손되었거나 잘못 붙었다면 파주시 행정안전국에 알려 주세요.</p>",
+                ["app"] = "",
             }), StatusCodes.Status404NotFound);
         }
         return PageResults.Html(http, PageResults.Fill(template, new Dictionary<string, string>
@@ -46,6 +63,7 @@ public static class TagPage
             ["code"] = PageResults.Encode(tag.AssetCode),
             ["tag"] = PageResults.Encode(tag.Id),
             ["notice"] = tag.Retired ? "<p class=\"notice\">이 표지는 교체되었습니다. 시설에 붙은 새 표지를 이용해 주세요.</p>" : "",
+            ["app"] = OpenInApp(http, tag.Id),
         }));
     }
 }

@@ -41,6 +41,7 @@ public static class WebAppEndpoints
             });
         }
         app.MapGet("/", Home).AllowAnonymous();
+        app.MapInspectorApp();
         app.MapGet("/login", LoginPage.Show).AllowAnonymous();
         app.MapPost("/login", LoginPage.SubmitAsync).AllowAnonymous().DisableAntiforgery();
         app.MapPost("/logout", LogoutAsync).AllowAnonymous().DisableAntiforgery();

@@ -229,7 +229,10 @@ public sealed partial class WebSession : IAsyncDisposable
         }
     }
 
-    private async Task CheckPageAsync()
+    /// <summary>Photographs and checks the screen as it is now — for an app that changes screens without loading a page.</summary>
+    public Task CheckScreenAsync(string name) => CheckPageAsync(name);
+
+    private async Task CheckPageAsync(string? name = null)
     {
         await _checking.WaitAsync();
         var url = Page.Url;
@@ -239,7 +242,7 @@ public sealed partial class WebSession : IAsyncDisposable
             var shot = Interlocked.Increment(ref _shots);
             await Page.ScreenshotAsync(new PageScreenshotOptions
             {
-                Path = Path.Combine(_screenshots, $"{shot:00}-{Viewport.Name}-{Slug(new Uri(url).AbsolutePath)}.png"),
+                Path = Path.Combine(_screenshots, $"{shot:00}-{Viewport.Name}-{Slug(new Uri(url).AbsolutePath + (name is null ? "" : "-" + name))}.png"),
                 FullPage = true,
                 // A page the test navigates away from mid-shot stalls the screenshot: give up sooner, then see if it left.
                 Timeout = 10_000,

@@ -1,0 +1,82 @@
+using Microsoft.Playwright;
+using Paju.Field.Server.Accounts;
+using Paju.Field.Server.Audit;
+using Paju.Field.Server.Tags;
+using Paju.Field.Tests.Harness;
+
+namespace Paju.Field.Tests.WebApps.Inspector;
+
+/// <summary>Five playgrounds along a street with QR plates, an inspector, and the server — for the app in a phone's browser.</summary>
+public sealed class InspectorAppFixture(PostgisServer postgis) : IAsyncLifetime
+{
+    public const string Username = "inspector.field";
+    public const string Password = "correct-horse-42";
+    public const double Lat = 37.7599, Lon = 126.7802;
+
+    public TestDatabase Db { get; } = new(postgis);
+
+    public TestServer Server { get; private set; } = null!;
+
+    public Dictionary<string, Tag> Plates { get; } = [];
+
+    public async ValueTask InitializeAsync()
+    {
+        await Db.InitializeAsync();
+        // PG-A1 … PG-A5, about 110 m apart going east.
+        await Db.ExecuteAsync($"""
+            INSERT INTO asset (kind, code, name, geom)
+            SELECT 'playground', 'PG-A' || i, '앱 시험 놀이터 ' || i, ST_SetSRID(ST_MakePoint({Lon} + (i - 1) * 0.00125, {Lat}), 4326)
+            FROM generate_series(1, 5) i
+            """);
+        await using (var conn = await Db.DataSource.OpenConnectionAsync())
+        {
+            await UserStore.CreateAsync(conn, null, Username, "김점검", Roles.Inspector, Password, default);
+        }
+        Server = await TestServer.StartAsync(Db.ConnectionString);
+        var keys = new TagKeyStore(Path.Combine(Server.DataDirectory, "keys", "tags.json"));
+        await using (var conn = await Db.DataSource.OpenConnectionAsync())
+        {
+            await using var tx = await conn.BeginTransactionAsync();
+            for (var i = 1; i <= 5; i++)
+            {
+                var asset = await AssetRef.ResolveAsync(conn, tx, $"PG-A{i}", null, default);
+                Plates[$"PG-A{i}"] = await TagStore.AddAsync(conn, tx, keys, asset, "qr", null, null, Actor.System("test"), default);
+            }
+            await tx.CommitAsync();
+        }
+        KeyStore = keys;
+    }
+
+    public TagKeyStore KeyStore { get; private set; } = null!;
+
+    public string PlateUrl(string code) => Plates[code].Url(Server.BaseAddress.ToString().TrimEnd('/'), KeyStore);
+
+    /// <summary>A phone at the first playground, signed in, with the app loaded once online and its service worker in charge.</summary>
+    public async Task<WebSession> OpenAppAsync(Browser browser)
+    {
+        var session = await WebSession.OpenAsync(browser, Server.BaseAddress, Viewport.PhoneSmall);
+        await session.PlaceAtAsync(Lat, Lon, 8);
+        await session.GotoAsync("/login?next=%2Finspector%2F");
+        await session.Page.GetByLabel("아이디").FillAsync(Username);
+        await session.Page.GetByLabel("비밀번호").FillAsync(Password);
+        await session.Page.GetByRole(AriaRole.Button, new() { Name = "로그인" }).ClickAsync();
+        await session.Page.WaitForURLAsync("**/inspector/**");
+        await Assertions.Expect(session.Page.GetByRole(AriaRole.Heading, new() { Name = "가까운 점검 대상" })).ToBeVisibleAsync();
+        // Polled from here: Playwright's in-page polling would compile the predicate, which the app's CSP (no eval) forbids.
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (!await session.Page.EvaluateAsync<bool>("() => navigator.serviceWorker.controller !== null"))
+        {
+            Assert.True(DateTime.UtcNow < deadline, "The service worker did not take charge of the app within 30 s.");
+            await Task.Delay(100);
+        }
+        await session.SettleAsync();
+        return session;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await Server.DisposeAsync();
+        Npgsql.NpgsqlConnection.ClearAllPools();
+        await Db.DisposeAsync();
+    }
+}

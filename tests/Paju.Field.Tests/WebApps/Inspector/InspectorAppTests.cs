@@ -1,0 +1,212 @@
+using System.Security.Cryptography;
+using System.Text.Json;
+using Microsoft.Playwright;
+using Paju.Field.Tests.Harness;
+
+namespace Paju.Field.Tests.WebApps.Inspector;
+
+/// <summary>The inspector app on a 360×800 phone: the plate's URL, what is due nearby, the checklist, and an outbox that loses nothing.</summary>
+public sealed class InspectorAppTests(InspectorAppFixture f, Browser browser) : IClassFixture<InspectorAppFixture>
+{
+    private static async Task FillMonthlyAsync(IPage page, string grade = "양호")
+    {
+        foreach (var item in new[] { "연결상태", "노후정도", "변형상태", "청결상태", "안전수칙 등 표시상태", "부대시설 파손상태 및 위험물질 존재 여부" })
+        {
+            await page.Locator("fieldset", new() { Has = page.GetByText(item + " (필수)", new() { Exact = true }) }).GetByLabel("양호").CheckAsync();
+        }
+        await page.Locator("fieldset", new() { Has = page.GetByText("종합 판정 (필수)") }).GetByRole(AriaRole.Radio, new() { Name = grade }).CheckAsync();
+    }
+
+    private static FilePayload Photo(string name, byte[] bytes) => new() { Name = name, MimeType = "image/jpeg", Buffer = bytes };
+
+    [Fact]
+    public async Task A_plates_URL_opens_its_asset_in_the_app_and_the_check_in_is_verified()
+    {
+        await using var session = await f.OpenAppAsync(browser);
+
+        await session.GotoAsync(new Uri(f.PlateUrl("PG-A1")).PathAndQuery);
+        await Assertions.Expect(session.Page.GetByRole(AriaRole.Heading, new() { Level = 1 })).ToHaveTextAsync("앱 시험 놀이터 1");
+        await session.Page.GetByRole(AriaRole.Button, new() { Name = "이 표지로 체크인" }).ClickAsync();
+
+        await Assertions.Expect(session.Page.Locator("#checkin-state")).ToContainTextAsync("체크인 확인됨");
+        await Assertions.Expect(session.Page.Locator("#checkin-state")).ToContainTextAsync("표지의 서명을 확인했습니다");
+        await session.CheckScreenAsync("checked-in");
+        Assert.Equal(1L, await f.Db.ScalarAsync<long>("""
+            SELECT count(*) FROM checkin c JOIN tag t ON t.id = c.tag_id JOIN asset a ON a.id = c.asset_id
+            WHERE a.code = 'PG-A1' AND c.method = 'url' AND c.proof = 'signature' AND c.status = 'verified' AND c.url LIKE '%?s=%'
+            """));
+    }
+
+    [Fact]
+    public async Task What_is_due_nearby_comes_first_from_the_phones_position()
+    {
+        await using var session = await f.OpenAppAsync(browser);
+        await session.PlaceAtAsync(InspectorAppFixture.Lat, InspectorAppFixture.Lon + 4 * 0.00125, 6); // at PG-A5
+
+        await session.Page.ReloadAsync();
+        await Assertions.Expect(session.Page.GetByRole(AriaRole.Status).Filter(new() { HasText = "현재 위치 기준" })).ToBeVisibleAsync();
+        var first = session.Page.Locator("#assets li").First;
+
+        await Assertions.Expect(first).ToContainTextAsync("앱 시험 놀이터 5");
+        await Assertions.Expect(first).ToContainTextAsync("월 점검 할 일");
+        await Assertions.Expect(session.Page.Locator("#assets li").Nth(1)).ToContainTextAsync("앱 시험 놀이터 4");
+        await session.CheckScreenAsync("nearby");
+        await session.Page.GetByLabel("시설 찾기").FillAsync("PG-A2");
+        await Assertions.Expect(session.Page.Locator("#assets li")).ToHaveCountAsync(1);
+    }
+
+    [Fact]
+    public async Task Three_inspections_with_photos_queued_offline_survive_a_reload_and_are_stored_once_each_when_back_online()
+    {
+        await using var session = await f.OpenAppAsync(browser);
+        var page = session.Page;
+        var codes = new[] { "PG-A2", "PG-A3", "PG-A4" };
+        await using (await session.ExpectFailures("request failed", "ERR_INTERNET_DISCONNECTED"))
+        {
+            await session.SetOfflineAsync(true);
+            for (var i = 0; i < codes.Length; i++)
+            {
+                await page.EvaluateAsync($"location.hash = '#/inspect/playground/{codes[i]}/playground-monthly'");
+                await Assertions.Expect(page.GetByRole(AriaRole.Heading, new() { Level = 1 })).ToHaveTextAsync("어린이놀이시설 월 안전점검");
+                await FillMonthlyAsync(page);
+                await page.GetByLabel("사진 더하기").SetInputFilesAsync(Photo($"photo-{i}.jpg", TestPhotos.Jpeg(120_000, seed: 100 + i)));
+                if (i == 0)
+                {
+                    await session.CheckScreenAsync("checklist");
+                }
+                await page.GetByRole(AriaRole.Button, new() { Name = "제출 (보관함에 넣고 보냄)" }).ClickAsync();
+                await Assertions.Expect(page.GetByRole(AriaRole.Heading, new() { Name = "보관함" })).ToBeVisibleAsync();
+            }
+            await Assertions.Expect(page.Locator("#outbox-count")).ToHaveTextAsync("3");
+            await Assertions.Expect(page.Locator("#outbox li[data-state=waiting]")).ToHaveCountAsync(3);
+            await session.CheckScreenAsync("outbox-offline");
+
+            // The app is closed and opened again with no signal: the shell comes from the service worker, the outbox from the phone.
+            await page.ReloadAsync();
+            await Assertions.Expect(page.GetByRole(AriaRole.Heading, new() { Name = "보관함" })).ToBeVisibleAsync();
+            await Assertions.Expect(page.Locator("#outbox-count")).ToHaveTextAsync("3");
+            Assert.Equal(0L, await f.Db.ScalarAsync<long>("SELECT count(*) FROM inspection"));
+            await session.SetOfflineAsync(false);
+        }
+        await page.EvaluateAsync("window.dispatchEvent(new Event('online'))");
+
+        await Assertions.Expect(page.Locator("#outbox li[data-state=done]")).ToHaveCountAsync(3, new() { Timeout = 60_000 });
+        await Assertions.Expect(page.Locator("#outbox .receipt")).ToHaveCountAsync(3);
+        await Assertions.Expect(page.Locator("#outbox-count")).ToHaveTextAsync("0");
+        await session.CheckScreenAsync("outbox-sent");
+        var receiptsOnScreen = await page.Locator("#outbox .receipt").AllInnerTextsAsync();
+        Assert.All(receiptsOnScreen, r => Assert.Matches(@"접수번호 P-\d{8}-\d{5}", r));
+        Assert.Equal(3L, await f.Db.ScalarAsync<long>("""
+            SELECT count(*) FROM inspection i JOIN asset a ON a.id = i.asset_id
+            WHERE a.code IN ('PG-A2', 'PG-A3', 'PG-A4') AND i.photos_expected = 1 AND i.photos_received = 1
+            """));
+        var stored = (await f.Db.ScalarAsync<string[]>("SELECT array_agg(receipt ORDER BY receipt) FROM inspection")).Order();
+        Assert.Equal(stored, receiptsOnScreen.Select(r => r.Replace("접수번호 ", "")).Order());
+    }
+
+    [Fact]
+    public async Task A_photo_cut_in_its_second_chunk_resumes_from_the_servers_offset()
+    {
+        await using var session = await f.OpenAppAsync(browser);
+        var page = session.Page;
+        var bytes = TestPhotos.Jpeg(650_000, seed: 300);
+        var ranges = new List<string>();
+        var chunks = 0;
+        await page.RouteAsync("**/api/inspections/*/photos/*", async route =>
+        {
+            if (route.Request.Method == "PUT")
+            {
+                ranges.Add(route.Request.Headers["content-range"]);
+                if (Interlocked.Increment(ref chunks) == 2)
+                {
+                    await route.AbortAsync("connectionreset"); // the signal drops during the second chunk
+                    return;
+                }
+            }
+            await route.ContinueAsync();
+        });
+        await page.EvaluateAsync("location.hash = '#/inspect/playground/PG-A5/playground-monthly'");
+        await FillMonthlyAsync(page);
+        await page.GetByLabel("사진 더하기").SetInputFilesAsync(Photo("big.jpg", bytes));
+
+        // The cut chunk fails in the browser, as it would on the street.
+        await using (await session.ExpectFailures("request failed", "ERR_CONNECTION_RESET"))
+        {
+            await page.GetByRole(AriaRole.Button, new() { Name = "제출 (보관함에 넣고 보냄)" }).ClickAsync();
+            await Assertions.Expect(page.Locator("#outbox li").First).ToContainTextAsync("서버에 연결할 수 없습니다");
+            await Assertions.Expect(page.Locator("#outbox li").First).ToHaveAttributeAsync("data-state", "waiting");
+            await session.CheckScreenAsync("outbox-waiting");
+            await page.GetByRole(AriaRole.Button, new() { Name = "지금 보내기" }).ClickAsync();
+            await Assertions.Expect(page.Locator("#outbox li").First).ToHaveAttributeAsync("data-state", "done");
+            await session.SettleAsync();
+        }
+        Assert.Equal(["bytes 0-262143/" + bytes.Length, "bytes 262144-524287/" + bytes.Length, "bytes 262144-524287/" + bytes.Length, $"bytes 524288-{bytes.Length - 1}/{bytes.Length}"], ranges);
+        var id = await f.Db.ScalarAsync<Guid>("SELECT i.id FROM inspection i JOIN asset a ON a.id = i.asset_id WHERE a.code = 'PG-A5' ORDER BY i.received_at DESC LIMIT 1");
+        var sha = await f.Db.ScalarAsync<byte[]>("SELECT sha256 FROM inspection_photo WHERE inspection_id = $1 AND received_at IS NOT NULL", id);
+        Assert.Equal(SHA256.HashData(bytes), sha);
+    }
+
+    [Fact]
+    public async Task A_409_shows_both_versions_and_an_oversized_photo_is_refused_in_Korean()
+    {
+        await using var session = await f.OpenAppAsync(browser);
+        var page = session.Page;
+        await page.EvaluateAsync("location.hash = '#/inspect/playground/PG-A1/playground-monthly'");
+        await FillMonthlyAsync(page);
+        var huge = new byte[11 * 1024 * 1024];
+        "\xFF\xD8\xFF"u8.ToArray().CopyTo(huge, 0);
+        await page.GetByLabel("사진 더하기").SetInputFilesAsync(Photo("huge.jpg", huge));
+        await page.GetByRole(AriaRole.Button, new() { Name = "제출 (보관함에 넣고 보냄)" }).ClickAsync();
+        await Assertions.Expect(page.Locator("#form-errors")).ToContainTextAsync("11.0 MB 입니다. 10 MB 이하만 보낼 수 있습니다");
+        await session.CheckScreenAsync("photo-too-large");
+
+        await page.GetByLabel("사진 더하기").SetInputFilesAsync(Array.Empty<FilePayload>());
+        await page.GetByRole(AriaRole.Button, new() { Name = "제출 (보관함에 넣고 보냄)" }).ClickAsync();
+        await Assertions.Expect(page.Locator("#outbox li").First).ToHaveAttributeAsync("data-state", "done");
+
+        // The phone's copy of a sent inspection changes (a second device, a restored backup) and is sent again under the same id.
+        await using (await session.ExpectFailures("HTTP 409", "status of 409"))
+        {
+            await page.EvaluateAsync("""
+                async () => {
+                  const db = await new Promise((ok, fail) => { const r = indexedDB.open('paju-inspector'); r.onsuccess = () => ok(r.result); r.onerror = fail; });
+                  const items = await new Promise(ok => { const r = db.transaction('outbox').objectStore('outbox').getAll(); r.onsuccess = () => ok(r.result); });
+                  const item = items.find(i => i.kind === 'inspection');
+                  item.body.notes = '다른 내용'; item.result = null; item.state = 'waiting';
+                  await new Promise(ok => { const t = db.transaction('outbox', 'readwrite'); t.objectStore('outbox').put(item); t.oncomplete = ok; });
+                }
+                """);
+            await page.GetByRole(AriaRole.Button, new() { Name = "지금 보내기" }).ClickAsync();
+            await Assertions.Expect(page.Locator("#outbox li[data-state=error]")).ToHaveCountAsync(1);
+            var error = page.Locator("#outbox li[data-state=error]");
+            await Assertions.Expect(error).ToContainTextAsync("같은 id 로 다른 내용의 점검이 이미 접수되었습니다");
+            await Assertions.Expect(error).ToContainTextAsync("서버에 있는 것: 접수번호 P-");
+            await Assertions.Expect(error).ToContainTextAsync("이 휴대폰이 보낸 것: SHA-256");
+            await session.CheckScreenAsync("conflict");
+            await session.SettleAsync();
+        }
+        // Unsent data is never dropped without asking.
+        page.Dialog += async (_, dialog) => await dialog.DismissAsync();
+        await page.Locator("#outbox li[data-state=error]").GetByRole(AriaRole.Button, new() { Name = "지우기" }).ClickAsync();
+        await Assertions.Expect(page.Locator("#outbox li[data-state=error]")).ToHaveCountAsync(1);
+    }
+
+    [Fact]
+    public async Task After_one_online_load_the_app_starts_with_no_network()
+    {
+        await using var session = await f.OpenAppAsync(browser);
+        await using (await session.ExpectFailures("request failed", "ERR_INTERNET_DISCONNECTED"))
+        {
+            await session.SetOfflineAsync(true);
+            var page = await session.Context.NewPageAsync();
+            await page.GotoAsync("/inspector/");
+            await Assertions.Expect(page.GetByRole(AriaRole.Heading, new() { Name = "가까운 점검 대상" })).ToBeVisibleAsync();
+            await Assertions.Expect(page.Locator("#network")).ToHaveTextAsync("오프라인");
+            await Assertions.Expect(page.Locator("#assets li")).ToHaveCountAsync(5);
+            await page.GotoAsync(new Uri(f.PlateUrl("PG-A3")).PathAndQuery); // a plate, offline: the app opens on its asset
+            await Assertions.Expect(page.GetByRole(AriaRole.Heading, new() { Level = 1 })).ToHaveTextAsync("앱 시험 놀이터 3");
+            await page.CloseAsync();
+            await session.SetOfflineAsync(false);
+        }
+    }
+}
