@@ -209,4 +209,47 @@ public sealed class InspectorAppTests(InspectorAppFixture f, Browser browser) : 
             await session.SetOfflineAsync(false);
         }
     }
+
+    [Fact]
+    public async Task Far_from_the_asset_the_app_warns_before_checking_in_and_a_plate_page_offers_the_app()
+    {
+        await using var session = await WebSession.OpenAsync(browser, f.Server.BaseAddress, Viewport.PhoneSmall);
+        var page = session.Page;
+        await session.PlaceAtAsync(InspectorAppFixture.Lat + 0.0027, InspectorAppFixture.Lon, 10); // about 300 m north of PG-A1
+        await session.GotoAsync("/login");
+        await page.GetByLabel("아이디").FillAsync(InspectorAppFixture.Username);
+        await page.GetByLabel("비밀번호").FillAsync(InspectorAppFixture.Password);
+        await page.GetByRole(AriaRole.Button, new() { Name = "로그인" }).ClickAsync();
+        await page.WaitForURLAsync("**/inspector/**");
+
+        // An iPhone's Safari opens the plate itself, outside the app: the plate's page offers the way in, keeping the signature.
+        await page.EvaluateAsync("() => navigator.serviceWorker.getRegistrations().then(rs => Promise.all(rs.map(r => r.unregister())))");
+        await session.GotoAsync(new Uri(f.PlateUrl("PG-A1")).PathAndQuery);
+        await page.GetByRole(AriaRole.Link, new() { Name = "점검 앱에서 열기" }).ClickAsync();
+        await Assertions.Expect(page.GetByRole(AriaRole.Heading, new() { Level = 1 })).ToHaveTextAsync("앱 시험 놀이터 1");
+
+        await page.GetByRole(AriaRole.Button, new() { Name = "이 표지로 체크인" }).ClickAsync();
+        await Assertions.Expect(page.GetByRole(AriaRole.Alert)).ToContainTextAsync("시설에서 너무 멉니다");
+        await session.CheckScreenAsync("far-warning");
+        Assert.Equal(0L, await f.Db.ScalarAsync<long>("SELECT count(*) FROM checkin c JOIN asset a ON a.id = c.asset_id WHERE a.code = 'PG-A1' AND 'too_far' = ANY (c.flags)"));
+        await page.GetByRole(AriaRole.Button, new() { Name = "그래도 체크인" }).ClickAsync();
+
+        await Assertions.Expect(page.Locator("#checkin-state")).ToContainTextAsync("체크인 확인 필요");
+        await Assertions.Expect(page.Locator("#checkin-state")).ToContainTextAsync("시설에서 너무 멉니다");
+        Assert.Equal(1L, await f.Db.ScalarAsync<long>("SELECT count(*) FROM checkin c JOIN asset a ON a.id = c.asset_id WHERE a.code = 'PG-A1' AND 'too_far' = ANY (c.flags) AND c.proof = 'signature'"));
+
+        // Inspect resting on that check-in, then find the 접수번호 among the receipts.
+        await page.GetByRole(AriaRole.Link, new() { Name = "점검 시작" }).First.ClickAsync();
+        await FillMonthlyAsync(page);
+        await page.GetByRole(AriaRole.Button, new() { Name = "제출 (보관함에 넣고 보냄)" }).ClickAsync();
+        await Assertions.Expect(page.Locator("#outbox li").First).ToHaveAttributeAsync("data-state", "done");
+        await page.GetByRole(AriaRole.Link, new() { Name = "접수증" }).ClickAsync();
+        await Assertions.Expect(page.GetByRole(AriaRole.Heading, new() { Name = "접수증" })).ToBeVisibleAsync();
+        var receipt = await f.Db.ScalarAsync<string>("""
+            SELECT i.receipt FROM inspection i JOIN checkin c ON c.id = i.checkin_id JOIN asset a ON a.id = i.asset_id
+            WHERE a.code = 'PG-A1' AND 'too_far' = ANY (c.flags)
+            """);
+        await Assertions.Expect(page.GetByText(receipt)).ToBeVisibleAsync();
+        await session.CheckScreenAsync("receipts");
+    }
 }
