@@ -65,12 +65,11 @@ public sealed class SignInTests(WebFixture web, Browser browser) : IClassFixture
     [Theory]
     [InlineData(Roles.Admin, "관리자", "상황실 지도 화면은 아직")]
     [InlineData(Roles.Operator, "상황실 운영자", "상황실 지도 화면은 아직")]
-    [InlineData(Roles.Inspector, "현장 점검원", "점검원 앱은 아직")]
     [InlineData(Roles.Viewer, "열람자", null)]
     public async Task Each_role_lands_in_its_place(string role, string roleName, string? notice)
     {
-        // Until the control room and the inspector app are built, each role's place is the landing page, which says so.
-        await using var session = await OpenAsync(role == Roles.Inspector ? Viewport.PhoneSmall.Name : Viewport.Laptop.Name);
+        // Until the control room is built, its roles' place is the landing page, which says so.
+        await using var session = await OpenAsync(Viewport.Laptop.Name);
         await session.GotoAsync("/login");
 
         await SignInAsync(session.Page, WebFixture.People[role], WebFixture.Password);
@@ -82,6 +81,19 @@ public sealed class SignInTests(WebFixture web, Browser browser) : IClassFixture
             await Assertions.Expect(session.Page.GetByText(notice)).ToBeVisibleAsync();
         }
         await Assertions.Expect(session.Page.GetByRole(AriaRole.Status)).ToHaveTextAsync("정상");
+        await session.SettleAsync();
+    }
+
+    [Fact]
+    public async Task An_inspector_lands_in_the_inspector_app()
+    {
+        await using var session = await OpenAsync(Viewport.PhoneSmall.Name);
+        await session.GotoAsync("/login");
+
+        await SignInAsync(session.Page, WebFixture.People[Roles.Inspector], WebFixture.Password);
+
+        await Assertions.Expect(session.Page).ToHaveURLAsync(new Uri(web.BaseAddress, "/inspector/").ToString());
+        await Assertions.Expect(session.Page.GetByRole(AriaRole.Heading, new() { Name = "가까운 점검 대상" })).ToBeVisibleAsync();
         await session.SettleAsync();
     }
 

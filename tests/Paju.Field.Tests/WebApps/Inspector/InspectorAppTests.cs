@@ -85,7 +85,7 @@ public sealed class InspectorAppTests(InspectorAppFixture f, Browser browser) : 
             await page.ReloadAsync();
             await Assertions.Expect(page.GetByRole(AriaRole.Heading, new() { Name = "보관함" })).ToBeVisibleAsync();
             await Assertions.Expect(page.Locator("#outbox-count")).ToHaveTextAsync("3");
-            Assert.Equal(0L, await f.Db.ScalarAsync<long>("SELECT count(*) FROM inspection"));
+            Assert.Equal(0L, await f.Db.ScalarAsync<long>("SELECT count(*) FROM inspection i JOIN asset a ON a.id = i.asset_id WHERE a.code IN ('PG-A2', 'PG-A3', 'PG-A4')"));
             await session.SetOfflineAsync(false);
         }
         await page.EvaluateAsync("window.dispatchEvent(new Event('online'))");
@@ -100,7 +100,8 @@ public sealed class InspectorAppTests(InspectorAppFixture f, Browser browser) : 
             SELECT count(*) FROM inspection i JOIN asset a ON a.id = i.asset_id
             WHERE a.code IN ('PG-A2', 'PG-A3', 'PG-A4') AND i.photos_expected = 1 AND i.photos_received = 1
             """));
-        var stored = (await f.Db.ScalarAsync<string[]>("SELECT array_agg(receipt ORDER BY receipt) FROM inspection")).Order();
+        var stored = (await f.Db.ScalarAsync<string[]>(
+            "SELECT array_agg(i.receipt ORDER BY i.receipt) FROM inspection i JOIN asset a ON a.id = i.asset_id WHERE a.code IN ('PG-A2', 'PG-A3', 'PG-A4')")).Order();
         Assert.Equal(stored, receiptsOnScreen.Select(r => r.Replace("접수번호 ", "")).Order());
     }
 
