@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Paju.Field.Server.Accounts;
 using Paju.Field.Server.Alarms;
+using Paju.Field.Server.Compliance;
 using Paju.Field.Server.Ingest;
 using Paju.Field.Server.Inspections;
 using Paju.Field.Server.Live;
@@ -38,6 +39,7 @@ public static class ServerHost
         builder.Services.AddIngest(builder.Configuration);
         builder.Services.AddCheckInVerification(builder.Configuration);
         builder.Services.AddInspections(builder.Configuration);
+        builder.Services.AddCompliance(builder.Configuration);
         builder.Services.AddAlarms(builder.Configuration);
         builder.Services.AddLive(builder.Configuration);
         builder.Services.AddWebApps();
@@ -60,6 +62,7 @@ public static class ServerHost
         app.MapIngest();
         app.MapTags();
         app.MapInspectionApi();
+        app.MapCompliance();
         app.MapApiDocument();
         app.MapAlarms();
         app.MapLive();

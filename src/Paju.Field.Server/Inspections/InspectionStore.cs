@@ -72,7 +72,7 @@ public static class InspectionStore
         {
             return refusal;
         }
-        var (assetId, checkinRow) = checkedSubject!.Value;
+        var (assetId, checkinRow, program) = checkedSubject!.Value;
         var receivedAt = DateTimeOffset.UtcNow;
         var receipt = await NextReceiptAsync(receipts, receivedAt, ct);
         await using (var insert = new NpgsqlCommand("""
@@ -99,6 +99,7 @@ public static class InspectionStore
         }
         await InsertVersionAsync(conn, tx, id, 1, s, actor.UserId!.Value, receivedAt, null, ct);
         await InsertPhotosAsync(conn, tx, id, s.Photos, ct);
+        await Compliance.ComplianceEffects.ApplyAsync(conn, tx, id, assetId, s, program, actor, ct);
         await AuditLog.WriteAsync(conn, tx, actor, "inspection.submit", "inspection", id.ToString(),
             new { receipt, program = s.Program, version = s.ProgramVersion, asset = s.SubjectCode, s.Grade, photos = s.Photos.Count, sha256 = InspectionSubmission.Hex(s.Sha256) }, ct);
         return new SubmitOutcome.Created((await ReceiptAsync(conn, tx, id, ct))!.Value.Receipt);
@@ -142,6 +143,7 @@ public static class InspectionStore
         var version = (int)(await next.ExecuteScalarAsync(ct))!;
         await InsertVersionAsync(conn, tx, id, version, s, actor.UserId!.Value, DateTimeOffset.UtcNow, reason, ct);
         var added = await InsertPhotosAsync(conn, tx, id, s.Photos, ct);
+        await Compliance.ComplianceEffects.ApplyAsync(conn, tx, id, checkedSubject.Value.AssetId, s, checkedSubject.Value.Program, actor, ct);
         if (added > 0)
         {
             await using var count = new NpgsqlCommand("UPDATE inspection SET photos_expected = photos_expected + $2 WHERE id = $1", conn, tx)
@@ -171,7 +173,7 @@ public static class InspectionStore
     }
 
     /// <summary>The program version, the asset, who may inspect it, the check-in it rests on, and the answers.</summary>
-    private static async Task<((long AssetId, long? CheckinRow)?, SubmitOutcome?)> CheckAsync(NpgsqlConnection conn, NpgsqlTransaction tx,
+    private static async Task<((long AssetId, long? CheckinRow, ProgramView Program)?, SubmitOutcome?)> CheckAsync(NpgsqlConnection conn, NpgsqlTransaction tx,
         InspectionSubmission s, Actor actor, string role, CancellationToken ct)
     {
         var program = await ProgramStore.VersionAsync(conn, tx, s.Program, s.ProgramVersion, ct);
@@ -229,7 +231,7 @@ public static class InspectionStore
             checkinRow = reader.GetInt64(0);
         }
         var problems = program.Definition.CheckAnswers(s.Answers, s.Grade, facilityType, s.Photos.Select(p => p.Id).ToHashSet());
-        return problems.Count > 0 ? (null, new SubmitOutcome.Invalid(problems)) : ((assetId, checkinRow), null);
+        return problems.Count > 0 ? (null, new SubmitOutcome.Invalid(problems)) : ((assetId, checkinRow, program), null);
     }
 
     /// <summary>

@@ -42,6 +42,8 @@ public static class TileCatalog
         new("status", "a.status", "String", "active / retired", DetailMinZoom),
         new("severity", "a.severity", "Number", "0 양호 · 1 주의 · 2 수리 필요 · 3 이용금지/위험"),
         new("count", "1", "Number", "묶인 시설 수 (낱개는 1)"),
+        new("closed", "a.closed_at IS NOT NULL", "Boolean", "이용금지 (점검에서 이용을 막음)"),
+        new("overdue", "a.overdue", "Boolean", "법정 점검 기한이 지남"),
     ];
 
     public static readonly IReadOnlyList<TileLayer> Layers =

@@ -1,0 +1,55 @@
+using Npgsql;
+using Paju.Field.Calendar;
+using Paju.Field.Compliance;
+
+namespace Paju.Field.Server.Compliance;
+
+/// <summary>One asset against one program, as of an instant.</summary>
+public sealed record AssetProgramStatus(long AssetId, string Kind, string Code, string Name, string? AdminArea, string? FacilityType,
+    string? Department, bool Closed, bool OverdueFlag, string Program, DueStatus Status, DateTimeOffset? LastFinishedAt);
+
+/// <summary>Every active asset against every program that covers it, computed by <see cref="ComplianceRules"/> at an instant.</summary>
+public static class ComplianceStatus
+{
+    private const string Query = """
+        SELECT a.id, a.kind, a.code, a.name, coalesce(ar.name, a.admin_area_code), pf.facility_type, coalesce(pf.owning_department, d.name),
+               a.closed_at IS NOT NULL, a.overdue, p.code, v.definition->>'cadence', a.created_at,
+               (SELECT max(i.finished_at) FROM inspection i WHERE i.asset_id = a.id AND i.program = p.code),
+               pg.periodic_valid_until
+        FROM asset a
+        JOIN program p ON p.subject_kind = a.kind
+        JOIN program_version v ON v.program = p.code AND v.version = p.current_version
+        JOIN department d ON d.code = p.department
+        LEFT JOIN admin_area ar ON ar.code = a.admin_area_code
+        LEFT JOIN public_facility pf ON pf.asset_id = a.id
+        LEFT JOIN playground pg ON pg.asset_id = a.id
+        WHERE a.status = 'active'
+        ORDER BY a.kind, a.code, p.code
+        """;
+
+    public static async Task<List<AssetProgramStatus>> ComputeAsync(NpgsqlConnection conn, NpgsqlTransaction? tx, DateTimeOffset now, CancellationToken ct)
+    {
+        var today = DateOnly.FromDateTime(SeoulCalendar.ToSeoul(now).DateTime);
+        var list = new List<AssetProgramStatus>();
+        await using var cmd = new NpgsqlCommand(Query, conn, tx);
+        await using var reader = await cmd.ExecuteReaderAsync(ct);
+        while (await reader.ReadAsync(ct))
+        {
+            var cadence = reader.GetString(10);
+            var since = reader.GetFieldValue<DateTimeOffset>(11);
+            DateTimeOffset? last = reader.IsDBNull(12) ? null : reader.GetFieldValue<DateTimeOffset>(12);
+            DateOnly? validUntil = reader.IsDBNull(13) ? null : reader.GetFieldValue<DateOnly>(13);
+            var status = cadence switch
+            {
+                "monthly" => ComplianceRules.Monthly(last, since, now),
+                "semiannual" => ComplianceRules.Semiannual(last, since, now),
+                "biennial" => ComplianceRules.Periodic(validUntil, today),
+                _ => new DueStatus(last is null ? DueState.Due : DueState.Done, null, "한 번"),
+            };
+            list.Add(new AssetProgramStatus(reader.GetInt64(0), reader.GetString(1), reader.GetString(2), reader.GetString(3),
+                reader.IsDBNull(4) ? null : reader.GetString(4), reader.IsDBNull(5) ? null : reader.GetString(5), reader.IsDBNull(6) ? null : reader.GetString(6),
+                reader.GetBoolean(7), reader.GetBoolean(8), reader.GetString(9), status, last));
+        }
+        return list;
+    }
+}
