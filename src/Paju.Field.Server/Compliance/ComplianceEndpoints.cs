@@ -21,6 +21,7 @@ public static class ComplianceEndpoints
     public static IServiceCollection AddCompliance(this IServiceCollection services, IConfiguration configuration)
     {
         services.AddPajuOptions<ComplianceOptions>(configuration);
+        services.AddHttpClient<Reminders>(c => c.Timeout = TimeSpan.FromSeconds(10));
         services.AddSingleton<ComplianceJob>();
         services.AddHostedService(sp => sp.GetRequiredService<ComplianceJob>());
         return services;
@@ -32,6 +33,10 @@ public static class ComplianceEndpoints
             .WithSummary("이번 달 놀이시설 점검 N/전체 (읍면동별), 반기 공중이용시설 점검 (유형·부서별), 지연·이용금지·지적사항 수");
         app.MapGet("/api/compliance/assets", AssetsAsync).RequireAuthorization(Policies.SignedIn)
             .WithSummary("시설 × 프로그램의 상태: done, due, due_soon, overdue (?state=overdue&program=…)");
+        app.MapGet("/api/reminders", async (Reminders reminders, TimeProvider clock, string? department, CancellationToken ct) =>
+                Results.Ok((await reminders.ComputeAsync(clock.GetUtcNow(), ct)).Where(r => department is null || r.Department == department)))
+            .RequireAuthorization(Policies.SignedIn).WithSummary("다가오거나 지난 기한 (부서별: ?department=안전총괄과)");
+        app.MapComplianceExport();
         app.MapGet("/api/findings", FindingsAsync).RequireAuthorization(Policies.SignedIn).WithSummary("지적사항 (기본: 확인 전)");
         app.MapPost("/api/findings/{id:long}/repair", RepairAsync).RequireAuthorization(Policies.FieldWork).WithSummary("수리 완료 (근거와 함께)");
         app.MapPost("/api/findings/{id:long}/confirm", ConfirmAsync).RequireAuthorization(Policies.FieldWork).WithSummary("수리 확인 (수리한 사람이 아닌 다른 사람)");

@@ -24,7 +24,8 @@ public sealed class ComplianceOptions : IPajuOptions
 /// month, half-year, a validity's last day — is one) the job recomputes each asset's overdue flag. Only flags that change
 /// are written, so tiles are invalidated and <c>asset.state</c> announced for exactly those assets.
 /// </summary>
-public sealed class ComplianceJob(NpgsqlDataSource db, ComplianceOptions options, TimeProvider clock, ILogger<ComplianceJob> log) : BackgroundService
+public sealed class ComplianceJob(NpgsqlDataSource db, ComplianceOptions options, IServiceProvider services, TimeProvider clock, ILogger<ComplianceJob> log)
+    : BackgroundService
 {
     public async Task<int> RunAsync(DateTimeOffset now, CancellationToken ct)
     {
@@ -65,11 +66,17 @@ public sealed class ComplianceJob(NpgsqlDataSource db, ComplianceOptions options
         {
             return;
         }
+        var atMidnight = false;
         while (!stoppingToken.IsCancellationRequested)
         {
             try
             {
                 await RunAsync(clock.GetUtcNow(), stoppingToken);
+                if (atMidnight)
+                {
+                    // Then the day's reminders to the city's messaging gateway (when one is configured) — once a day, not at every start.
+                    await services.GetRequiredService<Reminders>().SendAsync(clock.GetUtcNow(), stoppingToken);
+                }
             }
             catch (Exception e) when (e is NpgsqlException or TimeoutException)
             {
@@ -81,6 +88,7 @@ public sealed class ComplianceJob(NpgsqlDataSource db, ComplianceOptions options
             var tomorrow = DateOnly.FromDateTime(SeoulCalendar.ToSeoul(now).DateTime).AddDays(1);
             var next = SeoulCalendar.StartOfDay(tomorrow).AddMinutes(options.MinutesAfterMidnight);
             await Task.Delay(next - now, clock, stoppingToken);
+            atMidnight = true;
         }
     }
 }
