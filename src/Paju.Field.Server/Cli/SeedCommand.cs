@@ -1,6 +1,7 @@
 using System.CommandLine;
 using Paju.Field.Server.Audit;
 using Paju.Field.Server.Database;
+using Paju.Field.Server.Hosting;
 using Paju.Field.Server.Seeding;
 
 namespace Paju.Field.Server.Cli;
@@ -29,7 +30,8 @@ public static class SeedCommand
             var log = cli.Log("Paju.Seed");
             if (parse.GetValue(sample))
             {
-                var result = await SampleSeeder.SeedAsync(db, Actor.CommandLine(), log, ct);
+                var keys = Tags.TagKeyStore.From(cli.Configuration.ReadPajuOptions<Tags.TagOptions>(), cli.Options.DataDirectory);
+                var result = await SampleSeeder.SeedAsync(db, Actor.CommandLine(), log, ct, keys);
                 Console.WriteLine(result.AlreadyPresent ? "샘플 데이터가 이미 있습니다:" : "샘플 데이터를 넣었습니다:");
                 foreach (var (kind, count) in result.CountsByKind)
                 {

@@ -46,7 +46,7 @@ public static class ServeCommands
             var db = app.Services.GetRequiredService<NpgsqlDataSource>();
             if (await SampleSeeder.RegistryIsEmptyAsync(db, ct))
             {
-                await SampleSeeder.SeedAsync(db, Actor.System("demo"), log, ct);
+                await SampleSeeder.SeedAsync(db, Actor.System("demo"), log, ct, app.Services.GetRequiredService<Tags.TagKeyStore>());
             }
             demoPassword = await EnsureDemoUserAsync(db, cli.Options.DataDirectory, ct);
         }

@@ -37,7 +37,8 @@ public static class SampleSeeder
 
     public const int PlaygroundCount = 719;
 
-    public static async Task<SeedResult> SeedAsync(NpgsqlDataSource db, Actor actor, ILogger log, CancellationToken ct)
+    /// <param name="keys">When given, every sample playground also gets a QR plate (its key in this key store).</param>
+    public static async Task<SeedResult> SeedAsync(NpgsqlDataSource db, Actor actor, ILogger log, CancellationToken ct, Tags.TagKeyStore? keys = null)
     {
         await using var conn = await db.OpenConnectionAsync(ct);
         await using var tx = await conn.BeginTransactionAsync(ct);
@@ -60,6 +61,13 @@ public static class SampleSeeder
         await writer.WriteCableZonesAsync();
         await writer.WritePlaygroundsAsync(random);
         await writer.WritePublicFacilitiesAsync(random);
+        var checks = await SampleHistory.WriteAsync(conn, tx, random, DateTimeOffset.UtcNow, actor, ct);
+        log.LogInformation("Sample inspection history: {Checks} checks", checks);
+        if (keys is not null)
+        {
+            var plates = await Tags.TagStore.AddMissingAsync(conn, tx, keys, Assets.AssetKinds.Playground, "qr", actor, null, ct);
+            log.LogInformation("Sample plates: {Plates} QR tags", plates);
+        }
 
         var counts = await CountSampleAsync(conn, tx, ct);
         await AuditLog.WriteAsync(conn, tx, actor, "seed.sample", "asset", null, counts, ct);
@@ -74,6 +82,23 @@ public static class SampleSeeder
         await using var conn = await db.OpenConnectionAsync(ct);
         await using var tx = await conn.BeginTransactionAsync(ct);
         int assets;
+        // What the sample's history and plates hang on them goes first (inspections, findings, check-ins, tags).
+        await using (var history = new NpgsqlCommand("""
+            CREATE TEMP TABLE sample_inspection ON COMMIT DROP AS
+                SELECT id FROM inspection WHERE asset_id IN (SELECT id FROM asset WHERE is_sample);
+            DELETE FROM finding WHERE inspection_id IN (SELECT id FROM sample_inspection) OR asset_id IN (SELECT id FROM asset WHERE is_sample);
+            DELETE FROM follow_up WHERE inspection_id IN (SELECT id FROM sample_inspection) OR asset_id IN (SELECT id FROM asset WHERE is_sample);
+            DELETE FROM inspection_photo WHERE inspection_id IN (SELECT id FROM sample_inspection);
+            DELETE FROM inspection_version WHERE inspection_id IN (SELECT id FROM sample_inspection);
+            DELETE FROM inspection WHERE id IN (SELECT id FROM sample_inspection);
+            DELETE FROM checkin WHERE asset_id IN (SELECT id FROM asset WHERE is_sample)
+                                   OR tag_id IN (SELECT t.id FROM tag t JOIN asset a ON a.id = t.asset_id WHERE a.is_sample);
+            UPDATE tag SET replaced_by = NULL WHERE asset_id IN (SELECT id FROM asset WHERE is_sample);
+            DELETE FROM tag WHERE asset_id IN (SELECT id FROM asset WHERE is_sample);
+            """, conn, tx))
+        {
+            await history.ExecuteNonQueryAsync(ct);
+        }
         // Children first is not needed: parent_id is ON DELETE SET NULL and kind rows cascade.
         await using (var cmd = new NpgsqlCommand("DELETE FROM asset WHERE is_sample", conn, tx))
         {
