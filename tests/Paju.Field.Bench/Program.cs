@@ -127,4 +127,15 @@ inspectionsCommand.SetAction(parse => InspectionBench.RunAsync(new InspectionBen
     parse.GetValue(db), parse.GetValue(data)!, Report.Path(parse.GetValue(report)))));
 root.Subcommands.Add(inspectionsCommand);
 
+var complianceLarge = new Option<int>("--large") { Description = "playgrounds in the large dataset", DefaultValueFactory = _ => 100_000 };
+var complianceIterations = new Option<int>("--iterations") { Description = "requests per figure at the city's size", DefaultValueFactory = _ => 200 };
+var compliance = new Command("compliance", "The compliance overview at the city's 896 assets (with the sample history) and at 100,000, beside its status computation");
+foreach (var option in new Option[] { db, data, report, complianceLarge, complianceIterations })
+{
+    compliance.Options.Add(option);
+}
+compliance.SetAction(parse => ComplianceBench.RunAsync(new ComplianceBench.Options(
+    parse.GetValue(complianceLarge), parse.GetValue(complianceIterations), parse.GetValue(db), parse.GetValue(data)!, Report.Path(parse.GetValue(report)))));
+root.Subcommands.Add(compliance);
+
 return await root.Parse(args).InvokeAsync();

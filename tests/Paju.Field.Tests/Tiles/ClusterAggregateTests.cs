@@ -39,6 +39,12 @@ public sealed class ClusterAggregateTests(TestDatabase db) : IClassFixture<TestD
         await db.ExecuteAsync("UPDATE playground SET grade = '요수리' WHERE facility_no IN ('S000001', 'S000002', 'S000003')");
         await db.ExecuteAsync("UPDATE asset SET geom = ST_Translate(geom, 0.02, 0.01) WHERE code LIKE 'PG-S00001%'");
         await db.ExecuteAsync("UPDATE asset SET status = 'retired', retired_at = now() WHERE code LIKE 'PG-S00002%'");
+        // An asset with inspections is retired, never deleted: these bridges' sample history goes first.
+        await db.ExecuteAsync("""
+            DELETE FROM finding WHERE asset_id IN (SELECT id FROM asset WHERE code LIKE 'PF-BR-00%');
+            DELETE FROM inspection_version WHERE inspection_id IN (SELECT i.id FROM inspection i JOIN asset a ON a.id = i.asset_id WHERE a.code LIKE 'PF-BR-00%');
+            DELETE FROM inspection WHERE asset_id IN (SELECT id FROM asset WHERE code LIKE 'PF-BR-00%');
+            """);
         await db.ExecuteAsync("DELETE FROM asset WHERE code LIKE 'PF-BR-00%'");
         await db.ExecuteAsync("UPDATE public_facility SET safety_grade = 'E' WHERE fms_no LIKE 'SAR%'");
 
