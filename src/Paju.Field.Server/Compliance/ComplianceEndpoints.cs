@@ -99,6 +99,7 @@ public static class ComplianceEndpoints
         await using var conn = await db.OpenConnectionAsync(ct);
         var statuses = await ComplianceStatus.ComputeAsync(conn, null, clock.GetUtcNow(), ct);
         return Results.Ok(statuses
+            .OrderBy(s => s.Kind, StringComparer.Ordinal).ThenBy(s => s.Code, StringComparer.Ordinal).ThenBy(s => s.Program, StringComparer.Ordinal)
             .Where(s => state is null || s.Status.Code == state)
             .Where(s => program is null || s.Program == program)
             .Select(s => new { s.Kind, s.Code, s.Name, s.AdminArea, s.Program, state = s.Status.Code, dueOn = s.Status.DueOn, period = s.Status.Period, s.LastFinishedAt, s.Closed }));
