@@ -66,12 +66,17 @@ public static class ComplianceEffects
         string? closeReason = null;
         if (program.Code == "playground-monthly" && s.Grade is { } grade)
         {
+            // Only a newer check than the one the asset shows moves its grade (a late upload of an older check does not);
+            // the map and the feed hear of it only when the grade actually changed.
             await using var update = new NpgsqlCommand("""
-                WITH a AS (UPDATE asset SET grade = $2 WHERE id = $1 AND grade IS DISTINCT FROM $2 RETURNING id)
-                UPDATE playground SET grade = $2, graded_at = $3 WHERE asset_id = $1
+                WITH newer AS (SELECT EXISTS (SELECT 1 FROM playground WHERE asset_id = $1 AND graded_at > $3) AS found),
+                p AS (
+                    UPDATE playground SET grade = $2, graded_at = $3
+                    WHERE asset_id = $1 AND (graded_at IS NULL OR graded_at <= $3))
+                UPDATE asset SET grade = $2 WHERE id = $1 AND grade IS DISTINCT FROM $2 AND NOT (SELECT found FROM newer)
+                RETURNING id
                 """, conn, tx) { Parameters = { new() { Value = assetId }, new() { Value = grade }, new() { Value = s.FinishedAt } } };
-            await update.ExecuteNonQueryAsync(ct);
-            changed = true;
+            changed = await update.ExecuteScalarAsync(ct) is not null;
             if (grade == "이용금지")
             {
                 var items = program.Definition.Items.Where(i => s.Answers.TryGetProperty(i.Id, out var a) && a.ValueKind == JsonValueKind.String && a.GetString() == "이용금지")

@@ -144,7 +144,9 @@ public sealed class LargeRegistryTests(LargeRegistryFixture registry) : IClassFi
         Assert.InRange(fiftieth.KindRows, 1, 11);
         Assert.True(fiftieth.IndexRows <= first.IndexRows, $"page 50 read {fiftieth.IndexRows} index entries, page 1 {first.IndexRows}");
         Assert.InRange(fiftieth.ProbeRows, 0, 100);   // "is there a previous page" stops at its first match, not at the bound
-        Assert.True(fiftieth.Buffers <= first.Buffers + 16, $"page 50 touched {fiftieth.Buffers} buffers, page 1 {first.Buffers}");
+        // Buffers depend on which heap pages a page's ten rows sit on (about 270 either way here); reading up to the bound, as
+        // before the keyset fix, cost tens of thousands. A quarter more than page 1 is the same cost.
+        Assert.True(fiftieth.Buffers <= first.Buffers * 5 / 4 + 16, $"page 50 touched {fiftieth.Buffers} buffers, page 1 {first.Buffers}");
     }
 
     [Theory]
