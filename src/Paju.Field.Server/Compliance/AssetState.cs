@@ -19,14 +19,12 @@ public static class AssetState
         HAVING count(*) > 0
         """;
 
-    /// <summary>The map's severity follows the state: closed 3, 요수리 2, 요주의 1, otherwise 0 (clusters keep the worst).</summary>
+    /// <summary>The map's severity follows the state (<c>asset_severity</c>: closed 3, otherwise by its grade); clusters keep the worst.</summary>
     public static async Task RestyleAsync(NpgsqlConnection conn, NpgsqlTransaction tx, long assetId, CancellationToken ct)
     {
         await using var cmd = new NpgsqlCommand("""
-            UPDATE asset SET severity = s.severity
-            FROM (SELECT CASE WHEN closed_at IS NOT NULL THEN 3 WHEN grade = '요수리' THEN 2 WHEN grade = '요주의' THEN 1 ELSE 0 END::smallint AS severity
-                  FROM asset WHERE id = $1) s
-            WHERE asset.id = $1 AND asset.severity <> s.severity
+            UPDATE asset SET severity = coalesce(asset_severity(kind, id), 0)
+            WHERE id = $1 AND severity <> coalesce(asset_severity(kind, id), 0)
             """, conn, tx) { Parameters = { new() { Value = assetId } } };
         await cmd.ExecuteNonQueryAsync(ct);
     }

@@ -108,9 +108,13 @@ public static class ComplianceEffects
             await CloseAsync(conn, tx, inspectionId, assetId, s.FinishedAt, today, closeReason, actor, ct);
             changed = true;
         }
+        if (closeReason is not null)
+        {
+            // A grade's colour follows from the playground's own trigger; a closure (a failed periodic inspection too) is the worst.
+            await AssetState.RestyleAsync(conn, tx, assetId, ct);
+        }
         if (changed)
         {
-            await AssetState.RestyleAsync(conn, tx, assetId, ct);
             await AssetState.AnnounceAsync(conn, tx, [assetId], ct);
         }
     }

@@ -57,3 +57,16 @@ CREATE TABLE follow_up (
     UNIQUE (inspection_id, kind)
 );
 CREATE INDEX follow_up_open_idx ON follow_up (due_on) WHERE done_at IS NULL;
+
+-- A closed asset is the worst on the map whatever its grade says. The kind rows' trigger recomputes severity with this
+-- function, so a later edit of the playground row cannot quietly turn a closed playground green.
+CREATE OR REPLACE FUNCTION asset_severity(kind text, asset_id bigint) RETURNS smallint LANGUAGE sql STABLE AS $$
+    SELECT CASE WHEN (SELECT a.closed_at IS NOT NULL FROM asset a WHERE a.id = $2) THEN 3 ELSE
+        CASE kind
+            WHEN 'playground' THEN (SELECT CASE grade WHEN '요주의' THEN 1 WHEN '요수리' THEN 2 WHEN '이용금지' THEN 3 ELSE 0 END
+                                    FROM playground WHERE playground.asset_id = $2)
+            WHEN 'public_facility' THEN (SELECT CASE safety_grade WHEN 'C' THEN 1 WHEN 'D' THEN 2 WHEN 'E' THEN 3 ELSE 0 END
+                                         FROM public_facility WHERE public_facility.asset_id = $2)
+            ELSE 0 END
+    END::smallint;
+$$;
