@@ -93,14 +93,14 @@ async function home() {
     const query = search.value.trim().toLowerCase();
     let assets = data.snapshot.assets.map(a => ({ ...a, metres: here ? distance(here, a) : null }));
     if (query) assets = assets.filter(a => a.name.toLowerCase().includes(query) || a.code.toLowerCase().includes(query));
-    // Today's work first: what is due, nearest first; then what is done.
-    const due = a => a.programs.some(p => p.status === 'due') ? 0 : 1;
-    assets.sort((a, b) => due(a) - due(b) || (a.metres ?? 0) - (b.metres ?? 0) || a.code.localeCompare(b.code));
+    // Today's work first: what is overdue, then due soon, then due — nearest first within each; then what is done.
+    const urgency = a => Math.min(...a.programs.map(p => ({ overdue: 0, due_soon: 1, due: 2 }[p.status] ?? 3)), 3);
+    assets.sort((a, b) => urgency(a) - urgency(b) || (a.metres ?? 0) - (b.metres ?? 0) || a.code.localeCompare(b.code));
     list.replaceChildren(...assets.slice(0, 30).map(a => h('li', {},
       h('a', { class: 'row', href: `#/asset/${a.kind}/${encodeURIComponent(a.code)}` },
         h('strong', {}, a.name),
         h('span', { class: 'small muted' }, `${a.code}${a.metres !== null ? ` · ${metresText(a.metres)}` : ''}`),
-        h('span', { class: 'tags' }, a.programs.map(p => h('span', { class: `tag ${p.status}` }, `${shortName(p)} ${p.status === 'due' ? '할 일' : '완료'}`)))))));
+        h('span', { class: 'tags' }, a.programs.map(p => h('span', { class: `tag ${toDo(p) ? 'due' : 'done'}` }, `${shortName(p)} ${statusWord(p)}`)))))));
   };
   search.addEventListener('input', render);
   render();
@@ -109,6 +109,10 @@ async function home() {
   status.textContent = position ? `현재 위치 기준 (정확도 ±${Math.round(position.accuracy)} m)` : problem;
   render();
 }
+
+// The compliance states in words: due, due soon and overdue are all work to do; only done is not.
+const toDo = p => p.status !== 'done';
+const statusWord = p => ({ overdue: '할 일 (기한 지남)', due_soon: '할 일 (곧 마감)', due: '할 일' }[p.status] ?? '완료');
 
 const shortName = p => ({ 'playground-monthly': '월 점검', 'playground-periodic': '정기검사', 'facility-semiannual': '반기 점검' }[p.program] ?? p.name);
 
@@ -126,7 +130,7 @@ async function assetScreen(asset, tag) {
   const renderPrograms = () => programs.replaceChildren(h('ul', { class: 'list' }, asset.programs.map(p => h('li', {},
     h('div', { class: 'row' },
       h('strong', {}, p.name),
-      h('span', { class: `tag ${p.status}` }, p.status === 'due' ? `${p.period} 할 일` : `${p.period} 완료`),
+      h('span', { class: `tag ${toDo(p) ? 'due' : 'done'}` }, `${p.period} ${statusWord(p)}`),
       h('div', { class: 'actions-row' },
         h('a', { class: 'button', href: `#/inspect/${asset.kind}/${encodeURIComponent(asset.code)}/${p.program}${checkIn ? `?checkin=${checkIn}` : ''}` },
           checkIn ? '점검 시작' : '체크인 없이 점검')))))));

@@ -27,9 +27,17 @@ public static class ComplianceStatus
         WHERE a.status = 'active'
         """;
 
+    /// <summary>One asset against one program by its cadence: the same rule for the overview, the job, the app and its nearby list.</summary>
+    public static DueStatus Rule(string cadence, DateTimeOffset? last, DateTimeOffset since, DateOnly? validUntil, DateTimeOffset now) => cadence switch
+    {
+        "monthly" => ComplianceRules.Monthly(last, since, now),
+        "semiannual" => ComplianceRules.Semiannual(last, since, now),
+        "biennial" => ComplianceRules.Periodic(validUntil, DateOnly.FromDateTime(SeoulCalendar.ToSeoul(now).DateTime)),
+        _ => new DueStatus(last is null ? DueState.Due : DueState.Done, null, "한 번"),
+    };
+
     public static async Task<List<AssetProgramStatus>> ComputeAsync(NpgsqlConnection conn, NpgsqlTransaction? tx, DateTimeOffset now, CancellationToken ct)
     {
-        var today = DateOnly.FromDateTime(SeoulCalendar.ToSeoul(now).DateTime);
         var list = new List<AssetProgramStatus>();
         await using var cmd = new NpgsqlCommand(Query, conn, tx);
         await using var reader = await cmd.ExecuteReaderAsync(ct);
@@ -39,13 +47,7 @@ public static class ComplianceStatus
             var since = reader.GetFieldValue<DateTimeOffset>(11);
             DateTimeOffset? last = reader.IsDBNull(12) ? null : reader.GetFieldValue<DateTimeOffset>(12);
             DateOnly? validUntil = reader.IsDBNull(13) ? null : reader.GetFieldValue<DateOnly>(13);
-            var status = cadence switch
-            {
-                "monthly" => ComplianceRules.Monthly(last, since, now),
-                "semiannual" => ComplianceRules.Semiannual(last, since, now),
-                "biennial" => ComplianceRules.Periodic(validUntil, today),
-                _ => new DueStatus(last is null ? DueState.Due : DueState.Done, null, "한 번"),
-            };
+            var status = Rule(cadence, last, since, validUntil, now);
             list.Add(new AssetProgramStatus(reader.GetInt64(0), reader.GetString(1), reader.GetString(2), reader.GetString(3),
                 reader.IsDBNull(4) ? null : reader.GetString(4), reader.IsDBNull(5) ? null : reader.GetString(5), reader.IsDBNull(6) ? null : reader.GetString(6),
                 reader.GetBoolean(7), reader.GetBoolean(8), reader.GetString(9), status, last));

@@ -39,15 +39,17 @@ public static class FieldAssets
         }
         await using var cmd = db.CreateCommand("""
             WITH scope AS (
-                SELECT a.id, a.kind, a.code, a.name, a.address, ST_PointOnSurface(a.geom) AS p, pf.facility_type
+                SELECT a.id, a.kind, a.code, a.name, a.address, ST_PointOnSurface(a.geom) AS p, pf.facility_type, a.created_at
                 FROM asset a LEFT JOIN public_facility pf ON pf.asset_id = a.id
                 WHERE a.status = 'active' AND a.kind IN (SELECT subject_kind FROM program)
                   AND ($1::bigint IS NULL OR a.managing_body_id = $1))
             SELECT s.kind, s.code, s.name, s.address, ST_Y(s.p), ST_X(s.p),
                    coalesce((SELECT array_agg(t.id ORDER BY t.id) FROM tag t WHERE t.asset_id = s.id AND t.retired_at IS NULL), '{}'),
                    p.code, p.current_version, v.definition->>'name', v.definition->>'cadence',
-                   (SELECT max(i.finished_at) FROM inspection i WHERE i.asset_id = s.id AND i.program = p.code), s.facility_type
+                   (SELECT max(i.finished_at) FROM inspection i WHERE i.asset_id = s.id AND i.program = p.code), s.facility_type,
+                   s.created_at, pg.periodic_valid_until
             FROM scope s
+            LEFT JOIN playground pg ON pg.asset_id = s.id
             JOIN program p ON p.subject_kind = s.kind
             JOIN program_version v ON v.program = p.code AND v.version = p.current_version
             ORDER BY s.kind, s.code, p.code
@@ -67,9 +69,10 @@ public static class FieldAssets
             }
             var cadence = reader.GetString(10);
             DateTimeOffset? last = reader.IsDBNull(11) ? null : reader.GetFieldValue<DateTimeOffset>(11);
-            var (period, done) = NearbyAssets.Due(cadence, last, now);
+            var status = Compliance.ComplianceStatus.Rule(cadence, last, reader.GetFieldValue<DateTimeOffset>(13),
+                reader.IsDBNull(14) ? null : reader.GetFieldValue<DateOnly>(14), now);
             ((List<NearbyAssets.DueProgram>)assets[^1].Programs).Add(
-                new NearbyAssets.DueProgram(reader.GetString(7), reader.GetInt32(8), reader.GetString(9), cadence, done ? "done" : "due", period, last));
+                new NearbyAssets.DueProgram(reader.GetString(7), reader.GetInt32(8), reader.GetString(9), cadence, status.Code, status.Period, status.DueOn, last));
         }
         http.Response.Headers.CacheControl = "no-store";
         return Results.Ok(new FieldSnapshot(now, new CheckInRules(tagOptions.PassMetres, tagOptions.FlagBeyondMetres, tagOptions.WarnAccuracyMetres), assets));

@@ -13,7 +13,8 @@ namespace Paju.Field.Server.Inspections;
 /// </summary>
 public static class NearbyAssets
 {
-    public sealed record DueProgram(string Program, int Version, string Name, string Cadence, string Status, string Period, DateTimeOffset? LastFinishedAt);
+    /// <param name="Status">done, due, due_soon or overdue (the compliance rules, in Asia/Seoul).</param>
+    public sealed record DueProgram(string Program, int Version, string Name, string Cadence, string Status, string Period, DateOnly? DueOn, DateTimeOffset? LastFinishedAt);
 
     public sealed record NearbyAsset(string Kind, string Code, string Name, double DistanceMetres, IReadOnlyList<DueProgram> Programs);
 
@@ -39,7 +40,7 @@ public static class NearbyAssets
         await using var cmd = db.CreateCommand("""
             WITH here AS (SELECT ST_SetSRID(ST_MakePoint($2, $1), 4326) AS p),
             near AS (
-                SELECT a.id, a.kind, a.code, a.name, ST_Distance(a.geom::geography, here.p::geography) AS d
+                SELECT a.id, a.kind, a.code, a.name, a.created_at, ST_Distance(a.geom::geography, here.p::geography) AS d
                 FROM asset a, here
                 WHERE a.status = 'active'
                   AND a.geom && ST_Expand(here.p, $3 / (111320 * greatest(cos(radians($1)), 0.01)))
@@ -48,8 +49,9 @@ public static class NearbyAssets
                 ORDER BY d
                 LIMIT 100)
             SELECT n.kind, n.code, n.name, n.d, p.code, p.current_version, v.definition->>'name', v.definition->>'cadence',
-                   (SELECT max(i.finished_at) FROM inspection i WHERE i.asset_id = n.id AND i.program = p.code)
+                   (SELECT max(i.finished_at) FROM inspection i WHERE i.asset_id = n.id AND i.program = p.code), n.created_at, pg.periodic_valid_until
             FROM near n
+            LEFT JOIN playground pg ON pg.asset_id = n.id
             LEFT JOIN program p ON p.subject_kind = n.kind
             LEFT JOIN program_version v ON v.program = p.code AND v.version = p.current_version
             ORDER BY n.d, n.code, p.code
@@ -72,20 +74,12 @@ public static class NearbyAssets
             {
                 var cadence = reader.GetString(7);
                 DateTimeOffset? last = reader.IsDBNull(8) ? null : reader.GetFieldValue<DateTimeOffset>(8);
-                var (period, done) = Due(cadence, last, now);
+                var status = Compliance.ComplianceStatus.Rule(cadence, last, reader.GetFieldValue<DateTimeOffset>(9),
+                    reader.IsDBNull(10) ? null : reader.GetFieldValue<DateOnly>(10), now);
                 ((List<DueProgram>)assets[^1].Programs).Add(new DueProgram(reader.GetString(4), reader.GetInt32(5), reader.GetString(6), cadence,
-                    done ? "done" : "due", period, last));
+                    status.Code, status.Period, status.DueOn, last));
             }
         }
         return Results.Ok(assets);
     }
-
-    /// <summary>This period (a Seoul month, half-year, or two years back) and whether an inspection falls in it.</summary>
-    public static (string Period, bool Done) Due(string cadence, DateTimeOffset? last, DateTimeOffset now) => cadence switch
-    {
-        "monthly" => ($"{SeoulCalendar.MonthOf(now):yyyy-MM}", last is { } l && SeoulCalendar.MonthOf(l) == SeoulCalendar.MonthOf(now)),
-        "semiannual" => (SeoulCalendar.HalfYearOf(now).KoreanName, last is { } l && SeoulCalendar.HalfYearOf(l) == SeoulCalendar.HalfYearOf(now)),
-        "biennial" => ("최근 2년", last is { } l && l > now.AddYears(-2)),
-        _ => ("한 번", last is not null),
-    };
 }
