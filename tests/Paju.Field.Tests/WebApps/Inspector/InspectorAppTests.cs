@@ -253,4 +253,25 @@ public sealed class InspectorAppTests(InspectorAppFixture f, Browser browser) : 
         await Assertions.Expect(page.GetByText(receipt)).ToBeVisibleAsync();
         await session.CheckScreenAsync("receipts");
     }
+
+    [Fact]
+    public async Task On_an_iPhone_outside_the_home_screen_the_app_asks_to_be_added_and_it_asks_to_keep_its_storage()
+    {
+        await using var session = await WebSession.OpenAsync(browser, f.Server.BaseAddress, Viewport.PhoneSmall);
+        // Safari on an iPhone, not started from the home screen; and a record of the app asking for persistent storage.
+        await session.InjectAsync("""
+            Object.defineProperty(navigator, 'userAgent', { get: () => 'Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1' });
+            Object.defineProperty(navigator, 'standalone', { get: () => false });
+            if (navigator.storage) navigator.storage.persist = () => { window.__persistAsked = true; return Promise.resolve(true); };
+            """);
+        await session.GotoAsync("/login?next=%2Finspector%2F");
+        await session.Page.GetByLabel("아이디").FillAsync(InspectorAppFixture.Username);
+        await session.Page.GetByLabel("비밀번호").FillAsync(InspectorAppFixture.Password);
+        await session.Page.GetByRole(AriaRole.Button, new() { Name = "로그인" }).ClickAsync();
+
+        await Assertions.Expect(session.Page.Locator("#banner")).ToContainTextAsync("홈 화면에 추가");
+        await Assertions.Expect(session.Page.Locator("#banner")).ToContainTextAsync("7일");
+        Assert.True(await session.Page.EvaluateAsync<bool>("() => window.__persistAsked === true"));
+        await session.CheckScreenAsync("ios-add-to-home-screen");
+    }
 }
