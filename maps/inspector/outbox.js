@@ -86,6 +86,16 @@ async function problemText(response) {
 
 const unreachable = '서버에 연결할 수 없습니다. 신호가 돌아오면 자동으로 보냅니다.';
 
+/** No network, a server error or a lapsed sign-in: the item waits (it can succeed later) and says why. */
+async function waitsForLater(item, response) {
+  if (response && response.status < 500 && response.status !== 401) return false;
+  const lastError = !response ? unreachable
+    : response.status === 401 ? '로그인이 필요합니다. 로그인하면 이어서 보냅니다.'
+    : `서버 오류 (${response.status})`;
+  await update(item, { state: 'waiting', lastError });
+  return true;
+}
+
 async function sendCheckIn(item) {
   await update(item, { state: 'sending' });
   const response = await request('/api/checkins', {
@@ -93,14 +103,7 @@ async function sendCheckIn(item) {
     headers: { 'Content-Type': 'application/json', Accept: 'application/json' },
     body: JSON.stringify(item.body),
   });
-  if (!response || response.status >= 500) {
-    await update(item, { state: 'waiting', lastError: response ? `서버 오류 (${response.status})` : unreachable });
-    return false;
-  }
-  if (response.status === 401) {
-    await update(item, { state: 'waiting', lastError: '로그인이 필요합니다. 로그인하면 이어서 보냅니다.' });
-    return false;
-  }
+  if (await waitsForLater(item, response)) return false;
   if (!response.ok) {
     const { detail } = await problemText(response);
     await update(item, { state: 'error', error: detail });
@@ -118,14 +121,7 @@ async function sendInspection(item) {
       headers: { 'Content-Type': 'application/json', Accept: 'application/json' },
       body: JSON.stringify(item.body),
     });
-    if (!response || response.status >= 500) {
-      await update(item, { state: 'waiting', lastError: response ? `서버 오류 (${response.status})` : unreachable });
-      return false;
-    }
-    if (response.status === 401) {
-      await update(item, { state: 'waiting', lastError: '로그인이 필요합니다. 로그인하면 이어서 보냅니다.' });
-      return false;
-    }
+    if (await waitsForLater(item, response)) return false;
     if (!response.ok) {
       const { detail, data } = await problemText(response);
       if (data?.code === 'checkin_missing') {

@@ -8,11 +8,9 @@ namespace Paju.Field.Server.Compliance;
 /// </summary>
 public static class AssetState
 {
-    public const string EventType = "asset.state";
-
     // Reads the changed assets' state and appends one event naming them all.
-    private const string Announce = """
-        SELECT live_event_append('asset.state', jsonb_build_object('assets', jsonb_agg(jsonb_build_object(
+    private const string Announce = $$"""
+        SELECT live_event_append('{{Live.LiveEventTypes.AssetState}}', jsonb_build_object('assets', jsonb_agg(jsonb_build_object(
                    'kind', a.kind, 'code', a.code, 'grade', a.grade, 'closed', a.closed_at IS NOT NULL,
                    'closedReason', a.closed_reason, 'overdue', a.overdue) ORDER BY a.id)))
         FROM asset a WHERE a.id = ANY ($1)

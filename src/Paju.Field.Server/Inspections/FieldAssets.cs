@@ -30,13 +30,7 @@ public static class FieldAssets
 
     private static async Task<IResult> SnapshotAsync(HttpContext http, NpgsqlDataSource db, TagOptions tagOptions, CancellationToken ct)
     {
-        long? body = null;
-        if (http.User.IsInRole(Roles.ManagingBody))
-        {
-            await using var who = db.CreateCommand("SELECT managing_body_id FROM app_user WHERE id = $1");
-            who.Parameters.Add(new() { Value = long.Parse(http.User.FindFirstValue(ClaimTypes.NameIdentifier)!) });
-            body = (long?)await who.ExecuteScalarAsync(ct) ?? -1;
-        }
+        var body = await NearbyAssets.ManagingBodyScopeAsync(http.User, db, ct);
         await using var cmd = db.CreateCommand("""
             WITH scope AS (
                 SELECT a.id, a.kind, a.code, a.name, a.address, ST_PointOnSurface(a.geom) AS p, pf.facility_type, a.created_at

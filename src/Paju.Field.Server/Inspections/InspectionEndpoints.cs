@@ -50,18 +50,8 @@ public static class InspectionEndpoints
         {
             return await RefuseAsync(db, actor, topic, body, StatusCodes.Status400BadRequest, "wrong_type", problems, ct);
         }
-        await using var conn = await db.OpenConnectionAsync(ct);
-        await using var tx = await conn.BeginTransactionAsync(ct);
-        var outcome = await InspectionStore.SubmitAsync(conn, tx, db, id, submission, actor, http.User.FindFirstValue(ClaimTypes.Role)!, ct);
-        if (outcome is SubmitOutcome.Created)
-        {
-            await tx.CommitAsync(ct);
-        }
-        else
-        {
-            await tx.RollbackAsync(ct);
-        }
-        return await AnswerAsync(db, actor, topic, body, outcome, ct);
+        return await StoreAsync(db, actor, topic, body, ct, (conn, tx) =>
+            InspectionStore.SubmitAsync(conn, tx, db, id, submission, actor, http.User.FindFirstValue(ClaimTypes.Role)!, ct));
     }
 
     private static async Task<IResult> CorrectAsync(HttpContext http, Guid id, NpgsqlDataSource db, CancellationToken ct)
@@ -99,16 +89,27 @@ public static class InspectionEndpoints
         {
             return await RefuseAsync(db, actor, topic, body, StatusCodes.Status400BadRequest, "wrong_type", problems, ct);
         }
-        await using var conn = await db.OpenConnectionAsync(ct);
-        await using var tx = await conn.BeginTransactionAsync(ct);
-        var outcome = await InspectionStore.CorrectAsync(conn, tx, id, submission, reason, actor, http.User.FindFirstValue(ClaimTypes.Role)!, ct);
-        if (outcome is SubmitOutcome.Created)
+        return await StoreAsync(db, actor, topic, body, ct, (conn, tx) =>
+            InspectionStore.CorrectAsync(conn, tx, id, submission, reason, actor, http.User.FindFirstValue(ClaimTypes.Role)!, ct));
+    }
+
+    /// <summary>Runs a submission or correction in a transaction kept only when it created something, then answers it.</summary>
+    private static async Task<IResult> StoreAsync(NpgsqlDataSource db, Actor actor, string topic, byte[] body, CancellationToken ct,
+        Func<NpgsqlConnection, NpgsqlTransaction, Task<SubmitOutcome>> store)
+    {
+        SubmitOutcome outcome;
+        await using (var conn = await db.OpenConnectionAsync(ct))
+        await using (var tx = await conn.BeginTransactionAsync(ct))
         {
-            await tx.CommitAsync(ct);
-        }
-        else
-        {
-            await tx.RollbackAsync(ct);
+            outcome = await store(conn, tx);
+            if (outcome is SubmitOutcome.Created)
+            {
+                await tx.CommitAsync(ct);
+            }
+            else
+            {
+                await tx.RollbackAsync(ct);
+            }
         }
         return await AnswerAsync(db, actor, topic, body, outcome, ct);
     }

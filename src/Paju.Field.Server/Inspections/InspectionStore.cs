@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Security.Cryptography;
 using Npgsql;
 using NpgsqlTypes;
 using Paju.Field.Calendar;
@@ -14,8 +13,11 @@ public sealed record InspectionReceipt(
     Guid Id, string Receipt, DateTimeOffset ReceivedAt, string Sha256, int Version, string Program, int ProgramVersion, CheckInAsset Asset,
     string? Grade, DateTimeOffset FinishedAt, int PhotosExpected, int PhotosReceived, string Inspector)
 {
+    public string PhotoStatus => PhotoStatusText(PhotosReceived, PhotosExpected);
+
     /// <summary>"사진 n/m" until every announced photo arrived.</summary>
-    public string PhotoStatus => PhotosExpected == 0 ? "사진 없음" : PhotosReceived == PhotosExpected ? $"사진 {PhotosReceived}/{PhotosExpected} 완료" : $"사진 {PhotosReceived}/{PhotosExpected}";
+    public static string PhotoStatusText(int received, int expected) =>
+        expected == 0 ? "사진 없음" : received == expected ? $"사진 {received}/{expected} 완료" : $"사진 {received}/{expected}";
 }
 
 /// <summary>How a submission ended, for the endpoint to answer.</summary>
@@ -297,6 +299,4 @@ public static class InspectionStore
         };
         return await cmd.ExecuteNonQueryAsync(ct);
     }
-
-    public static string Sha256Hex(byte[] bytes) => Convert.ToHexStringLower(SHA256.HashData(bytes));
 }

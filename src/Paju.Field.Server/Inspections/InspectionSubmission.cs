@@ -206,6 +206,4 @@ public sealed record InspectionSubmission(
     }
 
     public static string Hex(byte[] bytes) => Convert.ToHexStringLower(bytes);
-
-    public static string ToIso(DateTimeOffset t) => t.ToString("yyyy-MM-dd'T'HH:mm:ss.fffzzz", CultureInfo.InvariantCulture);
 }

@@ -18,6 +18,18 @@ public static class NearbyAssets
 
     public sealed record NearbyAsset(string Kind, string Code, string Name, double DistanceMetres, IReadOnlyList<DueProgram> Programs);
 
+    /// <summary>For a managing body's user, the body whose assets alone it sees (-1 when none is set: nothing); null for everyone else.</summary>
+    public static async Task<long?> ManagingBodyScopeAsync(ClaimsPrincipal user, NpgsqlDataSource db, CancellationToken ct)
+    {
+        if (!user.IsInRole(Roles.ManagingBody))
+        {
+            return null;
+        }
+        await using var who = db.CreateCommand("SELECT managing_body_id FROM app_user WHERE id = $1");
+        who.Parameters.Add(new() { Value = long.Parse(user.FindFirstValue(ClaimTypes.NameIdentifier)!) });
+        return (long?)await who.ExecuteScalarAsync(ct) ?? -1;
+    }
+
     public static void MapNearbyAssets(this IEndpointRouteBuilder app) =>
         app.MapGet("/api/assets/nearby", NearbyAsync).RequireAuthorization(Policies.SignedIn)
             .Produces<List<NearbyAsset>>().WithSummary("가까운 시설과 이번 주기의 점검 (nearest first; a managing body sees its own)");
@@ -29,13 +41,7 @@ public static class NearbyAssets
             return Results.Problem("lat 과 lon 에 위치(WGS 84 도)를 주세요. 예: ?lat=37.7599&lon=126.7802&radius=500", title: "위치가 필요합니다", statusCode: 400);
         }
         var metres = Math.Clamp(radius ?? 500, 10, 5000);
-        long? body = null;
-        if (http.User.IsInRole(Roles.ManagingBody))
-        {
-            await using var who = db.CreateCommand("SELECT managing_body_id FROM app_user WHERE id = $1");
-            who.Parameters.Add(new() { Value = long.Parse(http.User.FindFirstValue(ClaimTypes.NameIdentifier)!) });
-            body = (long?)await who.ExecuteScalarAsync(ct) ?? -1;
-        }
+        var body = await ManagingBodyScopeAsync(http.User, db, ct);
         // The bounding box first (the geometry index), then the exact distance on the spheroid.
         await using var cmd = db.CreateCommand("""
             WITH here AS (SELECT ST_SetSRID(ST_MakePoint($2, $1), 4326) AS p),

@@ -27,12 +27,8 @@ public interface IPhotoStore
     /// <summary>Moves a refused upload aside for review (never deleted) and clears the upload so the client starts again.</summary>
     string SetAside(Guid inspection, Guid photo, string reason);
 
-    bool Exists(byte[] sha256);
-
     Stream Open(byte[] sha256);
 
-    /// <summary>The folder a backup copies (finished photos only; content-addressed files never change).</summary>
-    string? BackupRoot { get; }
 }
 
 public sealed class UploadOffsetException(long received) : Exception($"the upload stands at byte {received}")
@@ -43,8 +39,6 @@ public sealed class UploadOffsetException(long received) : Exception($"the uploa
 /// <summary>Photos on a file system: <c>uploads/{inspection}/{photo}.part</c>, <c>sha256/ab/cd/{hash}</c>, <c>refused/…</c>.</summary>
 public sealed class FileSystemPhotoStore(string root) : IPhotoStore
 {
-    public string? BackupRoot => Path.Combine(root, "sha256");
-
     private string UploadPath(Guid inspection, Guid photo) => Path.Combine(root, "uploads", inspection.ToString("N"), photo.ToString("N") + ".part");
 
     private string ContentPath(byte[] sha256)
@@ -126,8 +120,6 @@ public sealed class FileSystemPhotoStore(string root) : IPhotoStore
         TryRemoveEmpty(Path.GetDirectoryName(upload)!);
         return aside;
     }
-
-    public bool Exists(byte[] sha256) => File.Exists(ContentPath(sha256));
 
     public Stream Open(byte[] sha256) => File.OpenRead(ContentPath(sha256));
 

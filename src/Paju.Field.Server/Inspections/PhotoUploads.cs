@@ -193,7 +193,7 @@ public static partial class PhotoUploads
         await using var reader = await cmd.ExecuteReaderAsync(ct);
         await reader.ReadAsync(ct);
         var (bytes, got, expected) = (reader.GetInt32(0), reader.GetInt32(1), reader.GetInt32(2));
-        return new PhotoState(photo, received, bytes, complete, got, expected, got == expected ? $"사진 {got}/{expected} 완료" : $"사진 {got}/{expected}");
+        return new PhotoState(photo, received, bytes, complete, got, expected, InspectionReceipt.PhotoStatusText(got, expected));
     }
 
     private static async Task<Announced?> FindAsync(NpgsqlDataSource db, Guid id, Guid photo, CancellationToken ct)

@@ -13,6 +13,9 @@ public static class LiveEventTypes
     public const string Reset = "reset";
 
     public const string AlarmRaised = "alarm.raised";
+
+    /// <summary>An asset's grade, closure or overdue state changed (compliance).</summary>
+    public const string AssetState = "asset.state";
     public const string AlarmCleared = "alarm.cleared";
     public const string AlarmAcknowledged = "alarm.acknowledged";
     public const string AlarmShelved = "alarm.shelved";

@@ -57,8 +57,6 @@ public sealed class CheckInVerifier(TagKeyStore keys, TagOptions options, ILogge
         WHERE id = $1
         """;
 
-    public TagOptions Options => options;
-
     /// <summary>Verifies a check-in already stored as row <paramref name="checkinId"/> (a device's, over MQTT) and writes the verdict on it.</summary>
     public async Task<CheckInVerdict> VerifyStoredAsync(NpgsqlConnection conn, NpgsqlTransaction tx, long checkinId, CheckInClaim claim, CancellationToken ct)
     {

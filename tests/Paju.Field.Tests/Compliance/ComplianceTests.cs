@@ -12,13 +12,6 @@ public sealed class ComplianceTests(InspectionFixture f) : IClassFixture<Inspect
 {
     private static string SeoulToday => DateOnly.FromDateTime(TimeZoneInfo.ConvertTime(DateTimeOffset.UtcNow, TimeZoneInfo.FindSystemTimeZoneById("Asia/Seoul")).DateTime).ToString("yyyy-MM-dd");
 
-    private static Dictionary<string, object?> Now(Dictionary<string, object?> submission)
-    {
-        submission["startedAt"] = DateTimeOffset.UtcNow.AddMinutes(-20).ToString("o");
-        submission["finishedAt"] = DateTimeOffset.UtcNow.AddMinutes(-1).ToString("o");
-        return submission;
-    }
-
     [Fact]
     public async Task An_item_below_good_becomes_a_finding_repaired_with_evidence_and_confirmed_by_another_person()
     {

@@ -17,13 +17,6 @@ namespace Paju.Field.Tests.Compliance;
 /// <summary>Reminders through the signed webhook to a local gateway, and a month's results as CSV Excel reads and as GeoJSON.</summary>
 public sealed class ReminderAndExportTests(InspectionFixture f) : IClassFixture<InspectionFixture>
 {
-    private static Dictionary<string, object?> Now(Dictionary<string, object?> submission)
-    {
-        submission["startedAt"] = DateTimeOffset.UtcNow.AddMinutes(-20).ToString("o");
-        submission["finishedAt"] = DateTimeOffset.UtcNow.AddMinutes(-1).ToString("o");
-        return submission;
-    }
-
     [Fact]
     public async Task What_falls_due_reaches_the_gateway_signed_and_the_app_per_department()
     {

@@ -95,6 +95,14 @@ public sealed class InspectionFixture(PostgisServer server) : IAsyncLifetime
         };
     }
 
+    /// <summary>The submission as done just now (the default is a day at the end of November).</summary>
+    public static Dictionary<string, object?> Now(Dictionary<string, object?> submission)
+    {
+        submission["startedAt"] = DateTimeOffset.UtcNow.AddMinutes(-20).ToString("o");
+        submission["finishedAt"] = DateTimeOffset.UtcNow.AddMinutes(-1).ToString("o");
+        return submission;
+    }
+
     public async Task<(int Status, JsonElement Body)> PutAsync(Guid id, object submission, string user = "inspector.kim")
     {
         using var client = Client(user);

@@ -182,11 +182,7 @@ public sealed class InspectionSubmissionTests(InspectionFixture f) : IClassFixtu
         var before = JsonDocument.Parse(await client.GetStringAsync($"/api/assets/nearby?lat={Lat}&lon={Lon + 0.002}&radius=50")).RootElement;
         var monthly = before[0].GetProperty("programs").EnumerateArray().Single(p => p.GetProperty("program").GetString() == "playground-monthly");
 
-        var finished = DateTimeOffset.UtcNow.AddMinutes(-1).ToString("o");
-        var submission = Monthly("PG-I0002");
-        submission["startedAt"] = DateTimeOffset.UtcNow.AddMinutes(-20).ToString("o");
-        submission["finishedAt"] = finished;
-        var (status, _) = await f.PutAsync(Guid.NewGuid(), submission, "inspector.lee");
+        var (status, _) = await f.PutAsync(Guid.NewGuid(), Now(Monthly("PG-I0002")), "inspector.lee");
         var after = JsonDocument.Parse(await client.GetStringAsync($"/api/assets/nearby?lat={Lat}&lon={Lon + 0.002}&radius=50")).RootElement;
 
         Assert.Equal("PG-I0002", before[0].GetProperty("code").GetString());
