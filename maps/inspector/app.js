@@ -130,7 +130,7 @@ async function assetScreen(asset, tag) {
   const renderPrograms = () => programs.replaceChildren(h('ul', { class: 'list' }, asset.programs.map(p => h('li', {},
     h('div', { class: 'row' },
       h('strong', {}, p.name),
-      h('span', { class: `tag ${toDo(p) ? 'due' : 'done'}` }, `${p.period} ${statusWord(p)}`),
+      h('span', { class: `tag ${toDo(p) ? 'due' : 'done'}` }, `${p.period} · ${statusWord(p)}`),
       h('div', { class: 'actions-row' },
         h('a', { class: 'button', href: `#/inspect/${asset.kind}/${encodeURIComponent(asset.code)}/${p.program}${checkIn ? `?checkin=${checkIn}` : ''}` },
           checkIn ? '점검 시작' : '체크인 없이 점검')))))));
@@ -275,7 +275,8 @@ async function outboxList() {
   return h('ul', { class: 'list', id: 'outbox' }, items.map(item => h('li', { 'data-id': item.id, 'data-state': item.state },
     h('div', { class: 'row' },
       h('strong', {}, item.summary),
-      h('span', { class: `state ${item.state}` }, item.state === 'done' && item.kind === 'inspection' ? '완료' : stateText(item)),
+      // Not the shared .error/.done classes: this is a line of text in a card, not a panel.
+      h('p', { class: `state is-${item.state}` }, item.state === 'done' && item.kind === 'inspection' ? '완료' : stateText(item)),
       item.kind === 'inspection' && item.photos.length ? h('span', { class: 'small muted' }, ` · ${photoText(item)}`) : null,
       item.result?.receipt ? h('p', { class: 'receipt' }, '접수번호 ', h('span', { class: 'number' }, item.result.receipt)) : null,
       item.conflict ? h('div', { class: 'warning small' },
