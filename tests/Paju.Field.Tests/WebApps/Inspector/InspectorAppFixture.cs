@@ -22,11 +22,14 @@ public sealed class InspectorAppFixture(PostgisServer postgis) : IAsyncLifetime
     public async ValueTask InitializeAsync()
     {
         await Db.InitializeAsync();
-        // PG-A1 … PG-A5, about 110 m apart going east.
+        // PG-A1 … PG-A5, about 110 m apart going east; PG-A6 about 1 km north, for the upload test, so that no
+        // test's inspection changes what another sees as due nearby whatever order they run in.
         await Db.ExecuteAsync($"""
             INSERT INTO asset (kind, code, name, geom)
-            SELECT 'playground', 'PG-A' || i, '앱 시험 놀이터 ' || i, ST_SetSRID(ST_MakePoint({Lon} + (i - 1) * 0.00125, {Lat}), 4326)
-            FROM generate_series(1, 5) i
+            SELECT 'playground', 'PG-A' || i, '앱 시험 놀이터 ' || i,
+                   CASE WHEN i = 6 THEN ST_SetSRID(ST_MakePoint({Lon}, {Lat} + 0.01), 4326)
+                        ELSE ST_SetSRID(ST_MakePoint({Lon} + (i - 1) * 0.00125, {Lat}), 4326) END
+            FROM generate_series(1, 6) i
             """);
         await using (var conn = await Db.DataSource.OpenConnectionAsync())
         {
@@ -37,7 +40,7 @@ public sealed class InspectorAppFixture(PostgisServer postgis) : IAsyncLifetime
         await using (var conn = await Db.DataSource.OpenConnectionAsync())
         {
             await using var tx = await conn.BeginTransactionAsync();
-            for (var i = 1; i <= 5; i++)
+            for (var i = 1; i <= 6; i++)
             {
                 var asset = await AssetRef.ResolveAsync(conn, tx, $"PG-A{i}", null, default);
                 Plates[$"PG-A{i}"] = await TagStore.AddAsync(conn, tx, keys, asset, "qr", null, null, Actor.System("test"), default);

@@ -126,7 +126,7 @@ public sealed class InspectorAppTests(InspectorAppFixture f, Browser browser) : 
             }
             await route.ContinueAsync();
         });
-        await page.EvaluateAsync("location.hash = '#/inspect/playground/PG-A5/playground-monthly'");
+        await page.EvaluateAsync("location.hash = '#/inspect/playground/PG-A6/playground-monthly'");
         await FillMonthlyAsync(page);
         await page.GetByLabel("사진 더하기").SetInputFilesAsync(Photo("big.jpg", bytes));
 
@@ -142,7 +142,7 @@ public sealed class InspectorAppTests(InspectorAppFixture f, Browser browser) : 
             await session.SettleAsync();
         }
         Assert.Equal(["bytes 0-262143/" + bytes.Length, "bytes 262144-524287/" + bytes.Length, "bytes 262144-524287/" + bytes.Length, $"bytes 524288-{bytes.Length - 1}/{bytes.Length}"], ranges);
-        var id = await f.Db.ScalarAsync<Guid>("SELECT i.id FROM inspection i JOIN asset a ON a.id = i.asset_id WHERE a.code = 'PG-A5' ORDER BY i.received_at DESC LIMIT 1");
+        var id = await f.Db.ScalarAsync<Guid>("SELECT i.id FROM inspection i JOIN asset a ON a.id = i.asset_id WHERE a.code = 'PG-A6' ORDER BY i.received_at DESC LIMIT 1");
         var sha = await f.Db.ScalarAsync<byte[]>("SELECT sha256 FROM inspection_photo WHERE inspection_id = $1 AND received_at IS NOT NULL", id);
         Assert.Equal(SHA256.HashData(bytes), sha);
     }
@@ -203,7 +203,7 @@ public sealed class InspectorAppTests(InspectorAppFixture f, Browser browser) : 
             await page.GotoAsync("/inspector/");
             await Assertions.Expect(page.GetByRole(AriaRole.Heading, new() { Name = "가까운 점검 대상" })).ToBeVisibleAsync();
             await Assertions.Expect(page.Locator("#network")).ToHaveTextAsync("오프라인");
-            await Assertions.Expect(page.Locator("#assets li")).ToHaveCountAsync(5);
+            await Assertions.Expect(page.Locator("#assets li")).ToHaveCountAsync(6);
             await page.GotoAsync(new Uri(f.PlateUrl("PG-A3")).PathAndQuery); // a plate, offline: the app opens on its asset
             await Assertions.Expect(page.GetByRole(AriaRole.Heading, new() { Level = 1 })).ToHaveTextAsync("앱 시험 놀이터 3");
             await page.CloseAsync();
