@@ -50,15 +50,7 @@ public static class ComplianceEndpoints
     {
         var now = clock.GetUtcNow();
         await using var conn = await db.OpenConnectionAsync(ct);
-        var statuses = await ComplianceStatus.ComputeAsync(conn, null, now, ct);
-        var monthly = statuses.Where(s => s.Program == "playground-monthly").ToList();
-        var sapa = statuses.Where(s => s.Program == "facility-semiannual").ToList();
-        static object Progress(IEnumerable<AssetProgramStatus> rows) => new
-        {
-            done = rows.Count(r => r.Status.State == DueState.Done),
-            total = rows.Count(),
-            overdue = rows.Count(r => r.Status.State == DueState.Overdue),
-        };
+        var overview = await ComplianceOverview.ComputeAsync(conn, now, ct);
         await using var counts = new NpgsqlCommand("""
             SELECT (SELECT count(*) FROM finding WHERE state <> 'confirmed'),
                    (SELECT count(*) FROM finding WHERE state = 'open' AND due_on < $1),
@@ -71,6 +63,7 @@ public static class ComplianceEndpoints
             await reader.ReadAsync(ct);
             (openFindings, overdueFindings, openFollowUps, overdueFollowUps) = (reader.GetInt64(0), reader.GetInt64(1), reader.GetInt64(2), reader.GetInt64(3));
         }
+        static object Json(Progress p) => new { done = p.Done, total = p.Total, overdue = p.Overdue };
         return Results.Ok(new
         {
             at = now,
@@ -78,17 +71,17 @@ public static class ComplianceEndpoints
             halfYear = SeoulCalendar.HalfYearOf(now).KoreanName,
             playgroundCampaign = new
             {
-                progress = Progress(monthly),
-                byArea = monthly.GroupBy(m => m.AdminArea ?? "미지정").OrderBy(g => g.Key).Select(g => new { area = g.Key, progress = Progress(g) }),
+                progress = Json(overview.Campaign),
+                byArea = overview.CampaignByArea.Select(a => new { area = a.Area, progress = Json(a.Progress) }),
             },
             facilityHalfYear = new
             {
-                progress = Progress(sapa),
-                byType = sapa.GroupBy(s => s.FacilityType ?? "미지정").OrderBy(g => g.Key).Select(g => new { type = g.Key, progress = Progress(g) }),
-                byDepartment = sapa.GroupBy(s => s.Department ?? "미지정").OrderBy(g => g.Key).Select(g => new { department = g.Key, progress = Progress(g) }),
+                progress = Json(overview.Facility),
+                byType = overview.FacilityByType.Select(t => new { type = t.Type, progress = Json(t.Progress) }),
+                byDepartment = overview.FacilityByDepartment.Select(d => new { department = d.Department, progress = Json(d.Progress) }),
             },
-            overdueAssets = statuses.Where(s => s.Status.State == DueState.Overdue).Select(s => s.AssetId).Distinct().Count(),
-            closedAssets = statuses.Where(s => s.Closed).Select(s => s.AssetId).Distinct().Count(),
+            overdueAssets = overview.OverdueAssets,
+            closedAssets = overview.ClosedAssets,
             findings = new { open = openFindings, overdue = overdueFindings },
             followUps = new { open = openFollowUps, overdue = overdueFollowUps },
         });

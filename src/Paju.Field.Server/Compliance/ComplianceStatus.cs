@@ -11,14 +11,13 @@ public sealed record AssetProgramStatus(long AssetId, string Kind, string Code, 
 /// <summary>Every active asset against every program that covers it, computed by <see cref="ComplianceRules"/> at an instant.</summary>
 public static class ComplianceStatus
 {
-    // The latest check per asset and program in one pass over the inspections (a hash join), not a probe per row.
+    // The latest check per asset and program comes from latest_check, which the inspection table's triggers keep.
     private const string Query = """
-        WITH last AS (SELECT asset_id, program, max(finished_at) AS at FROM inspection GROUP BY asset_id, program)
         SELECT a.id, a.kind, a.code, a.name, coalesce(ar.name, a.admin_area_code), pf.facility_type, coalesce(pf.owning_department, d.name),
-               a.closed_at IS NOT NULL, a.overdue, p.code, v.definition->>'cadence', a.created_at, l.at, pg.periodic_valid_until
+               a.closed_at IS NOT NULL, a.overdue, p.code, v.definition->>'cadence', a.created_at, l.finished_at, pg.periodic_valid_until
         FROM asset a
         JOIN program p ON p.subject_kind = a.kind
-        LEFT JOIN last l ON l.asset_id = a.id AND l.program = p.code
+        LEFT JOIN latest_check l ON l.asset_id = a.id AND l.program = p.code
         JOIN program_version v ON v.program = p.code AND v.version = p.current_version
         JOIN department d ON d.code = p.department
         LEFT JOIN admin_area ar ON ar.code = a.admin_area_code

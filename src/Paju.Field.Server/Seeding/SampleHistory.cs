@@ -15,7 +15,8 @@ namespace Paju.Field.Server.Seeding;
 /// The sample's inspection history, so the demo's grades, findings, closures and overdue states come from inspections and
 /// not from chance: six months of monthly checks for every sample playground (this month's campaign under way, a few
 /// playgrounds behind), the latest check carrying the registry's grade (요주의 and 요수리 with open findings, two 이용금지
-/// with their follow-ups), and this half-year's SAPA check for most public-use facilities. Every check is filed by a
+/// with their follow-ups), each playground's last passed 정기시설검사 (a few expired), and this half-year's SAPA check for most
+/// public-use facilities. Every check is filed by a
 /// disabled sample account, goes through the same parsing and effects as a phone's, and has a receipt numbered from 80000.
 /// </summary>
 public static class SampleHistory
@@ -38,6 +39,7 @@ public static class SampleHistory
         }
         var monthly = (await ProgramStore.VersionAsync(conn, tx, "playground-monthly", 1, ct))!;
         var sapa = (await ProgramStore.VersionAsync(conn, tx, "facility-semiannual", 1, ct))!;
+        var periodic = (await ProgramStore.VersionAsync(conn, tx, "playground-periodic", 1, ct))!;
         var checks = new List<Check>();
 
         var playgrounds = await ReadAsync(conn, tx, """
@@ -73,6 +75,10 @@ public static class SampleHistory
                 var grade = i == 0 ? latestGrade : random.NextDouble() < 0.9 ? "양호" : "요주의";
                 checks.Add(MonthlyCheck(assetId, code, finished, grade, random, latest: i == 0));
             }
+            // The last 정기시설검사, passed, spread over the two years it stays valid; a few playgrounds' validity has run out.
+            var expired = random.NextDouble() < 0.02;
+            var inspectedOn = today.AddDays(-(expired ? random.Next(735, 800) : random.Next(20, 715)));
+            checks.Add(PeriodicCheck(assetId, code, inspectedOn));
         }
 
         var facilities = await ReadAsync(conn, tx, """
@@ -98,7 +104,8 @@ public static class SampleHistory
             {
                 continue;
             }
-            await ComplianceEffects.ApplyAsync(conn, tx, check.Id, check.AssetId, check.Submission, check.Program == "facility-semiannual" ? sapa : monthly, actor, ct);
+            var program = check.Program switch { "facility-semiannual" => sapa, "playground-periodic" => periodic, _ => monthly };
+            await ComplianceEffects.ApplyAsync(conn, tx, check.Id, check.AssetId, check.Submission, program, actor, ct);
         }
         await using (var grades = new NpgsqlCommand("""
             WITH latest AS (
@@ -133,6 +140,22 @@ public static class SampleHistory
             ["startedAt"] = finished.AddMinutes(-25).ToString("o", CultureInfo.InvariantCulture), ["finishedAt"] = finished.ToString("o", CultureInfo.InvariantCulture),
         };
         return Build(assetId, "playground-monthly", finished, body, grade, latest);
+    }
+
+    private static Check PeriodicCheck(long assetId, string code, DateOnly inspectedOn)
+    {
+        var finished = SeoulCalendar.StartOfDay(inspectedOn).AddHours(11);
+        var body = new Dictionary<string, object?>
+        {
+            ["program"] = "playground-periodic", ["programVersion"] = 1, ["subject"] = new { kind = "playground", code },
+            ["answers"] = new Dictionary<string, object?>
+            {
+                ["result"] = "합격", ["inspected_on"] = inspectedOn.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture), ["body"] = "[샘플] 안전검사기관",
+            },
+            ["grade"] = "합격", ["notes"] = "[샘플] 정기시설검사",
+            ["startedAt"] = finished.AddHours(-2).ToString("o", CultureInfo.InvariantCulture), ["finishedAt"] = finished.ToString("o", CultureInfo.InvariantCulture),
+        };
+        return Build(assetId, "playground-periodic", finished, body, "합격", latest: true);
     }
 
     private static Check SapaCheck(long assetId, string code, DateTimeOffset finished, string facilityType, ProgramDefinition definition, bool shortfall)

@@ -48,12 +48,12 @@ public static class TileEndpoints
             {
                 id = l.Kind,
                 description = l.IsPoint
-                    ? $"{l.Title}. Below z{TileCatalog.RawMinZoom}: clusters (cluster = true, count, worst severity)."
+                    ? $"{l.Title}. Below z{TileCatalog.RawMinZoom}: clusters (cluster = true, count, worst severity, n_closed and n_overdue members)."
                     : l.Title,
                 minzoom = 0,
                 maxzoom = TileCatalog.TileJsonMaxZoom,
                 fields = l.Fields.ToDictionary(f => f.Name, f => f.Type)
-                    .Concat(l.IsPoint ? [KeyValuePair.Create("cluster", "Boolean")] : [])
+                    .Concat(l.IsPoint ? [KeyValuePair.Create("cluster", "Boolean"), KeyValuePair.Create("n_closed", "Number"), KeyValuePair.Create("n_overdue", "Number")] : [])
                     .ToDictionary(),
             }),
         });

@@ -42,6 +42,7 @@ public static class TileSql
         SELECT ST_AsMVT(t, '{layer.Kind}', {TileCatalog.Extent}, 'geom') FROM (
             SELECT c.kind, 'active' AS status, c.n AS count, true AS cluster,
                    CASE WHEN c.n3 > 0 THEN 3 WHEN c.n2 > 0 THEN 2 WHEN c.n1 > 0 THEN 1 ELSE 0 END AS severity,
+                   c.n_closed, c.n_overdue,
                    ST_AsMVTGeom(ST_SetSRID(ST_MakePoint(c.sum_x / c.n, c.sum_y / c.n), 3857), env.e,
                                 {TileCatalog.Extent}, {TileCatalog.Buffer}, true) AS geom
             FROM tile_cluster c, env

@@ -107,6 +107,22 @@ public sealed class ComplianceTests(InspectionFixture f) : IClassFixture<Inspect
             Assert.True(DateTime.UtcNow < deadline, "The tile still shows the playground on time 30 s after the job.");
             await Task.Delay(200);
         }
+        // The clusters of the overview map count them too: at z5 one tile holds the whole city.
+        var (cx, cy) = Tiles.TileMath.TileOf(126.79, 37.77, 5);
+        async Task<(long Closed, long Overdue)> ClusterCountsAsync()
+        {
+            var layer = Harness.MvtReader.Read(await anonymous.GetByteArrayAsync($"/tiles/playground/5/{cx}/{cy}.mvt")).Single(l => l.Name == "playground");
+            Assert.All(layer.Features, c => Assert.Equal(true, c.Properties["cluster"]));
+            return (layer.Features.Sum(c => Convert.ToInt64(c.Properties["n_closed"])), layer.Features.Sum(c => Convert.ToInt64(c.Properties["n_overdue"])));
+        }
+        var expected = (await f.Db.ScalarAsync<long>("SELECT count(*) FROM asset WHERE kind = 'playground' AND status = 'active' AND closed_at IS NOT NULL"),
+                        await f.Db.ScalarAsync<long>("SELECT count(*) FROM asset WHERE kind = 'playground' AND status = 'active' AND overdue"));
+        Assert.True(expected.Item2 >= 1);
+        while (await ClusterCountsAsync() != expected)
+        {
+            Assert.True(DateTime.UtcNow < deadline.AddSeconds(30), $"The z5 clusters count {await ClusterCountsAsync()} closed/overdue, not {expected}.");
+            await Task.Delay(200);
+        }
         var announced = await f.Db.ScalarAsync<string>("SELECT payload::text FROM live_event WHERE id > $1 AND type = 'asset.state' AND payload::text LIKE '%PG-OVD1%'", eventsBefore);
         Assert.Contains("\"overdue\": true", announced);
         // Run again at the same instant: nothing changes, nothing is announced twice.

@@ -1,4 +1,6 @@
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
+using Paju.Field.Calendar;
 using Paju.Field.Compliance;
 using Paju.Field.Server.Audit;
 using Paju.Field.Server.Compliance;
@@ -49,6 +51,15 @@ public sealed class SampleHistoryTests(PostgisServer server) : IAsyncLifetime
         var sapa = statuses.Where(s => s.Program == "facility-semiannual").ToList();
         Assert.Equal(177, sapa.Count);
         Assert.True(sapa.Count(s => s.Status.State == DueState.Done) >= 177 * 75 / 100);
+        // Every playground's last 정기시설검사 passed and set its validity by the statute's rule; most are valid, a few ran out.
+        var periodic = statuses.Where(s => s.Program == "playground-periodic").ToList();
+        Assert.Equal(monthly.Count, periodic.Count);
+        Assert.Equal(0L, await _db.ScalarAsync<long>("""
+            SELECT count(*) FROM playground p JOIN asset a ON a.id = p.asset_id
+            WHERE a.is_sample AND (p.periodic_valid_until IS NULL OR p.periodic_valid_until <> p.periodic_valid_from + interval '2 years' - interval '1 day')
+            """));
+        Assert.True(periodic.Count(s => s.Status.State == DueState.Done) >= periodic.Count * 85 / 100);
+        Assert.InRange(periodic.Count(s => s.Status.State == DueState.Overdue), 1, periodic.Count * 6 / 100);
     }
 
     [Fact]
@@ -58,6 +69,73 @@ public sealed class SampleHistoryTests(PostgisServer server) : IAsyncLifetime
 
         Assert.True(removed > 0);
         Assert.Equal(0L, await _db.ScalarAsync<long>("SELECT (SELECT count(*) FROM inspection) + (SELECT count(*) FROM finding) + (SELECT count(*) FROM follow_up) + (SELECT count(*) FROM tag)"));
+    }
+
+    [Theory]
+    [InlineData("now", 0)]
+    [InlineData("month", -1)]                // the last second of this Seoul month
+    [InlineData("month", 1)]                 // the first second of the next
+    [InlineData("half", -1)]                 // around the half-year's end
+    [InlineData("half", 1)]
+    [InlineData("year", -1)]                 // and the year's
+    [InlineData("year", 1)]
+    public async Task The_overview_counted_in_SQL_agrees_with_the_rules_at_month_half_year_and_year_ends(string boundary, int seconds)
+    {
+        var month = SeoulCalendar.MonthOf(DateTimeOffset.UtcNow);
+        DateOnly? next = boundary switch
+        {
+            "month" => month.AddMonths(1),
+            "half" => month.Month <= 6 ? new DateOnly(month.Year, 7, 1) : new DateOnly(month.Year + 1, 1, 1),
+            "year" => new DateOnly(month.Year + 1, 1, 1),
+            _ => null,
+        };
+        var now = next is { } n ? SeoulCalendar.StartOfDay(n).AddSeconds(seconds) : DateTimeOffset.UtcNow;
+        // The job sets the overdue flags as it would just after that midnight; the overview counts the flags the map shows.
+        var job = new ComplianceJob(_db.DataSource, new ComplianceOptions(), new ServiceCollection().BuildServiceProvider(), TimeProvider.System,
+            NullLogger<ComplianceJob>.Instance);
+        await job.RunAsync(now, default);
+        await using var conn = await _db.DataSource.OpenConnectionAsync();
+        var statuses = await ComplianceStatus.ComputeAsync(conn, null, now, default);
+        var overview = await ComplianceOverview.ComputeAsync(conn, now, default);
+
+        static Progress Of(IEnumerable<AssetProgramStatus> rows) =>
+            new(rows.Count(r => r.Status.State == DueState.Done), rows.Count(), rows.Count(r => r.Status.State == DueState.Overdue));
+        static List<(string, Progress)> By(IEnumerable<AssetProgramStatus> rows, Func<AssetProgramStatus, string?> key) =>
+            rows.GroupBy(r => key(r) ?? "미지정").Select(g => (g.Key, Of(g))).OrderBy(g => g.Key, StringComparer.Ordinal).ToList();
+        var monthly = statuses.Where(s => s.Program == ComplianceOverview.CampaignProgram).ToList();
+        var sapa = statuses.Where(s => s.Program == ComplianceOverview.FacilityProgram).ToList();
+        Assert.Equal(By(monthly, m => m.AdminArea), overview.CampaignByArea);
+        Assert.Equal(By(sapa, s => s.FacilityType), overview.FacilityByType);
+        Assert.Equal(By(sapa, s => s.Department), overview.FacilityByDepartment);
+        Assert.Equal(statuses.Where(s => s.Status.State == DueState.Overdue).Select(s => s.AssetId).Distinct().Count(), overview.OverdueAssets);
+        Assert.Equal(statuses.Where(s => s.Closed).Select(s => s.AssetId).Distinct().Count(), overview.ClosedAssets);
+        Assert.True(overview.Campaign.Total >= 700, $"the campaign covers the sample's playgrounds, not {overview.Campaign.Total}");
+    }
+
+    [Fact]
+    public async Task The_latest_check_per_asset_and_program_follows_a_correction_that_moves_a_check_back_and_a_deleted_check()
+    {
+        const string drift = """
+            SELECT count(*) FROM (SELECT asset_id, program, max(finished_at) AS at FROM inspection GROUP BY asset_id, program) m
+            FULL JOIN latest_check l USING (asset_id, program) WHERE m.at IS DISTINCT FROM l.finished_at
+            """;
+        Assert.Equal(0L, await _db.ScalarAsync<long>(drift));
+        Assert.True(await _db.ScalarAsync<long>("SELECT count(*) FROM latest_check") > 700);
+
+        var asset = await _db.ScalarAsync<long>("SELECT asset_id FROM latest_check WHERE program = 'playground-monthly' ORDER BY asset_id LIMIT 1");
+        await _db.ExecuteAsync("""
+            UPDATE inspection SET finished_at = finished_at - interval '3 years'
+            WHERE id = (SELECT id FROM inspection WHERE asset_id = $1 AND program = 'playground-monthly' ORDER BY finished_at DESC LIMIT 1)
+            """, asset);
+        Assert.Equal(0L, await _db.ScalarAsync<long>(drift));
+
+        await _db.ExecuteAsync("""
+            WITH f AS (DELETE FROM finding WHERE asset_id = $1), u AS (DELETE FROM follow_up WHERE asset_id = $1),
+                 v AS (DELETE FROM inspection_version WHERE inspection_id IN (SELECT id FROM inspection WHERE asset_id = $1))
+            DELETE FROM inspection WHERE asset_id = $1
+            """, asset);
+        Assert.Equal(0L, await _db.ScalarAsync<long>(drift));
+        Assert.Equal(0L, await _db.ScalarAsync<long>("SELECT count(*) FROM latest_check WHERE asset_id = $1", asset));
     }
 
     public async ValueTask DisposeAsync()
