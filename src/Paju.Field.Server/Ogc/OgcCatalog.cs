@@ -112,6 +112,57 @@ public static class OgcCatalog
                 new("area_type", "a.area_type", Text, "읍/면/동", Queryable: true, Values: ["eup", "myeon", "dong"]),
                 new("updated_at", "a.updated_at", Timestamp, "최종 수정 시각"),
             ]),
+        // What people did, for signed-in roles: read-only, filed through the inspection and check-in APIs.
+        new OgcCollection(
+            "inspections", "점검 기록", "Inspections filed (the statutory checklists), at the inspected asset — signed-in users only", "Point",
+            Restricted: true, From: "inspection i",
+            Joins: [new("s", "LEFT JOIN asset s ON s.id = i.asset_id"), new("u", "LEFT JOIN app_user u ON u.id = i.inspector_id"),
+                    new("pv", "LEFT JOIN program_version pv ON pv.program = i.program AND pv.version = i.program_version")],
+            Where: "true", IdSql: "i.feature_id", GeometrySql: "s.geom",
+            Properties:
+            [
+                new("receipt", "i.receipt", Text, "접수번호", Queryable: true),
+                new("program", "i.program", Text, "점검 프로그램 (playground-monthly, playground-periodic, facility-semiannual …)", Queryable: true),
+                new("program_name", "pv.definition->>'name'", Text, "점검 이름"),
+                new("program_version", "i.program_version", Integer, "프로그램 판"),
+                new("asset_kind", "s.kind", Text, "시설 종류", Queryable: true),
+                new("asset_code", "s.code", Text, "시설 코드", Queryable: true),
+                new("asset_name", "s.name", Text, "시설 이름"),
+                new("grade", "i.grade", Text, "종합 판정", Queryable: true),
+                new("finished_at", "i.finished_at", Timestamp, "점검 완료 시각"),
+                new("received_at", "i.received_at", Timestamp, "접수 시각"),
+                new("inspector", "u.display_name", Text, "점검자"),
+                new("version", "i.current_version", Integer, "수정 판 (1: 처음 제출)"),
+                new("photos_expected", "i.photos_expected", Integer, "사진 수"),
+                new("photos_received", "i.photos_received", Integer, "받은 사진 수"),
+                new("checkin_id", "i.checkin_id", Integer, "근거 체크인 (checkins 컬렉션의 id)"),
+                new("inspection_id", "i.id::text", Text, "점검 id (앱이 만든 UUID)"),
+            ],
+            Temporal: new OgcTemporal("i.finished_at", null, "점검 완료 시각", IsDate: false)),
+        new OgcCollection(
+            "checkins", "체크인", "Check-ins at tags (NFC, QR, the plate's URL, fixed readers), where the phone was — signed-in users only", "Point",
+            Restricted: true, From: "checkin c",
+            Joins: [new("s", "LEFT JOIN asset s ON s.id = c.asset_id"), new("u", "LEFT JOIN app_user u ON u.id = c.user_id"),
+                    new("d", "LEFT JOIN device d ON d.id = c.device")],
+            Where: "true", IdSql: "c.id", GeometrySql: "c.position",
+            Properties:
+            [
+                new("method", "c.method", Text, "방법", Queryable: true, Values: ["nfc", "url", "qr", "nearby", "reader"]),
+                new("status", "c.status", Text, "확인 결과", Queryable: true, Values: ["verified", "flagged", "refused"]),
+                new("proof", "c.proof", Text, "증명", Queryable: true, Values: ["sun", "signature", "uid", "none", "bad_signature", "replayed", "unknown_tag"]),
+                new("flags", "array_to_string(c.flags, ',')", Text, "확인 필요 사유 (쉼표로 구분)"),
+                new("tag_id", "c.tag_id", Text, "표지 id", Queryable: true),
+                new("asset_kind", "s.kind", Text, "시설 종류", Queryable: true),
+                new("asset_code", "s.code", Text, "시설 코드", Queryable: true),
+                new("asset_name", "s.name", Text, "시설 이름"),
+                new("distance_m", "c.distance_m", Number, "시설까지 거리 (m, 서버 계산)"),
+                new("accuracy_m", "c.accuracy_m", Number, "위치 정확도 (m)"),
+                new("person", "u.display_name", Text, "체크인한 사람 (앱)"),
+                new("device", "d.device_id", Text, "고정 리더 (MQTT)"),
+                new("ts", "c.ts", Timestamp, "체크인 시각 (기기 시계)"),
+                new("received_at", "c.received_at", Timestamp, "받은 시각"),
+            ],
+            Temporal: new OgcTemporal("c.ts", null, "체크인 시각", IsDate: false)),
     ];
 
     public static OgcCollection? Find(string id) => All.FirstOrDefault(c => c.Id == id);
