@@ -38,6 +38,7 @@ public static class ServerHost
         builder.Services.AddTiles(builder.Configuration);
         builder.Services.AddIngest(builder.Configuration);
         builder.Services.AddCheckInVerification(builder.Configuration);
+        builder.Services.AddPublicPages();
         builder.Services.AddInspections(builder.Configuration);
         builder.Services.AddCompliance(builder.Configuration);
         builder.Services.AddAlarms(builder.Configuration);

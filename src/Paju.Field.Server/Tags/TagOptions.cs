@@ -29,6 +29,13 @@ public sealed class TagOptions : IPajuOptions, IValidatableObject
     [Range(1, 100_000)]
     public double WarnAccuracyMetres { get; set; } = 50;
 
+    /// <summary>Whom a citizen calls about an asset with no managing body of its own (shown on the plate's public page).</summary>
+    public string PublicContactName { get; set; } = "파주시 행정안전국 안전총괄과";
+
+    /// <summary>The phone number shown beside <see cref="PublicContactName"/>: the city hall's main line unless configured.</summary>
+    [RegularExpression("^[0-9+][0-9 -]{6,20}$")]
+    public string PublicContactPhone { get; set; } = "031-940-4114";
+
     public string KeyFilePath(string dataDirectory) =>
         string.IsNullOrWhiteSpace(KeyFile) ? Path.Combine(Path.GetFullPath(dataDirectory), "keys", "tags.json") : Path.GetFullPath(KeyFile);
 

@@ -18,6 +18,14 @@ public static class TagServices
         return services;
     }
 
+    /// <summary>The plates' public pages, cached per server and cleared by the database's change notifications.</summary>
+    public static IServiceCollection AddPublicPages(this IServiceCollection services)
+    {
+        services.AddSingleton<PublicPageCache>();
+        services.AddHostedService<PublicPageInvalidator>();
+        return services;
+    }
+
     public static void MapTags(this WebApplication app)
     {
         app.MapCheckIns();

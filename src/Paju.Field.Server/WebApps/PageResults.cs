@@ -13,12 +13,24 @@ public static class PageResults
 
     public static IResult Html(HttpContext http, string html, int status = StatusCodes.Status200OK)
     {
+        SetHeaders(http);
+        return Results.Content(html, "text/html; charset=utf-8", Encoding.UTF8, status);
+    }
+
+    /// <summary>A page already rendered to UTF-8 (a cached one), with the same headers.</summary>
+    public static IResult Bytes(HttpContext http, byte[] html)
+    {
+        SetHeaders(http);
+        return Results.Bytes(html, "text/html; charset=utf-8");
+    }
+
+    private static void SetHeaders(HttpContext http)
+    {
         var headers = http.Response.Headers;
         headers.CacheControl = "no-cache";
         headers.ContentSecurityPolicy = ContentSecurityPolicy;
         headers.XContentTypeOptions = "nosniff";
         headers["Referrer-Policy"] = "same-origin";
-        return Results.Content(html, "text/html; charset=utf-8", Encoding.UTF8, status);
     }
 
     /// <summary>A page's template with each {{slot}} filled; values given as text are HTML-encoded here.</summary>

@@ -41,12 +41,16 @@ public sealed partial class WebSession : IAsyncDisposable
 
     public Viewport Viewport { get; }
 
+    /// <summary>Scripts off: the page is photographed but axe, itself a script, cannot run (the same page is checked with scripts on).</summary>
+    public bool ScriptsOff { get; private init; }
+
     public Uri BaseAddress { get; }
 
     /// <summary>Pages that were photographed and checked, in order.</summary>
     public List<string> Checked { get; } = [];
 
-    public static async Task<WebSession> OpenAsync(Browser browser, Uri baseAddress, Viewport viewport, IBrowser? ownBrowser = null)
+    /// <param name="javaScript">false: a browser with scripts off, as some phones and readers are; pages must still work.</param>
+    public static async Task<WebSession> OpenAsync(Browser browser, Uri baseAddress, Viewport viewport, IBrowser? ownBrowser = null, bool javaScript = true)
     {
         var chromium = ownBrowser ?? await browser.SharedAsync();
         var context = await chromium.NewContextAsync(new BrowserNewContextOptions
@@ -57,10 +61,11 @@ public sealed partial class WebSession : IAsyncDisposable
             HasTouch = viewport.Phone,
             Locale = "ko-KR",
             TimezoneId = "Asia/Seoul",
+            JavaScriptEnabled = javaScript,
         });
         context.SetDefaultTimeout(30_000);
         var page = await context.NewPageAsync();
-        var session = new WebSession(context, page, viewport, baseAddress);
+        var session = new WebSession(context, page, viewport, baseAddress) { ScriptsOff = !javaScript };
         page.Console += (_, m) =>
         {
             if (m.Type == "error")
@@ -247,8 +252,8 @@ public sealed partial class WebSession : IAsyncDisposable
                 // A page the test navigates away from mid-shot stalls the screenshot: give up sooner, then see if it left.
                 Timeout = 10_000,
             });
-            var axe = await Page.RunAxe();
-            foreach (var violation in axe.Violations.Where(v => v.Impact is "serious" or "critical"))
+            var axe = ScriptsOff ? null : await Page.RunAxe();
+            foreach (var violation in axe?.Violations.Where(v => v.Impact is "serious" or "critical") ?? [])
             {
                 Record($"accessibility ({violation.Impact}) {violation.Id} on {url}: {violation.Help} — " +
                        string.Join("; ", violation.Nodes.Take(3).Select(n => n.Html)));
