@@ -127,6 +127,17 @@ inspectionsCommand.SetAction(parse => InspectionBench.RunAsync(new InspectionBen
     parse.GetValue(db), parse.GetValue(data)!, Report.Path(parse.GetValue(report)))));
 root.Subcommands.Add(inspectionsCommand);
 
+var pageClients = new Option<int>("--clients") { Description = "concurrent clients for the throughput figures", DefaultValueFactory = _ => 32 };
+var pageSeconds = new Option<int>("--seconds") { Description = "seconds per throughput figure", DefaultValueFactory = _ => 10 };
+var publicPage = new Command("public-page", "The plate's public page: first (uncached) renders beside its queries, cached throughput at 32 clients beside static files");
+foreach (var option in new Option[] { db, data, report, pageClients, pageSeconds })
+{
+    publicPage.Options.Add(option);
+}
+publicPage.SetAction(parse => PublicPageBench.RunAsync(new PublicPageBench.Options(
+    parse.GetValue(pageClients), TimeSpan.FromSeconds(parse.GetValue(pageSeconds)), parse.GetValue(db), parse.GetValue(data)!, Report.Path(parse.GetValue(report)))));
+root.Subcommands.Add(publicPage);
+
 var complianceLarge = new Option<int>("--large") { Description = "playgrounds in the large dataset", DefaultValueFactory = _ => 100_000 };
 var complianceIterations = new Option<int>("--iterations") { Description = "requests per figure at the city's size", DefaultValueFactory = _ => 200 };
 var compliance = new Command("compliance", "The compliance overview at the city's 896 assets (with the sample history) and at 100,000, beside its status computation");

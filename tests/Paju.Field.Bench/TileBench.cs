@@ -77,7 +77,7 @@ public static class TileBench
             await using var cachedServer = await BenchServer.StartAsync(connectionString, cachedDir, cacheEnabled: true);
             var urls = sample.Select(t => $"/tiles/{TilesetId}/{t.Z}/{t.X}/{t.Y}.mvt").ToArray();
             await WaitForCacheAsync(cachedServer.Address, urls[0]);
-            var cached = await LoadAsync(cachedServer.Address, urls, options.Clients, options.LoadDuration);
+            var cached = await HttpLoad.RunAsync(cachedServer.Address, urls, options.Clients, options.LoadDuration);
             Console.WriteLine($"  cached: {cached.PerSecond:N0} tiles/s at {options.Clients} clients");
 
             var staticRoot = Directory.CreateTempSubdirectory("paju-bench-static-").FullName;
@@ -86,9 +86,9 @@ public static class TileBench
                 Directory.CreateDirectory(Path.Combine(staticRoot, $"{z}", $"{x}"));
                 await File.WriteAllBytesAsync(Path.Combine(staticRoot, $"{z}", $"{x}", $"{y}.mvt"), bytes);
             }
-            await using var staticServer = await StaticServer.StartAsync(staticRoot);
+            await using var staticServer = await StaticServer.StartAsync(staticRoot, (".mvt", TileEndpoints.MediaType));
             var staticUrls = sample.Select(t => $"/{t.Z}/{t.X}/{t.Y}.mvt").ToArray();
-            var baseline = await LoadAsync(staticServer.Address, staticUrls, options.Clients, options.LoadDuration);
+            var baseline = await HttpLoad.RunAsync(staticServer.Address, staticUrls, options.Clients, options.LoadDuration);
             Console.WriteLine($"  static files: {baseline.PerSecond:N0} files/s at {options.Clients} clients");
 
             var ratio = cached.PerSecond / baseline.PerSecond;
@@ -225,65 +225,5 @@ public static class TileBench
             await Task.Delay(100);
         }
         throw new InvalidOperationException("The tile cache did not start.");
-    }
-
-    private sealed record LoadResult(long Requests, TimeSpan Elapsed)
-    {
-        public double PerSecond => Requests / Elapsed.TotalSeconds;
-    }
-
-    /// <summary>Clients request the URLs round-robin as fast as they are answered, for a fixed time.</summary>
-    private static async Task<LoadResult> LoadAsync(Uri server, string[] urls, int clients, TimeSpan duration)
-    {
-        using var handler = new SocketsHttpHandler { MaxConnectionsPerServer = clients, PooledConnectionLifetime = Timeout.InfiniteTimeSpan };
-        using var http = new HttpClient(handler) { BaseAddress = server };
-        // Warm up: every URL once (fills a cache), and the connections.
-        foreach (var url in urls)
-        {
-            (await http.GetAsync(url)).Dispose();
-        }
-        long requests = 0;
-        var stopwatch = Stopwatch.StartNew();
-        var until = stopwatch.Elapsed + duration;
-        await Task.WhenAll(Enumerable.Range(0, clients).Select(async c =>
-        {
-            var i = c;
-            var buffer = new byte[256 * 1024];
-            while (stopwatch.Elapsed < until)
-            {
-                using var response = await http.GetAsync(urls[i++ % urls.Length], HttpCompletionOption.ResponseHeadersRead);
-                await using var body = await response.Content.ReadAsStreamAsync();
-                while (await body.ReadAsync(buffer) > 0)
-                {
-                }
-                Interlocked.Increment(ref requests);
-            }
-        }));
-        return new LoadResult(requests, stopwatch.Elapsed);
-    }
-
-    /// <summary>Kestrel with nothing but the static file middleware: the ceiling for serving bytes.</summary>
-    private sealed class StaticServer(WebApplication app, Uri address) : IAsyncDisposable
-    {
-        public Uri Address { get; } = address;
-
-        public static async Task<StaticServer> StartAsync(string root)
-        {
-            var builder = WebApplication.CreateSlimBuilder();
-            builder.Logging.ClearProviders();
-            builder.WebHost.UseUrls("http://127.0.0.1:0");
-            var app = builder.Build();
-            var types = new FileExtensionContentTypeProvider();
-            types.Mappings[".mvt"] = TileEndpoints.MediaType;
-            app.UseStaticFiles(new StaticFileOptions { FileProvider = new PhysicalFileProvider(root), ContentTypeProvider = types });
-            await app.StartAsync();
-            return new StaticServer(app, new Uri(app.Urls.First()));
-        }
-
-        public async ValueTask DisposeAsync()
-        {
-            await app.StopAsync();
-            await app.DisposeAsync();
-        }
     }
 }

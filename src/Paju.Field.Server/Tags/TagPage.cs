@@ -48,8 +48,10 @@ public static class TagPage
         // Staff see a link of their own, so only what everyone sees is shared.
         if (app.Length == 0 && cache.TryGet(tagId, today, out var cached))
         {
+            http.Response.Headers["X-Page-Cache"] = "hit";
             return Send(http, cached);
         }
+        http.Response.Headers["X-Page-Cache"] = "miss";
         Tag? tag = null;
         PublicAssetStatus? status = null;
         if (TagUrl.IsTagId(tagId))
