@@ -23,7 +23,7 @@ public static class AlarmEndpoints
     private const string SelectAlarms = """
         SELECT a.id, r.code, r.kind, r.metric, a.priority, r.message_ko, s.code, a.raised_at, a.raised_value,
                a.acknowledged_at, a.acknowledged_by, a.ack_comment, a.cleared_at, a.shelved_until, a.shelved_by, a.shelve_reason
-        FROM alarm a JOIN alarm_rule r ON r.id = a.rule_id LEFT JOIN asset s ON s.id = r.asset_id
+        FROM alarm a JOIN alarm_origin r ON r.alarm_id = a.id LEFT JOIN asset s ON s.id = r.asset_id
         """;
 
     public static void MapAlarms(this IEndpointRouteBuilder app)
@@ -120,7 +120,7 @@ public static class AlarmEndpoints
     private static async Task<(string Code, int Priority, string Message)?> RuleOfAsync(NpgsqlConnection conn, NpgsqlTransaction tx, long alarm, CancellationToken ct)
     {
         await using var cmd = new NpgsqlCommand(
-            "SELECT r.code, a.priority, r.message_ko FROM alarm a JOIN alarm_rule r ON r.id = a.rule_id WHERE a.id = $1 FOR UPDATE OF a", conn, tx);
+            "SELECT r.code, a.priority, r.message_ko FROM alarm a JOIN alarm_origin r ON r.alarm_id = a.id WHERE a.id = $1 FOR UPDATE OF a", conn, tx);
         cmd.Parameters.Add(new() { Value = alarm });
         await using var r = await cmd.ExecuteReaderAsync(ct);
         return await r.ReadAsync(ct) ? (r.GetString(0), r.GetInt16(1), r.GetString(2)) : null;

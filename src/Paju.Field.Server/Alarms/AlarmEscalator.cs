@@ -27,8 +27,8 @@ public sealed class AlarmEscalator(NpgsqlDataSource db, IAlarmNotifier notifier,
         {
             await using (var cmd = new NpgsqlCommand("""
                 UPDATE alarm a SET escalated_at = $1
-                FROM alarm_rule r
-                WHERE r.id = a.rule_id AND a.priority <= 2 AND a.escalated_at IS NULL AND a.acknowledged_at IS NULL
+                FROM alarm_origin r
+                WHERE r.alarm_id = a.id AND a.priority <= 2 AND a.escalated_at IS NULL AND a.acknowledged_at IS NULL
                   AND a.cleared_at IS NULL AND (a.shelved_until IS NULL OR a.shelved_until <= $1)
                   AND a.raised_at <= $1 - make_interval(secs => $2)
                 RETURNING a.id, r.code, a.priority, r.message_ko, a.raised_at, a.raised_value

@@ -9,6 +9,7 @@ using Paju.Field.Server.Live;
 using Paju.Field.Server.Ogc;
 using Paju.Field.Server.Stations;
 using Paju.Field.Server.Tags;
+using Paju.Field.Server.Reports;
 using Paju.Field.Server.Tiles;
 using Paju.Field.Server.WebApps;
 
@@ -39,6 +40,7 @@ public static class ServerHost
         builder.Services.AddIngest(builder.Configuration);
         builder.Services.AddCheckInVerification(builder.Configuration);
         builder.Services.AddPublicPages();
+        builder.Services.AddReports();
         builder.Services.AddInspections(builder.Configuration);
         builder.Services.AddCompliance(builder.Configuration);
         builder.Services.AddAlarms(builder.Configuration);
@@ -62,6 +64,7 @@ public static class ServerHost
         app.MapTiles();
         app.MapIngest();
         app.MapTags();
+        app.MapReports();
         app.MapInspectionApi();
         app.MapCompliance();
         app.MapApiDocument();

@@ -13,11 +13,12 @@ namespace Paju.Field.Server.Tags;
 /// </summary>
 public sealed record PublicAssetStatus(
     string Kind, string? Address, string? Grade, DateTimeOffset? LastMonthlyCheck, DateTimeOffset Since, DateOnly? PeriodicValidUntil,
-    DateTimeOffset? ClosedAt, string? ClosedReason, string? BodyName, string? BodyPhone)
+    DateTimeOffset? ClosedAt, string? ClosedReason, string? BodyName, string? BodyPhone, long OpenReports)
 {
     private const string Query = """
         SELECT a.kind, coalesce(pg.road_address, pg.lot_address, a.address), pg.grade, lc.finished_at, a.created_at,
-               pg.periodic_valid_until, a.closed_at, a.closed_reason, mb.name, mb.phone
+               pg.periodic_valid_until, a.closed_at, a.closed_reason, mb.name, mb.phone,
+               (SELECT count(*) FROM report r WHERE r.asset_id = a.id AND r.state IN ('received', 'in_review'))
         FROM asset a
         LEFT JOIN playground pg ON pg.asset_id = a.id
         LEFT JOIN latest_check lc ON lc.asset_id = a.id AND lc.program = 'playground-monthly'
@@ -46,7 +47,7 @@ public sealed record PublicAssetStatus(
         string? Text(int i) => r.IsDBNull(i) ? null : r.GetString(i);
         DateTimeOffset? At(int i) => r.IsDBNull(i) ? null : r.GetFieldValue<DateTimeOffset>(i);
         return new PublicAssetStatus(r.GetString(0), Text(1), Text(2), At(3), r.GetFieldValue<DateTimeOffset>(4),
-            r.IsDBNull(5) ? null : r.GetFieldValue<DateOnly>(5), At(6), Text(7), Text(8), Text(9));
+            r.IsDBNull(5) ? null : r.GetFieldValue<DateOnly>(5), At(6), Text(7), Text(8), Text(9), r.GetInt64(10));
     }
 
     /// <summary>The status section of the page, HTML-encoded, as of <paramref name="now"/>.</summary>
@@ -116,6 +117,11 @@ public sealed record PublicAssetStatus(
             ? $"""<span class="status-bad">유효기간이 {date}에 끝났습니다.</span>"""
             : $"""<span class="status-ok">합격</span> · 유효기간 {date}까지""";
     }
+
+    /// <summary>The way to report a hazard here, with the reports already open on this asset (so a citizen adds to them).</summary>
+    public string ReportHtml(string tagId) =>
+        $"""<p><a class="button" href="/t/{PageResults.Encode(tagId)}/report">위험 신고하기</a></p>""" +
+        (OpenReports > 0 ? $"""<p class="muted">이 시설에 처리 중인 신고가 {OpenReports}건 있습니다.</p>""" : "");
 
     private static string GradeClass(string grade) => grade switch { "요주의" => "caution", "요수리" => "repair", _ => "closed" };
 

@@ -73,6 +73,7 @@ public static class TagPage
                 ["notice"] = "<p class=\"notice\" role=\"alert\">이 주소의 표지는 파주시에 등록되어 있지 않습니다. 표지가 훼손되었거나 잘못 붙었다면 아래 연락처로 알려 주세요.</p>",
                 ["contact"] = Contact(options.PublicContactName, options.PublicContactPhone),
                 ["updated"] = Updated(now),
+                ["report"] = "",
                 ["app"] = "",
             }), StatusCodes.Status404NotFound);
         }
@@ -89,6 +90,7 @@ public static class TagPage
                 ? Contact(body, status.BodyPhone ?? options.PublicContactPhone)
                 : Contact(options.PublicContactName, options.PublicContactPhone),
             ["updated"] = Updated(now),
+            ["report"] = tag.Retired ? "" : status.ReportHtml(tag.Id),
             ["app"] = app,
         });
         var page = new CachedPage(Encoding.UTF8.GetBytes(html), $"\"{Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(html)))[..32]}\"");
