@@ -90,6 +90,9 @@ public static class ReportPages
             ["contact-phone"] = Value("phone"),
             ["consent"] = Posted("consent") == "yes" ? "checked" : "",
             ["consent-text"] = PageResults.Encode(ReportForm.ConsentText),
+            ["lat"] = problems.Any(p => p.Contains("위치")) ? "" : Value("lat"),
+            ["lon"] = problems.Any(p => p.Contains("위치")) ? "" : Value("lon"),
+            ["accuracy"] = problems.Any(p => p.Contains("위치")) ? "" : Value("accuracy"),
         }), status);
     }
 

@@ -26,6 +26,21 @@ public static class TestPhotos
         return [.. jpeg[..2], .. exif, .. jpeg[2..]]; // right after SOI
     }
 
+    /// <summary>A camera-sized JPEG (a smooth gradient, so it is as large in pixels as a phone's photo but quick to make).</summary>
+    public static byte[] Camera(int width = 4032, int height = 3024)
+    {
+        using var surface = SKSurface.Create(new SKImageInfo(width, height));
+        using var paint = new SKPaint
+        {
+            Shader = SKShader.CreateLinearGradient(new SKPoint(0, 0), new SKPoint(width, height),
+                [SKColors.SkyBlue, SKColors.ForestGreen, SKColors.SaddleBrown], SKShaderTileMode.Clamp),
+        };
+        surface.Canvas.DrawRect(0, 0, width, height, paint);
+        using var image = surface.Snapshot();
+        using var data = image.Encode(SKEncodedImageFormat.Jpeg, 95);
+        return data.ToArray();
+    }
+
     private static byte[] Noise(int side, int seed)
     {
         using var bitmap = new SKBitmap(side, side, SKColorType.Rgba8888, SKAlphaType.Opaque);

@@ -134,6 +134,36 @@ public sealed class ReportTests(InspectionFixture f, Browser browser) : IClassFi
     }
 
     [Fact]
+    public async Task With_scripts_a_cameras_photo_is_made_smaller_on_the_phone_and_its_position_goes_with_the_report()
+    {
+        var photo = TestPhotos.Camera();
+        var photoFile = Path.Combine(TempDirectory.Create("paju-report-photo-"), "IMG_0001.jpg");
+        await File.WriteAllBytesAsync(photoFile, photo);
+        await using var session = await WebSession.OpenAsync(browser, f.Server.BaseAddress, Viewport.PhoneSmall);
+        await session.PlaceAtAsync(InspectionFixture.Lat + 0.0001, InspectionFixture.Lon, 12);
+        var page = session.Page;
+        await session.GotoAsync($"/t/{_plate.Id}/report");
+        await page.GetByLabel("무엇이 위험한가요? (필수)").FillAsync("정글짐 꼭대기 발판이 빠져 있습니다.");
+        await page.GetByRole(AriaRole.Radio, new() { Name = "아니요" }).CheckAsync();
+        await page.GetByLabel("사진 (선택, 5장까지, 한 장에 10 MB까지)").SetInputFilesAsync(photoFile);
+        await Assertions.Expect(page.Locator("#photo-status")).ToContainTextAsync("로 줄였습니다");
+        await page.GetByRole(AriaRole.Button, new() { Name = "현재 위치 넣기 (선택)" }).ClickAsync();
+        await Assertions.Expect(page.Locator("#location-status")).ToContainTextAsync("현재 위치를 넣었습니다 (오차 약 12 m)");
+        await session.CheckScreenAsync("photo-shrunk");
+        await page.GetByRole(AriaRole.Button, new() { Name = "신고 보내기" }).ClickAsync();
+        await Assertions.Expect(page.GetByRole(AriaRole.Status).First).ToContainTextAsync("신고가 접수되었습니다");
+
+        var receipt = (await page.GetByRole(AriaRole.Heading, new() { Level = 1 }).TextContentAsync())!.Replace("신고 ", "").Trim();
+        var queued = await QueuedAsync(receipt);
+        using var operators = f.Client("operator.yoon");
+        var stored = await operators.GetByteArrayAsync($"/api/reports/{queued.GetProperty("id").GetInt64()}/photos/1");
+        Assert.True(stored.Length < photo.Length, $"stored {stored.Length} B, taken {photo.Length} B");
+        using var codec = SkiaSharp.SKCodec.Create(new MemoryStream(stored));
+        Assert.Equal((2048, 1536), (codec.Info.Width, codec.Info.Height));
+        Assert.Equal(InspectionFixture.Lat + 0.0001, queued.GetProperty("lat").GetDouble(), 5);
+    }
+
+    [Fact]
     public async Task An_urgent_report_raises_a_priority_1_alarm_on_the_live_feed_and_triage_clears_it()
     {
         using var operators = f.Client("operator.yoon");
@@ -180,7 +210,7 @@ public sealed class ReportTests(InspectionFixture f, Browser browser) : IClassFi
         await using var session = await WebSession.OpenAsync(browser, f.Server.BaseAddress, Viewport.PhoneSmall, javaScript: false);
         await session.GotoAsync($"/t/{_plate.Id}/report");
         await session.Page.GetByRole(AriaRole.Button, new() { Name = $"저도 봤어요 ({receipt})" }).ClickAsync();
-        await Assertions.Expect(session.Page.GetByRole(AriaRole.Status)).ToContainTextAsync("한 명 더 있다고 전했습니다");
+        await Assertions.Expect(session.Page.Locator(".ok-notice")).ToContainTextAsync("한 명 더 있다고 전했습니다");
         var queued = await QueuedAsync(receipt);
         Assert.Equal(1, queued.GetProperty("seenToo").GetInt32());
 
