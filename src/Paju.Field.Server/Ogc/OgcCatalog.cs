@@ -163,6 +163,28 @@ public static class OgcCatalog
                 new("received_at", "c.received_at", Timestamp, "받은 시각"),
             ],
             Temporal: new OgcTemporal("c.ts", null, "체크인 시각", IsDate: false)),
+        new OgcCollection(
+            "reports", "시민 신고", "Citizens' hazard reports, at the reported position or the plate's asset; open ones unless ?status= asks — signed-in users only",
+            "Point", Restricted: true, From: "report r",
+            Joins: [new("s", "LEFT JOIN asset s ON s.id = r.asset_id")],
+            Where: "true", IdSql: "r.id", GeometrySql: "coalesce(r.position, ST_PointOnSurface(s.geom))",
+            Properties:
+            [
+                new("receipt", "r.receipt", Text, "접수번호", Queryable: true),
+                new("status", "r.state", Text, "처리 상태 (received 접수, in_review 확인 중, resolved 조치 완료, rejected 반려)", Queryable: true,
+                    Values: ["received", "in_review", "resolved", "rejected"]),
+                new("urgent", "r.urgent", Bool, "긴급 (다친 사람 또는 중대사고 기준 해당)", Queryable: true),
+                new("asset_kind", "s.kind", Text, "시설 종류", Queryable: true),
+                new("asset_code", "s.code", Text, "시설 코드", Queryable: true),
+                new("asset_name", "s.name", Text, "시설 이름"),
+                new("description", "r.description", Text, "신고 내용"),
+                new("seen_too", "r.seen_too", Integer, "함께 본 사람 수"),
+                new("photos", "(SELECT count(*) FROM report_photo p WHERE p.report_id = r.id)", Integer, "사진 수"),
+                new("received_at", "r.received_at", Timestamp, "접수 시각"),
+                new("result_note", "r.result_note", Text, "공개 처리 결과"),
+            ],
+            Temporal: new OgcTemporal("r.received_at", null, "접수 시각", IsDate: false),
+            DefaultFilter: "r.state IN ('received', 'in_review')"),
     ];
 
     public static OgcCollection? Find(string id) => All.FirstOrDefault(c => c.Id == id);

@@ -225,6 +225,16 @@ public sealed class ReportTests(InspectionFixture f, Browser browser) : IClassFi
         await Assertions.Expect(session.Page.Locator(".facts")).ToContainTextAsync("조치 완료");
         await Assertions.Expect(session.Page.Locator(".facts")).ToContainTextAsync("12월 3일 손잡이 볼트를 교체했습니다.");
 
+        // The control room's map reads open reports as an OGC collection: a resolved one leaves it unless asked for.
+        var openLayer = await operators.GetFromJsonAsync<JsonElement>("/ogc/collections/reports/items?limit=1000");
+        Assert.DoesNotContain(openLayer.GetProperty("features").EnumerateArray(), r => r.GetProperty("properties").GetProperty("receipt").GetString() == receipt);
+        var resolvedLayer = await operators.GetFromJsonAsync<JsonElement>($"/ogc/collections/reports/items?status=resolved&receipt={receipt}");
+        var feature = resolvedLayer.GetProperty("features").EnumerateArray().Single();
+        Assert.Equal(1, feature.GetProperty("properties").GetProperty("seen_too").GetInt32());
+        Assert.Equal(InspectionFixture.Lon + 0.0, feature.GetProperty("geometry").GetProperty("coordinates")[0].GetDouble(), 5);   // at the plate's playground
+        using var anonymous = new HttpClient { BaseAddress = f.Server.BaseAddress };
+        Assert.Equal(HttpStatusCode.Unauthorized, (await anonymous.GetAsync("/ogc/collections/reports/items")).StatusCode);
+
         var csv = await operators.GetByteArrayAsync("/api/reports/export");
         Assert.Equal(new byte[] { 0xEF, 0xBB, 0xBF }, csv[..3]);
         var text = Encoding.UTF8.GetString(csv, 3, csv.Length - 3);
