@@ -138,6 +138,20 @@ publicPage.SetAction(parse => PublicPageBench.RunAsync(new PublicPageBench.Optio
     parse.GetValue(pageClients), TimeSpan.FromSeconds(parse.GetValue(pageSeconds)), parse.GetValue(db), parse.GetValue(data)!, Report.Path(parse.GetValue(report)))));
 root.Subcommands.Add(publicPage);
 
+var uploadRuns = new Option<int>("--runs") { Description = "reports posted over the emulated link (after one to warm up)", DefaultValueFactory = _ => 5 };
+var uplink = new Option<double>("--uplink-mbps") { Description = "the emulated uplink, Mbit/s", DefaultValueFactory = _ => 1.5 };
+var downlink = new Option<double>("--downlink-mbps") { Description = "the emulated downlink, Mbit/s", DefaultValueFactory = _ => 9 };
+var rtt = new Option<int>("--rtt-ms") { Description = "added per round trip, ms", DefaultValueFactory = _ => 150 };
+var photoKbEach = new Option<int>("--photo-kb") { Description = "each photo as sent, KB", DefaultValueFactory = _ => 500 };
+var reportUpload = new Command("report-upload", "A citizen's report with 5 photos over emulated weak 4G, tap to receipt, beside the loopback and the link's wire time");
+foreach (var option in new Option[] { db, data, report, uploadRuns, uplink, downlink, rtt, photoKbEach })
+{
+    reportUpload.Options.Add(option);
+}
+reportUpload.SetAction(parse => ReportUploadBench.RunAsync(new ReportUploadBench.Options(parse.GetValue(uploadRuns), parse.GetValue(uplink),
+    parse.GetValue(downlink), parse.GetValue(rtt), parse.GetValue(photoKbEach), parse.GetValue(db), parse.GetValue(data)!, Report.Path(parse.GetValue(report)))));
+root.Subcommands.Add(reportUpload);
+
 var complianceLarge = new Option<int>("--large") { Description = "playgrounds in the large dataset", DefaultValueFactory = _ => 100_000 };
 var complianceIterations = new Option<int>("--iterations") { Description = "requests per figure at the city's size", DefaultValueFactory = _ => 200 };
 var compliance = new Command("compliance", "The compliance overview at the city's 896 assets (with the sample history) and at 100,000, beside its status computation");
