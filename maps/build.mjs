@@ -84,6 +84,18 @@ if (!force && existsSync(manifestPath) && statSync(manifestPath).mtimeMs >= newe
 
 rmSync(dist, { recursive: true, force: true });
 const entryPoints = [...new Set(pages.flatMap(referencesOf))];
+
+// MapLibre GL JS draws in a web worker of its own, shipped prebuilt beside the library: copied as it is under a
+// content-hashed name, and its address compiled into the apps (a page then never guesses where it lives).
+const vendorWorkers = {};
+for (const [name, source] of Object.entries({ MAPLIBRE_WORKER_URL: 'node_modules/maplibre-gl/dist/maplibre-gl-worker.mjs' })) {
+  const bytes = readFileSync(join(root, source));
+  const hash = createHash('sha256').update(bytes).digest('base64url').replace(/[^A-Za-z0-9]/g, '').slice(0, 8).toUpperCase();
+  const file = join(dist, 'assets', 'vendor', `maplibre-gl-worker-${hash}.js`);
+  mkdirSync(dirname(file), { recursive: true });
+  writeFileSync(file, bytes);
+  vendorWorkers[name] = JSON.stringify('/assets/vendor/' + relative(join(dist, 'assets', 'vendor'), file));
+}
 let result;
 try {
   result = await build({
@@ -96,6 +108,7 @@ try {
   assetNames: 'media/[name]-[hash]',
   bundle: true,
   splitting: true,
+  define: vendorWorkers,
   format: 'esm',
   minify: true,
   sourcemap: 'linked',

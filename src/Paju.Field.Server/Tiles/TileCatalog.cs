@@ -11,9 +11,13 @@ public sealed record TileField(string Name, string Sql, string Type, string Desc
 
 /// <summary>
 /// A layer of asset kind: points become clusters below <see cref="TileCatalog.RawMinZoom"/>; lines and
-/// polygons are drawn as they are at every zoom (there are few of them).
+/// polygons are drawn as they are at every zoom (there are few of them). The pump stations and pumps are never
+/// clustered: the wall map at z10–12 colours each one by its live state (feature-state on its code).
 /// </summary>
-public sealed record TileLayer(string Kind, string KindTable, string Title, bool IsPoint, bool Restricted, IReadOnlyList<TileField> Fields);
+public sealed record TileLayer(string Kind, string KindTable, string Title, bool IsPoint, bool Restricted, IReadOnlyList<TileField> Fields)
+{
+    public bool Clustered => IsPoint && Kind is not (AssetKinds.PumpStation or AssetKinds.Pump);
+}
 
 /// <summary>A tileset: one layer per kind, or "all" with every public layer.</summary>
 public sealed record Tileset(string Id, string Title, IReadOnlyList<TileLayer> Layers)

@@ -47,13 +47,13 @@ public static class TileEndpoints
             vector_layers = set.Layers.Select(l => new
             {
                 id = l.Kind,
-                description = l.IsPoint
+                description = l.Clustered
                     ? $"{l.Title}. Below z{TileCatalog.RawMinZoom}: clusters (cluster = true, count, worst severity, n_closed and n_overdue members)."
                     : l.Title,
                 minzoom = 0,
                 maxzoom = TileCatalog.TileJsonMaxZoom,
                 fields = l.Fields.ToDictionary(f => f.Name, f => f.Type)
-                    .Concat(l.IsPoint ? [KeyValuePair.Create("cluster", "Boolean"), KeyValuePair.Create("n_closed", "Number"), KeyValuePair.Create("n_overdue", "Number")] : [])
+                    .Concat(l.Clustered ? [KeyValuePair.Create("cluster", "Boolean"), KeyValuePair.Create("n_closed", "Number"), KeyValuePair.Create("n_overdue", "Number")] : [])
                     .ToDictionary(),
             }),
         });

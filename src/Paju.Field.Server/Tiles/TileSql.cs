@@ -18,7 +18,7 @@ public static class TileSql
         """;
 
     private static string Layer(TileLayer layer, int z) =>
-        layer.IsPoint && z < TileCatalog.RawMinZoom ? ClusterLayer(layer) : RawLayer(layer, z);
+        layer.Clustered && z < TileCatalog.RawMinZoom ? ClusterLayer(layer) : RawLayer(layer, z);
 
     private static string RawLayer(TileLayer layer, int z)
     {

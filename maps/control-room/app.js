@@ -1,0 +1,186 @@
+// The control room: the map of the Ulgok stations and the city's assets, the alarm table, the live feed.
+import { createMap, setLayerVisible, setStationState, stationLabel } from './map.js';
+import { AlarmTable } from './alarms.js';
+import { LiveFeed } from './live.js';
+import { seoulClock, seoulTime } from './seoul.js';
+import { api } from '../shared/api.js';
+
+const $ = id => document.getElementById(id);
+/** Values older than this are greyed: a station that stopped talking must not look current. */
+const STALE_SECONDS = 120;
+const FLOOD_COUNT = 10;
+const FLOOD_MINUTES = 10;
+
+const room = { stations: new Map(), devices: new Map(), raisedTimes: [] };
+window.pajuRoom = room;   // for the room's own tests: the map's projection of a station
+
+setInterval(() => { $('clock').textContent = seoulClock(new Date()); }, 1000);
+$('clock').textContent = seoulClock(new Date());
+
+const alarms = new AlarmTable({
+  rows: $('alarm-rows'), count: $('alarm-count'), empty: $('no-alarms'), ackSelected: $('ack-selected'), selectAll: $('select-all'),
+  ackDialog: $('ack-dialog'), shelveDialog: $('shelve-dialog'),
+  onFly: code => {
+    const station = room.stations.get(code);
+    if (station) room.map.flyTo({ center: station.lngLat, zoom: 15 });
+  },
+});
+
+// A new alarm is seen and, where the browser allows and the operator turned it on, heard.
+let sound = null;
+$('sound').addEventListener('click', () => {
+  sound = sound ? null : new AudioContext();
+  $('sound').setAttribute('aria-pressed', String(!!sound));
+  $('sound').textContent = sound ? '새 경보 소리 끄기' : '새 경보 소리 켜기';
+});
+function cue(message) {
+  const banner = $('new-alarm');
+  banner.textContent = `새 경보: ${message}`;
+  banner.hidden = false;
+  clearTimeout(cue.timer);
+  cue.timer = setTimeout(() => { banner.hidden = true; }, 15000);
+  if (sound) {
+    const tone = sound.createOscillator();
+    tone.frequency.value = 880;
+    tone.connect(sound.destination);
+    tone.start();
+    tone.stop(sound.currentTime + 0.4);
+  }
+}
+
+function flood() {
+  const since = Date.now() - FLOOD_MINUTES * 60_000;
+  room.raisedTimes = room.raisedTimes.filter(t => t >= since);
+  const element = $('flood');
+  element.hidden = room.raisedTimes.length <= FLOOD_COUNT;
+  element.textContent = `경보 폭주: ${FLOOD_MINUTES}분 동안 새 경보 ${room.raisedTimes.length}건 — 1순위부터 보세요`;
+}
+
+/** Each station's colour and words from its device's state and its open alarms. */
+function paintStations() {
+  const now = Date.now();
+  const worst = new Map();
+  for (const alarm of alarms.alarms) {
+    if (alarm.clearedAt || !alarm.asset) continue;
+    worst.set(alarm.asset, Math.min(worst.get(alarm.asset) ?? 9, alarm.priority));
+  }
+  const list = [];
+  for (const [code, station] of room.stations) {
+    const device = [...room.devices.values()].find(d => d.asset === code);
+    const offline = device ? device.online === false : false;
+    const age = device?.lastSeenAt ? (now - Date.parse(device.lastSeenAt)) / 1000 : null;
+    const stale = age !== null && age > STALE_SECONDS;
+    const alarm = worst.get(code) ?? 0;
+    if (room.map) setStationState(room.map, code, { alarm, offline });
+    const words = alarm ? `경보 ${alarm}순위` : offline ? '통신 두절' : '정상';
+    station.label?.set(`${station.name} · ${words}`, alarm ? 'alarm' : offline ? 'offline' : '');
+    const li = document.createElement('li');
+    li.className = alarm ? 'abnormal' : offline ? 'offline' : '';
+    const title = document.createElement('strong');
+    title.textContent = `${station.name} — ${words}`;
+    const values = document.createElement('div');
+    values.className = `values ${stale ? 'stale' : ''}`;
+    const m = device?.metrics ?? {};
+    const value = key => (m[key]?.value ?? m[key]);
+    const parts = [];
+    if (value('basin_level_m') !== undefined) parts.push(`유수지 수위 ${Number(value('basin_level_m')).toFixed(2)} m`);
+    if (value('tank_level_m') !== undefined) parts.push(`저류조 수위 ${Number(value('tank_level_m')).toFixed(2)} m`);
+    if (value('basin_fill_pct') !== undefined) parts.push(`채움 ${Number(value('basin_fill_pct')).toFixed(0)}%`);
+    const pumps = Object.keys(m).filter(k => /^pump\d+_running$/.test(k)).sort();
+    if (pumps.length) {
+      const running = pumps.filter(k => value(k) === true || value(k) === 1).length;
+      const faults = Object.keys(m).filter(k => /^pump\d+_fault$/.test(k) && (value(k) === true || value(k) === 1)).length;
+      parts.push(`펌프 ${running}/${pumps.length}대 가동${faults ? `, 고장 ${faults}대` : ''}`);
+    }
+    values.textContent = parts.join(' · ') + (stale ? ` (마지막 자료 ${seoulTime(device.lastSeenAt)}, 오래됨)` : '');
+    li.append(title, values);
+    list.push(li);
+  }
+  $('stations').replaceChildren(...list);
+}
+
+async function refreshAlarms() {
+  try {
+    await alarms.refresh();
+  } catch (e) {
+    $('no-alarms').hidden = false;
+    $('no-alarms').textContent = `경보를 불러오지 못했습니다: ${e.message}`;
+  }
+  paintStations();
+}
+
+function applyDevices(devices, snapshot) {
+  for (const d of devices) {
+    const known = room.devices.get(d.device) ?? { device: d.device, asset: d.asset, metrics: {} };
+    if (snapshot) {
+      room.devices.set(d.device, { ...d });
+      continue;
+    }
+    for (const [k, v] of Object.entries(d.metrics ?? {})) known.metrics[k] = { value: v, ts: d.ts };
+    known.lastSeenAt = d.ts ?? known.lastSeenAt;
+    known.online = true;
+    room.devices.set(d.device, known);
+  }
+  paintStations();
+}
+
+async function main() {
+  const map = await createMap($('map'), {
+    onLayersReady: layers => {
+      $('layers').replaceChildren(...layers.map(layer => {
+        const li = document.createElement('li');
+        const label = document.createElement('label');
+        const box = document.createElement('input');
+        box.type = 'checkbox';
+        box.checked = true;
+        box.addEventListener('change', () => setLayerVisible(room.map, layer.id, box.checked));
+        const swatch = document.createElement('span');
+        swatch.className = `swatch ${layer.kind === 'line' ? 'line' : layer.kind === 'fill' ? 'area' : ''}`;
+        swatch.style.background = layer.kind === 'station' ? '#5f6b7a' : '#9aa5b1';
+        label.append(box, swatch, document.createTextNode(layer.title));
+        li.append(label);
+        return li;
+      }));
+    },
+  });
+  room.map = map;
+  $('credit').textContent = '읍면동 경계: 통계청 통계지리정보서비스(SGIS) 행정동 경계, 공공누리 제1유형 — 가공 vuski/admdongkor (CC BY 4.0). 시설: 파주시.';
+  const stations = await api('/ogc/collections/pump_station/items?limit=100');
+  for (const f of stations.features) {
+    const lngLat = f.geometry.coordinates;
+    room.stations.set(f.properties.code, { name: f.properties.name, lngLat, label: stationLabel(map, f.properties.code, lngLat) });
+  }
+  room.ready = true;
+  await refreshAlarms();
+  const feed = new LiveFeed({
+    onState: applyDevices,
+    onReset: refreshAlarms,
+    onEvent: async (type, data) => {
+      if (type === 'alarm.raised') {
+        room.raisedTimes.push(Date.now());
+        flood();
+        cue(data.message);
+      }
+      if (type.startsWith('alarm.')) await refreshAlarms();
+      if (type === 'device.status') applyDevices([{ device: data.device, asset: data.asset, metrics: {}, ts: data.at }], false);
+    },
+    onStatus: (connected, age) => {
+      const element = $('feed-state');
+      element.classList.toggle('lost', !connected);
+      element.textContent = connected ? '실시간 연결됨' : `연결 끊김 — 마지막 자료 ${age ?? '?'}초 전`;
+    },
+  });
+  let wasConnected = true;
+  setInterval(async () => {
+    // Back after a gap: EventSource resumes the events by itself; the table is read again to be sure nothing is off.
+    if (feed.connected && !wasConnected) await refreshAlarms();
+    wasConnected = feed.connected;
+    alarms.render();
+  }, 1000);
+  await feed.start();
+}
+
+main().catch(e => {
+  $('feed-state').textContent = `상황실 화면을 열지 못했습니다: ${e.message}`;
+  $('feed-state').classList.add('lost');
+});

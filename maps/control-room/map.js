@@ -1,0 +1,145 @@
+// The room's map (MapLibre GL JS): the city outline and its 읍면동 from the OGC API, every asset kind from the vector
+// tiles, and the pump stations coloured by their live state through feature-state — nothing rebuilt on a message.
+import * as maplibregl from 'maplibre-gl';
+
+// eslint-disable-next-line no-undef
+maplibregl.setWorkerUrl(MAPLIBRE_WORKER_URL);
+
+// ISA-101: normal is grey; colour only for abnormal states, each also said in words (labels, the station list).
+export const colours = {
+  normal: '#5f6b7a',
+  offline: '#6a1b9a',
+  priority: { 1: '#b3261e', 2: '#e65100', 3: '#f9a825', 4: '#f9a825' },
+  closed: '#b3261e',
+  overdue: '#e65100',
+};
+
+const alarm = ['coalesce', ['feature-state', 'alarm'], 0];
+const stationColour = ['case',
+  ['==', alarm, 1], colours.priority[1],
+  ['==', alarm, 2], colours.priority[2],
+  ['>=', alarm, 3], colours.priority[3],
+  ['boolean', ['feature-state', 'offline'], false], colours.offline,
+  colours.normal];
+
+/** The asset layers a person can toggle, with their legend swatch. */
+const assetLayers = [
+  { id: 'risk_district', title: '자연재해위험개선지구', type: 'fill', paint: { 'fill-color': '#9aa5b1', 'fill-opacity': 0.15, 'fill-outline-color': '#5f6b7a' } },
+  { id: 'retention_basin', title: '유수지', type: 'fill', paint: { 'fill-color': '#7d8b99', 'fill-opacity': 0.35 } },
+  { id: 'storage_tank', title: '저류조', type: 'fill', paint: { 'fill-color': '#7d8b99', 'fill-opacity': 0.5 } },
+  { id: 'cable_zone', title: '공중케이블 정비구역', type: 'fill', paint: { 'fill-color': '#9aa5b1', 'fill-opacity': 0.2 } },
+  { id: 'drainage_channel', title: '배수로', type: 'line', paint: { 'line-color': '#5f6b7a', 'line-width': 2 } },
+  { id: 'embankment', title: '축제·호안', type: 'line', paint: { 'line-color': '#3d4752', 'line-width': 2, 'line-dasharray': [2, 1] } },
+  { id: 'catch_basin', title: '집수정', type: 'circle', paint: { 'circle-color': '#7d8b99', 'circle-radius': 3 } },
+  { id: 'drainage_structure', title: '배수구조물', type: 'circle', paint: { 'circle-color': '#7d8b99', 'circle-radius': 3 } },
+  {
+    id: 'playground', title: '어린이 놀이시설 (이용금지·점검 지연은 색)', type: 'circle',
+    paint: {
+      'circle-color': ['case', ['==', ['get', 'closed'], true], colours.closed, ['>', ['coalesce', ['get', 'n_closed'], 0], 0], colours.closed,
+        ['==', ['get', 'overdue'], true], colours.overdue, ['>', ['coalesce', ['get', 'n_overdue'], 0], 0], colours.overdue, '#9aa5b1'],
+      'circle-radius': ['case', ['==', ['get', 'cluster'], true], ['interpolate', ['linear'], ['get', 'count'], 1, 4, 50, 10, 500, 16], 4],
+      'circle-stroke-color': '#ffffff', 'circle-stroke-width': 1,
+    },
+  },
+  {
+    id: 'public_facility', title: '공중이용시설', type: 'circle',
+    paint: { 'circle-color': '#9aa5b1', 'circle-radius': ['case', ['==', ['get', 'cluster'], true], 7, 4], 'circle-stroke-color': '#3d4752', 'circle-stroke-width': 1 },
+  },
+];
+
+/** Stations and pumps are their own restricted tilesets, never clustered, promoted by code for feature-state. */
+const stationLayers = [
+  { id: 'pump', title: '배수펌프', radius: 5 },
+  { id: 'pump_station', title: '배수펌프장 (경보 순위·통신 두절은 색과 글자)', radius: 11 },
+];
+
+function areaCentre(geometry) {
+  // The label goes at the middle of the largest ring's box: good enough for 읍면동 names, and needs no glyphs.
+  const polygons = geometry.type === 'Polygon' ? [geometry.coordinates] : geometry.coordinates;
+  let best = null;
+  for (const polygon of polygons) {
+    const ring = polygon[0];
+    const xs = ring.map(c => c[0]), ys = ring.map(c => c[1]);
+    const box = [Math.min(...xs), Math.min(...ys), Math.max(...xs), Math.max(...ys)];
+    const size = (box[2] - box[0]) * (box[3] - box[1]);
+    if (!best || size > best.size) best = { size, centre: [(box[0] + box[2]) / 2, (box[1] + box[3]) / 2] };
+  }
+  return best?.centre;
+}
+
+export async function createMap(container, { basemap, onLayersReady } = {}) {
+  const sources = {
+    areas: { type: 'geojson', data: '/ogc/collections/admin_areas/items?limit=1000' },
+    assets: { type: 'vector', url: '/tiles/all.json' },
+    pump_station: { type: 'vector', url: '/tiles/pump_station.json', promoteId: { pump_station: 'code' } },
+    pump: { type: 'vector', url: '/tiles/pump.json', promoteId: { pump: 'code' } },
+  };
+  const layers = [{ id: 'background', type: 'background', paint: { 'background-color': '#eef1f4' } }];
+  if (basemap) {
+    sources.basemap = { type: 'raster', tiles: [basemap.url], tileSize: 256, attribution: basemap.attribution ?? '' };
+    layers.push({ id: 'basemap', type: 'raster', source: 'basemap', paint: { 'raster-saturation': -0.8, 'raster-opacity': 0.7 } });
+  }
+  layers.push(
+    { id: 'areas-fill', type: 'fill', source: 'areas', paint: { 'fill-color': '#ffffff', 'fill-opacity': 0.6 } },
+    { id: 'areas-line', type: 'line', source: 'areas', paint: { 'line-color': '#8a96a3', 'line-width': 1 } });
+  for (const l of assetLayers) {
+    layers.push({ id: l.id, type: l.type, source: 'assets', 'source-layer': l.id, paint: l.paint });
+  }
+  for (const l of stationLayers) {
+    layers.push({
+      id: l.id, type: 'circle', source: l.id, 'source-layer': l.id,
+      paint: { 'circle-color': stationColour, 'circle-radius': l.radius, 'circle-stroke-color': '#ffffff', 'circle-stroke-width': 2 },
+    });
+  }
+  const map = new maplibregl.Map({
+    container,
+    style: { version: 8, sources, layers },
+    bounds: [[126.67, 37.70], [126.98, 37.97]],
+    fitBoundsOptions: { padding: 20 },
+    attributionControl: { compact: true },
+    cooperativeGestures: false,
+  });
+  map.addControl(new maplibregl.NavigationControl({ showCompass: false }), 'top-right');
+  map.addControl(new maplibregl.ScaleControl({ unit: 'metric' }), 'bottom-right');
+  await new Promise(resolve => map.once('load', resolve));
+
+  // 읍면동 names as HTML labels: no glyph server is needed, and they read the same offline.
+  const areas = await fetch('/ogc/collections/admin_areas/items?limit=1000', { credentials: 'same-origin' }).then(r => r.json());
+  for (const feature of areas.features ?? []) {
+    const centre = feature.geometry && areaCentre(feature.geometry);
+    if (!centre) continue;
+    const label = document.createElement('span');
+    label.className = 'area-label';
+    label.textContent = feature.properties.name;
+    new maplibregl.Marker({ element: label }).setLngLat(centre).addTo(map);
+  }
+  onLayersReady?.([...stationLayers.map(l => ({ id: l.id, title: l.title, kind: 'station' })),
+    ...assetLayers.map(l => ({ id: l.id, title: l.title, kind: l.type }))]);
+  return map;
+}
+
+/** Turns a layer on or off. */
+export function setLayerVisible(map, id, visible) {
+  map.setLayoutProperty(id, 'visibility', visible ? 'visible' : 'none');
+}
+
+/** A station's live state on the map: alarm priority (0 none), offline. */
+export function setStationState(map, code, state) {
+  map.setFeatureState({ source: 'pump_station', sourceLayer: 'pump_station', id: code }, state);
+}
+
+/** A word beside each station on the map, so its state reads without colour. */
+export function stationLabel(map, code, lngLat) {
+  const element = document.createElement('span');
+  element.className = 'station-label';
+  const marker = new maplibregl.Marker({ element, anchor: 'left', offset: [16, 0] }).setLngLat(lngLat).addTo(map);
+  // Class toggles, not className: the marker's own class (its positioning) must stay.
+  return {
+    set(text, state) {
+      element.textContent = text;
+      element.classList.toggle('alarm', state === 'alarm');
+      element.classList.toggle('offline', state === 'offline');
+    },
+    marker,
+  };
+}

@@ -1,0 +1,97 @@
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Playwright;
+using Paju.Field.Server.Accounts;
+using Paju.Field.Server.Audit;
+using Paju.Field.Server.Import;
+using Paju.Field.Server.Seeding;
+using Paju.Field.Tests.Harness;
+
+namespace Paju.Field.Tests.WebApps.ControlRoom;
+
+/// <summary>
+/// The sample city with its Ulgok stations behind a server with its embedded broker: the main station's controller
+/// registered and mapped to its station, a priority-1 high-level rule on its basin, and an operator to sign in.
+/// </summary>
+public sealed class ControlRoomFixture(PostgisServer postgis) : IAsyncLifetime
+{
+    public const string Username = "operator.room";
+    public const string Password = "room-password-42";
+    public const string Site = "ulgok-ps1";
+    public const string Device = "ulgok-ps1-plc";
+
+    public TestDatabase Db { get; } = new(postgis);
+
+    public TestServer Server { get; private set; } = null!;
+
+    public int MqttPort { get; private set; }
+
+    public string Secret { get; private set; } = "";
+
+    public async ValueTask InitializeAsync()
+    {
+        await Db.InitializeAsync();
+        // The city outline and its 읍면동 as the city loads them (`paju import … --kind admin-area`), then the sample registry.
+        var reports = TempDirectory.Create("paju-room-import-");
+        foreach (var (file, kind) in new[] { ("paju-boundary.geojson", ImportKind.CityOutline), ("paju-emd.geojson", ImportKind.AdminArea) })
+        {
+            var result = await new RegistryImporter(Db.DataSource).RunAsync(
+                new ImportRequest(SharedData.Path(file), kind) { ReportPath = Path.Combine(reports, file + ".csv") }, Actor.System("test"), null, default);
+            Assert.Equal(ImportOutcome.Applied, result.Outcome);
+        }
+        await SampleSeeder.SeedAsync(Db.DataSource, Actor.System("test"), NullLogger.Instance, default);
+        Secret = (await TestDevices.AddAsync(Db.DataSource, Device, Site)).Secret;
+        await Db.ExecuteAsync("UPDATE device SET asset_id = (SELECT id FROM asset WHERE code = 'ULGOK-PS1') WHERE device_id = $1", Device);
+        await Db.ExecuteAsync("""
+            INSERT INTO alarm_rule (code, device, asset_id, metric, kind, threshold, deadband, on_delay_s, window_s, priority, message_ko)
+            SELECT 'ROOM-LEVEL-HIGH', d.id, d.asset_id, 'basin_level_m', 'high', 3.5, 0.1, 0, 600, 1, '울곡 유수지 수위 매우 높음 (시험)'
+            FROM device d WHERE d.device_id = $1
+            """, Device);
+        await using (var conn = await Db.DataSource.OpenConnectionAsync())
+        {
+            await UserStore.CreateAsync(conn, null, Username, "한상황", Roles.Operator, Password, default);
+        }
+        MqttPort = MqttDevice.FreePort();
+        Server = await TestServer.StartAsync(Db.ConnectionString, new Dictionary<string, string?>
+        {
+            ["Paju:Mqtt:Embedded"] = "true",
+            ["Paju:Mqtt:Endpoint"] = $"127.0.0.1:{MqttPort}",
+            ["Paju:Live:HeartbeatSeconds"] = "1",
+            ["Paju:Alarms:EvaluateSeconds"] = "1",   // the real evaluator loop, as in production
+        });
+    }
+
+    /// <summary>The station's controller, connected and announced online (its birth message), as the bridge does.</summary>
+    public async Task<MqttDevice> ControllerAsync()
+    {
+        var controller = await MqttDevice.ConnectAsync(MqttPort, Site, Device, Secret);
+        await controller.PublishRawAsync(Paju.Field.Telemetry.TelemetryTopic.For(Site, Device, "status"),
+            new Paju.Field.Telemetry.DeviceStatus(Device, true, 1).ToJson(), retain: true);
+        return controller;
+    }
+
+    /// <summary>Signed in through the login page, which lands operators in the room.</summary>
+    public async Task<WebSession> OpenRoomAsync(Browser browser, Viewport viewport)
+    {
+        var session = await WebSession.OpenAsync(browser, Server.BaseAddress, viewport);
+        await session.GotoAsync("/login");
+        await session.Page.GetByLabel("아이디").FillAsync(Username);
+        await session.Page.GetByLabel("비밀번호").FillAsync(Password);
+        await session.Page.GetByRole(AriaRole.Button, new() { Name = "로그인" }).ClickAsync();
+        await Assertions.Expect(session.Page.GetByRole(AriaRole.Heading, new() { Name = "경보", Level = 1 })).ToBeVisibleAsync();
+        await Assertions.Expect(session.Page.Locator("#feed-state")).ToHaveTextAsync("실시간 연결됨");
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (!await session.Page.EvaluateAsync<bool>("() => window.pajuRoom?.ready === true && window.pajuRoom.map.areTilesLoaded()"))
+        {
+            Assert.True(DateTime.UtcNow < deadline, "The room's map did not load within 60 s.");
+            await Task.Delay(200);
+        }
+        return session;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await Server.DisposeAsync();
+        Npgsql.NpgsqlConnection.ClearAllPools();
+        await Db.DisposeAsync();
+    }
+}

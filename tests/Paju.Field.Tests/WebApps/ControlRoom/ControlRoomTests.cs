@@ -1,0 +1,101 @@
+using Microsoft.Playwright;
+using Paju.Field.Tests.Harness;
+using SkiaSharp;
+
+namespace Paju.Field.Tests.WebApps.ControlRoom;
+
+/// <summary>
+/// The control room on a wall display and a laptop: signing in lands on the map and the alarm table; a station is grey
+/// when normal and takes the priority's colour when its controller's reading raises an alarm through MQTT; the alarm is
+/// acknowledged with a comment from the keyboard alone, and the audit log has it.
+/// </summary>
+public sealed class ControlRoomTests(ControlRoomFixture f, Browser browser) : IClassFixture<ControlRoomFixture>
+{
+    private static async Task<SKColor> PixelAtStationAsync(WebSession session, string code)
+    {
+        var point = await session.Page.EvaluateAsync<double[]>(
+            "code => { const s = window.pajuRoom.stations.get(code); const p = window.pajuRoom.map.project(s.lngLat); return [p.x, p.y]; }", code);
+        var box = await session.Page.Locator("#map").BoundingBoxAsync();
+        var png = await session.Page.ScreenshotAsync(new() { Clip = new() { X = box!.X + (float)point[0] - 1, Y = box.Y + (float)point[1] - 1, Width = 3, Height = 3 } });
+        using var bitmap = SKBitmap.Decode(png);
+        return bitmap.GetPixel(1, 1);
+    }
+
+    private static bool Near(SKColor c, string hex)
+    {
+        var e = SKColor.Parse(hex);
+        return Math.Abs(c.Red - e.Red) + Math.Abs(c.Green - e.Green) + Math.Abs(c.Blue - e.Blue) < 40;
+    }
+
+    [Fact]
+    public async Task A_station_is_grey_until_its_reading_raises_an_alarm_and_then_the_alarm_is_acknowledged_by_keyboard_with_a_comment()
+    {
+        await using var controller = await f.ControllerAsync();
+        await controller.PublishAsync(controller.Reading(DateTimeOffset.UtcNow, numbers: new() { ["basin_level_m"] = 2.0 }));
+        await using var session = await f.OpenRoomAsync(browser, Viewport.Wall);
+        var page = session.Page;
+        await page.EvaluateAsync("() => { window.pajuRoom.map.jumpTo({ center: window.pajuRoom.stations.get('ULGOK-PS1').lngLat, zoom: 12 }); }");
+        await WaitIdleAsync(session);
+        await Assertions.Expect(page.Locator("#stations")).ToContainTextAsync("울곡 배수펌프장 — 정상");
+        await Assertions.Expect(page.Locator("#stations")).ToContainTextAsync("유수지 수위 2.00 m");
+        var normal = await PixelAtStationAsync(session, "ULGOK-PS1");
+        Assert.True(Near(normal, "#5f6b7a"), $"a normal station is grey, not {normal}");
+        await session.CheckScreenAsync("normal");
+
+        await controller.PublishAsync(controller.Reading(DateTimeOffset.UtcNow, numbers: new() { ["basin_level_m"] = 4.1 }));
+        var row = page.Locator("#alarm-rows tr", new() { HasText = "울곡 유수지 수위 매우 높음 (시험)" });
+        await Assertions.Expect(row).ToContainTextAsync("미확인", new() { Timeout = 60_000 });
+        await Assertions.Expect(row).ToContainTextAsync("1순위");
+        await Assertions.Expect(page.Locator("#new-alarm")).ToContainTextAsync("새 경보: 울곡 유수지 수위 매우 높음 (시험)");
+        await Assertions.Expect(page.Locator("#stations")).ToContainTextAsync("울곡 배수펌프장 — 경보 1순위");
+        await Assertions.Expect(page.Locator("#stations")).ToContainTextAsync("유수지 수위 4.10 m");
+        await WaitIdleAsync(session);
+        var alarmed = await PixelAtStationAsync(session, "ULGOK-PS1");
+        Assert.True(Near(alarmed, "#b3261e"), $"a station in a priority-1 alarm is red, not {alarmed}");
+        await session.CheckScreenAsync("alarm");
+
+        // Keyboard only: to the row's 확인 button, Enter; the dialog opens on the comment; Tab to its 확인, Enter.
+        var ack = row.GetByRole(AriaRole.Button, new() { Name = "울곡 유수지 수위 매우 높음 (시험) 확인" });
+        await ack.FocusAsync();
+        await page.Keyboard.PressAsync("Enter");
+        await Assertions.Expect(page.GetByRole(AriaRole.Dialog, new() { Name = "경보 확인" })).ToBeVisibleAsync();
+        await page.Keyboard.PressAsync("Tab");
+        await page.Keyboard.PressAsync("Tab");
+        await page.Keyboard.PressAsync("Enter");   // no comment yet: refused, in Korean, and back to the comment
+        await Assertions.Expect(page.Locator("#ack-error")).ToContainTextAsync("확인 메모를 적어 주세요");
+        await page.Keyboard.TypeAsync("현장 확인 요청, 3호기 추가 가동");
+        await page.Keyboard.PressAsync("Control+Enter");   // or Tab, Tab, Enter
+        await Assertions.Expect(row).ToContainTextAsync("확인됨");
+        await Assertions.Expect(row).ToContainTextAsync("현장 확인 요청, 3호기 추가 가동");
+        Assert.Equal(1L, await f.Db.ScalarAsync<long>("""
+            SELECT count(*) FROM audit_log WHERE action = 'alarm.acknowledged' AND actor = $1 AND detail::text LIKE '%3호기 추가 가동%'
+            """, ControlRoomFixture.Username));
+        await session.CheckScreenAsync("acknowledged");
+    }
+
+    [Fact]
+    public async Task On_a_laptop_the_room_shows_the_legend_the_stations_and_the_city_and_a_layer_can_be_turned_off()
+    {
+        await using var session = await f.OpenRoomAsync(browser, Viewport.Laptop);
+        var page = session.Page;
+        await Assertions.Expect(page.Locator(".legend")).ToContainTextAsync("배수펌프장");
+        await Assertions.Expect(page.Locator(".area-label").First).ToBeVisibleAsync();
+        Assert.Equal(17, await page.Locator(".area-label").CountAsync());   // the 17 읍면동 of the reference data, named on the map
+        await Assertions.Expect(page.Locator("#credit")).ToContainTextAsync("공공누리 제1유형");
+        await page.GetByRole(AriaRole.Checkbox, new() { Name = "공중이용시설" }).UncheckAsync();
+        Assert.Equal("none", await page.EvaluateAsync<string>("() => window.pajuRoom.map.getLayoutProperty('public_facility', 'visibility')"));
+        await Assertions.Expect(page.Locator("#clock")).ToContainTextAsync("2026년");
+        await session.CheckScreenAsync("laptop");
+    }
+
+    private static async Task WaitIdleAsync(WebSession session)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (!await session.Page.EvaluateAsync<bool>("() => window.pajuRoom.map.loaded() && window.pajuRoom.map.areTilesLoaded()"))
+        {
+            Assert.True(DateTime.UtcNow < deadline, "The map did not settle within 30 s.");
+            await Task.Delay(100);
+        }
+        await Task.Delay(300);   // a frame for feature-state to be drawn
+    }
+}
