@@ -54,7 +54,7 @@ public static class WebAppEndpoints
         var role = user.Identity?.IsAuthenticated == true ? user.FindFirstValue(ClaimTypes.Role) : null;
         if (role is Roles.Admin or Roles.Operator && files.Page("control-room") is { } room)
         {
-            return PageResults.Html(http, room);
+            return PageResults.Html(http, PageResults.Fill(room, new Dictionary<string, string> { ["who"] = SignedInAs(user, role) }));
         }
         if (role is Roles.Inspector or Roles.ManagingBody && files.Has("inspector"))
         {

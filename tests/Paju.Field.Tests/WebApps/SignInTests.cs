@@ -63,12 +63,12 @@ public sealed class SignInTests(WebFixture web, Browser browser) : IClassFixture
     }
 
     [Theory]
-    [InlineData(Roles.Admin, "관리자", "상황실 지도 화면은 아직")]
-    [InlineData(Roles.Operator, "상황실 운영자", "상황실 지도 화면은 아직")]
-    [InlineData(Roles.Viewer, "열람자", null)]
-    public async Task Each_role_lands_in_its_place(string role, string roleName, string? notice)
+    [InlineData(Roles.Admin, "관리자", true)]
+    [InlineData(Roles.Operator, "상황실 운영자", true)]
+    [InlineData(Roles.Viewer, "열람자", false)]
+    public async Task Each_role_lands_in_its_place(string role, string roleName, bool room)
     {
-        // Until the control room is built, its roles' place is the landing page, which says so.
+        // Operators and administrators land in the control room; anyone else on the landing page.
         await using var session = await OpenAsync(Viewport.Laptop.Name);
         await session.GotoAsync("/login");
 
@@ -76,11 +76,15 @@ public sealed class SignInTests(WebFixture web, Browser browser) : IClassFixture
 
         await Assertions.Expect(session.Page).ToHaveURLAsync(new Uri(web.BaseAddress, "/").ToString());
         await Assertions.Expect(session.Page.GetByText($"{WebFixture.People[role]} ({roleName})")).ToBeVisibleAsync();
-        if (notice is not null)
+        if (room)
         {
-            await Assertions.Expect(session.Page.GetByText(notice)).ToBeVisibleAsync();
+            await Assertions.Expect(session.Page.GetByRole(AriaRole.Heading, new() { Name = "경보", Level = 1 })).ToBeVisibleAsync();
+            await Assertions.Expect(session.Page.Locator("#feed-state")).ToHaveTextAsync("실시간 연결됨");
         }
-        await Assertions.Expect(session.Page.GetByRole(AriaRole.Status)).ToHaveTextAsync("정상");
+        else
+        {
+            await Assertions.Expect(session.Page.GetByRole(AriaRole.Status)).ToHaveTextAsync("정상");
+        }
         await session.SettleAsync();
     }
 
@@ -104,6 +108,7 @@ public sealed class SignInTests(WebFixture web, Browser browser) : IClassFixture
         await session.GotoAsync("/login");
         await SignInAsync(session.Page, WebFixture.People[Roles.Admin], WebFixture.Password);
         await Assertions.Expect(session.Page).ToHaveURLAsync(new Uri(web.BaseAddress, "/").ToString());
+        await session.SettleAsync();   // the room photographed and checked before it is left
 
         await session.Page.GetByRole(AriaRole.Button, new() { Name = "로그아웃" }).ClickAsync();
 
