@@ -1,5 +1,5 @@
 // The control room: the map of the Ulgok stations and the city's assets, the alarm table, the live feed.
-import { createMap, setLayerVisible, setStationState, stationLabel } from './map.js';
+import { createMap, refreshReports, setLayerVisible, setStationState, stationLabel } from './map.js';
 import { AlarmTable } from './alarms.js';
 import { LiveFeed } from './live.js';
 import { seoulClock, seoulTime } from './seoul.js';
@@ -61,7 +61,8 @@ function paintStations() {
   const now = Date.now();
   const worst = new Map();
   for (const alarm of alarms.alarms) {
-    if (alarm.clearedAt || !alarm.asset) continue;
+    // A shelved alarm is out of sight until it returns (ISA-18.2): it colours nothing meanwhile.
+    if (alarm.clearedAt || !alarm.asset || (alarm.shelvedUntil && Date.parse(alarm.shelvedUntil) > now)) continue;
     worst.set(alarm.asset, Math.min(worst.get(alarm.asset) ?? 9, alarm.priority));
   }
   const list = [];
@@ -136,7 +137,7 @@ async function main() {
         box.addEventListener('change', () => setLayerVisible(room.map, layer.id, box.checked));
         const swatch = document.createElement('span');
         swatch.className = `swatch ${layer.kind === 'line' ? 'line' : layer.kind === 'fill' ? 'area' : ''}`;
-        swatch.style.background = layer.kind === 'station' ? '#5f6b7a' : '#9aa5b1';
+        swatch.style.background = layer.kind === 'station' ? '#5f6b7a' : layer.kind === 'report' ? '#f9a825' : '#9aa5b1';
         label.append(box, swatch, document.createTextNode(layer.title));
         li.append(label);
         return li;
@@ -161,8 +162,15 @@ async function main() {
         flood();
         cue(data.message);
       }
-      if (type.startsWith('alarm.')) await refreshAlarms();
-      if (type === 'device.status') applyDevices([{ device: data.device, asset: data.asset, metrics: {}, ts: data.at }], false);
+      if (type.startsWith('alarm.')) {
+        await refreshAlarms();
+        refreshReports(room.map);   // an urgent report raises an alarm; triage clears it
+      }
+      if (type === 'device.status') {
+        const known = room.devices.get(data.device) ?? { device: data.device, asset: data.asset, metrics: {} };
+        room.devices.set(data.device, { ...known, online: data.online });
+        paintStations();
+      }
     },
     onStatus: (connected, age) => {
       const element = $('feed-state');
@@ -170,6 +178,8 @@ async function main() {
       element.textContent = connected ? '실시간 연결됨' : `연결 끊김 — 마지막 자료 ${age ?? '?'}초 전`;
     },
   });
+  // Reports that are not urgent raise no alarm: the layer is read again every minute.
+  setInterval(() => refreshReports(room.map), 60_000);
   let wasConnected = true;
   setInterval(async () => {
     // Back after a gap: EventSource resumes the events by itself; the table is read again to be sure nothing is off.

@@ -5,6 +5,8 @@ import * as maplibregl from 'maplibre-gl';
 // eslint-disable-next-line no-undef
 maplibregl.setWorkerUrl(MAPLIBRE_WORKER_URL);
 
+export const REPORTS_URL = '/ogc/collections/reports/items?limit=1000';
+
 // ISA-101: normal is grey; colour only for abnormal states, each also said in words (labels, the station list).
 export const colours = {
   normal: '#5f6b7a',
@@ -73,6 +75,8 @@ export async function createMap(container, { basemap, onLayersReady } = {}) {
     assets: { type: 'vector', url: '/tiles/all.json' },
     pump_station: { type: 'vector', url: '/tiles/pump_station.json', promoteId: { pump_station: 'code' } },
     pump: { type: 'vector', url: '/tiles/pump.json', promoteId: { pump: 'code' } },
+    // Citizens' open reports (a signed-in OGC collection), read again when they change.
+    reports: { type: 'geojson', data: REPORTS_URL },
   };
   const layers = [{ id: 'background', type: 'background', paint: { 'background-color': '#eef1f4' } }];
   if (basemap) {
@@ -85,6 +89,13 @@ export async function createMap(container, { basemap, onLayersReady } = {}) {
   for (const l of assetLayers) {
     layers.push({ id: l.id, type: l.type, source: 'assets', 'source-layer': l.id, paint: l.paint });
   }
+  layers.push({
+    id: 'reports', type: 'circle', source: 'reports',
+    paint: {
+      'circle-color': ['case', ['==', ['get', 'urgent'], true], colours.priority[1], colours.priority[3]],
+      'circle-radius': 7, 'circle-stroke-color': '#1b1f24', 'circle-stroke-width': 2,
+    },
+  });
   for (const l of stationLayers) {
     layers.push({
       id: l.id, type: 'circle', source: l.id, 'source-layer': l.id,
@@ -114,8 +125,14 @@ export async function createMap(container, { basemap, onLayersReady } = {}) {
     new maplibregl.Marker({ element: label }).setLngLat(centre).addTo(map);
   }
   onLayersReady?.([...stationLayers.map(l => ({ id: l.id, title: l.title, kind: 'station' })),
+    { id: 'reports', title: '시민 신고 (처리 중; 긴급은 빨강)', kind: 'report' },
     ...assetLayers.map(l => ({ id: l.id, title: l.title, kind: l.type }))]);
   return map;
+}
+
+/** Reads the open reports again (a new one, one triaged or closed). */
+export function refreshReports(map) {
+  map.getSource("reports")?.setData(REPORTS_URL);   // the OGC API refuses unknown parameters, so no cache-buster: its answers are not cached
 }
 
 /** Turns a layer on or off. */

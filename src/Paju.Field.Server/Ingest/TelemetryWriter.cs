@@ -222,10 +222,18 @@ public sealed class TelemetryWriter(NpgsqlDataSource db, IngestOptions options, 
         }
         foreach (var c in batch.OfType<Classified.Status>())
         {
-            // Statuses apply in arrival order; a status older than the one recorded is ignored.
-            await using var cmd = new NpgsqlCommand("""
-                UPDATE device SET online = $2, status_at = $3, last_boot = coalesce($4, last_boot)
-                WHERE id = $1 AND (status_at IS NULL OR status_at <= $3)
+            // Statuses apply in arrival order; a status older than the one recorded is ignored. A change of online (a birth,
+            // a Last Will) goes to the live feed in the same transaction, so the control room greys a station at once.
+            await using var cmd = new NpgsqlCommand($"""
+                WITH changed AS (
+                    UPDATE device d SET online = $2, status_at = $3, last_boot = coalesce($4, d.last_boot)
+                    FROM (SELECT online AS was FROM device WHERE id = $1) old
+                    WHERE d.id = $1 AND (d.status_at IS NULL OR d.status_at <= $3)
+                    RETURNING d.device_id, d.site, d.asset_id, old.was)
+                SELECT live_event_append('{LiveEventTypes.DeviceStatus}', jsonb_build_object(
+                           'device', c.device_id, 'site', c.site, 'asset', a.code, 'online', $2, 'at', $3))
+                FROM changed c LEFT JOIN asset a ON a.id = c.asset_id
+                WHERE c.was IS DISTINCT FROM $2
                 """, conn, tx);
             cmd.Parameters.Add(new() { Value = c.Device.Id });
             cmd.Parameters.Add(new() { Value = c.Value.Online });

@@ -16,6 +16,9 @@ public static class LiveEventTypes
 
     /// <summary>An asset's grade, closure or overdue state changed (compliance).</summary>
     public const string AssetState = "asset.state";
+
+    /// <summary>A device went online (its birth message) or offline (its Last Will): {device, site, asset, online, at}.</summary>
+    public const string DeviceStatus = "device.status";
     public const string AlarmCleared = "alarm.cleared";
     public const string AlarmAcknowledged = "alarm.acknowledged";
     public const string AlarmShelved = "alarm.shelved";

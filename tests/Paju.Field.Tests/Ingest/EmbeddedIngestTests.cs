@@ -144,6 +144,11 @@ public sealed class EmbeddedIngestTests(EmbeddedBrokerFixture mqtt) : IClassFixt
             await Task.Delay(100);
         }
         Assert.Equal(77L, await mqtt.Db.ScalarAsync<long>("SELECT last_boot FROM device WHERE device_id = $1", EmbeddedBrokerFixture.OtherDevice));
+        // Both changes went to the live feed as device.status, in order: online, then offline.
+        var changes = await mqtt.Db.ScalarAsync<bool[]>("""
+            SELECT array_agg((payload->>'online')::boolean ORDER BY id) FROM live_event WHERE type = 'device.status' AND payload->>'device' = $1
+            """, EmbeddedBrokerFixture.OtherDevice);
+        Assert.Equal([true, false], changes.TakeLast(2));
     }
 
     [Fact]

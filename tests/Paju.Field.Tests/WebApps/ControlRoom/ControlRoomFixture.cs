@@ -23,6 +23,8 @@ public sealed class ControlRoomFixture(PostgisServer postgis) : IAsyncLifetime
 
     public TestServer Server { get; private set; } = null!;
 
+    private long _boots = 1_800_000_000;
+
     public int MqttPort { get; private set; }
 
     public string Secret { get; private set; } = "";
@@ -44,6 +46,12 @@ public sealed class ControlRoomFixture(PostgisServer postgis) : IAsyncLifetime
         await Db.ExecuteAsync("""
             INSERT INTO alarm_rule (code, device, asset_id, metric, kind, threshold, deadband, on_delay_s, window_s, priority, message_ko)
             SELECT 'ROOM-LEVEL-HIGH', d.id, d.asset_id, 'basin_level_m', 'high', 3.5, 0.1, 0, 600, 1, '울곡 유수지 수위 매우 높음 (시험)'
+            FROM device d WHERE d.device_id = $1;
+            """, Device);
+        // A rule of no station (a gauge of its own), for the shelving test: it never colours a station.
+        await Db.ExecuteAsync("""
+            INSERT INTO alarm_rule (code, device, asset_id, metric, kind, threshold, deadband, on_delay_s, window_s, priority, message_ko)
+            SELECT 'ROOM-GAUGE-HIGH', d.id, NULL, 'test_gauge_m', 'high', 10, 0, 0, 600, 3, '시험 계측기 값 높음'
             FROM device d WHERE d.device_id = $1
             """, Device);
         await using (var conn = await Db.DataSource.OpenConnectionAsync())
@@ -64,6 +72,7 @@ public sealed class ControlRoomFixture(PostgisServer postgis) : IAsyncLifetime
     public async Task<MqttDevice> ControllerAsync()
     {
         var controller = await MqttDevice.ConnectAsync(MqttPort, Site, Device, Secret);
+        controller.Boot = Interlocked.Increment(ref _boots);   // a restarted controller: its readings are new, not replays
         await controller.PublishRawAsync(Paju.Field.Telemetry.TelemetryTopic.For(Site, Device, "status"),
             new Paju.Field.Telemetry.DeviceStatus(Device, true, 1).ToJson(), retain: true);
         return controller;

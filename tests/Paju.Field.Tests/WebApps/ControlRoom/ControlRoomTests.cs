@@ -88,6 +88,79 @@ public sealed class ControlRoomTests(ControlRoomFixture f, Browser browser) : IC
         await session.CheckScreenAsync("laptop");
     }
 
+    [Fact]
+    public async Task A_shelved_alarm_leaves_the_unacknowledged_count_and_returns_by_itself_when_its_time_is_up()
+    {
+        await using var controller = await f.ControllerAsync();
+        await controller.PublishAsync(controller.Reading(DateTimeOffset.UtcNow, numbers: new() { ["test_gauge_m"] = 12 }));
+        var raisedBy = DateTime.UtcNow.AddSeconds(60);
+        while (!await f.Db.ScalarAsync<bool>("SELECT EXISTS (SELECT 1 FROM alarm a JOIN alarm_rule r ON r.id = a.rule_id WHERE r.code = 'ROOM-GAUGE-HIGH')"))
+        {
+            Assert.True(DateTime.UtcNow < raisedBy, "The gauge's alarm was not raised within 60 s; latest value: " +
+                await f.Db.ScalarAsync<string>("SELECT coalesce((SELECT value::text || ' at ' || ts::text FROM latest_metric WHERE metric = 'test_gauge_m'), 'none')"));
+            await Task.Delay(200);
+        }
+        await using var session = await f.OpenRoomAsync(browser, Viewport.Laptop);
+        var page = session.Page;
+        var row = page.Locator("#alarm-rows tr", new() { HasText = "시험 계측기 값 높음" });
+        await Assertions.Expect(row).ToContainTextAsync("3순위", new() { Timeout = 60_000 });
+
+        await row.GetByRole(AriaRole.Button, new() { Name = "시험 계측기 값 높음 보류" }).ClickAsync();
+        var dialog = page.GetByRole(AriaRole.Dialog, new() { Name = "경보 보류" });
+        await dialog.GetByLabel("보류 시간").SelectOptionAsync("1");
+        await dialog.GetByRole(AriaRole.Button, new() { Name = "보류" }).ClickAsync();
+        await Assertions.Expect(page.Locator("#shelve-error")).ToContainTextAsync("보류하는 까닭을 적어 주세요");
+        await dialog.GetByLabel("사유 (필수)").FillAsync("계측기 교정 중");
+        await session.CheckScreenAsync("shelve-dialog");
+        await dialog.GetByRole(AriaRole.Button, new() { Name = "보류" }).ClickAsync();
+        await Assertions.Expect(row).ToContainTextAsync("보류 (");
+        Assert.True(await f.Db.ScalarAsync<bool>("SELECT EXISTS (SELECT 1 FROM audit_log WHERE action = 'alarm.shelved' AND detail::text LIKE '%계측기 교정 중%')"));
+
+        // A minute later the evaluator unshelves it and the table shows it again as it stands, without a reload.
+        await Assertions.Expect(row).Not.ToContainTextAsync("보류 (", new() { Timeout = 150_000 });
+        await Assertions.Expect(row.GetByRole(AriaRole.Button, new() { Name = "시험 계측기 값 높음 보류" })).ToBeVisibleAsync();
+    }
+
+    [Fact]
+    public async Task Citizens_open_reports_are_a_layer_of_the_map_and_an_urgent_one_shows_in_red()
+    {
+        var keys = new Paju.Field.Server.Tags.TagKeyStore(Path.Combine(f.Server.DataDirectory, "keys", "tags.json"));
+        Paju.Field.Server.Tags.Tag plate;
+        await using (var conn = await f.Db.DataSource.OpenConnectionAsync())
+        await using (var tx = await conn.BeginTransactionAsync())
+        {
+            var code = await f.Db.ScalarAsync<string>("SELECT code FROM asset WHERE kind = 'playground' ORDER BY code LIMIT 1");
+            var asset = await Paju.Field.Server.Tags.AssetRef.ResolveAsync(conn, tx, code, null, default);
+            plate = await Paju.Field.Server.Tags.TagStore.AddAsync(conn, tx, keys, asset, "qr", null, null, Paju.Field.Server.Audit.Actor.System("test"), default);
+            await tx.CommitAsync();
+        }
+        using var citizen = new HttpClient(new HttpClientHandler { AllowAutoRedirect = false }) { BaseAddress = f.Server.BaseAddress };
+        using var form = new MultipartFormDataContent
+        {
+            { new StringContent("그네에서 떨어져 아이가 팔을 다쳤습니다."), "description" },
+            { new StringContent("yes"), "injured" },
+            { new StringContent("fracture"), "injury" },
+        };
+        var filed = await citizen.PostAsync($"/t/{plate.Id}/report", form);
+        Assert.Equal(System.Net.HttpStatusCode.SeeOther, filed.StatusCode);
+        var receipt = filed.Headers.Location!.OriginalString.Split('/', '?')[2];
+
+        await using var session = await f.OpenRoomAsync(browser, Viewport.Laptop);
+        var page = session.Page;
+        await Assertions.Expect(page.Locator(".legend")).ToContainTextAsync("시민 신고");
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (!(await page.EvaluateAsync<string[]>("() => window.pajuRoom.map.querySourceFeatures('reports').map(f => f.properties.receipt)")).Contains(receipt))
+        {
+            Assert.True(DateTime.UtcNow < deadline, "The open report is not on the map's reports layer.");
+            await Task.Delay(200);
+        }
+        Assert.True(await page.EvaluateAsync<bool>("""
+            receipt => window.pajuRoom.map.querySourceFeatures('reports').some(f => f.properties.receipt === receipt && f.properties.urgent === true)
+            """, receipt));
+        // The urgent report is a priority-1 alarm in the table too.
+        await Assertions.Expect(page.Locator("#alarm-rows tr", new() { HasText = receipt })).ToContainTextAsync("1순위");
+    }
+
     private static async Task WaitIdleAsync(WebSession session)
     {
         var deadline = DateTime.UtcNow.AddSeconds(30);
