@@ -101,6 +101,7 @@ function paintStations() {
 }
 
 async function refreshAlarms() {
+  if (room.leaving) return;
   try {
     await alarms.refresh();
   } catch (e) {
@@ -179,7 +180,7 @@ async function main() {
     },
   });
   // Reports that are not urgent raise no alarm: the layer is read again every minute.
-  setInterval(() => refreshReports(room.map), 60_000);
+  setInterval(() => { if (!room.leaving) refreshReports(room.map); }, 60_000);
   let wasConnected = true;
   setInterval(async () => {
     // Back after a gap: EventSource resumes the events by itself; the table is read again to be sure nothing is off.
@@ -187,6 +188,11 @@ async function main() {
     wasConnected = feed.connected;
     alarms.render();
   }, 1000);
+  // Signing out or leaving: stop asking (a request after the session ended would only be refused).
+  // (The live stream is left to the navigation to end: closing it here would only be a second, louder abort.)
+  const leave = () => { room.leaving = true; };
+  document.querySelector('.who form')?.addEventListener('submit', leave);
+  window.addEventListener('pagehide', leave);
   await feed.start();
 }
 

@@ -25,6 +25,7 @@ export class LiveFeed {
     this.source = source;
     source.onopen = () => { this.connected = true; this.lastDataAt = Date.now(); this.report(); };
     source.onerror = () => { this.connected = false; this.report(); };
+    // A refused session (401) ends the stream for good; EventSource gives up by itself and the banner says so.
     source.addEventListener('state', e => { this.seen(); this.onState(JSON.parse(e.data).devices, false); });
     source.addEventListener('reset', async () => {
       this.seen();

@@ -11,7 +11,7 @@ export const REPORTS_URL = '/ogc/collections/reports/items?limit=1000';
 export const colours = {
   normal: '#5f6b7a',
   offline: '#6a1b9a',
-  priority: { 1: '#b3261e', 2: '#e65100', 3: '#f9a825', 4: '#f9a825' },
+  priority: { 1: '#b3261e', 2: '#a84300', 3: '#f9a825', 4: '#f9a825' },
   closed: '#b3261e',
   overdue: '#e65100',
 };

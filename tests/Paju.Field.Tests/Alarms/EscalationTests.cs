@@ -89,6 +89,27 @@ public sealed class EscalationTests(PostgisServer server) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task An_urgent_citizen_report_is_escalated_as_any_priority_1_alarm()
+    {
+        var filedAt = new DateTimeOffset(2026, 8, 10, 3, 0, 0, TimeSpan.Zero);
+        var asset = await _db.ScalarAsync<long>("""
+            INSERT INTO asset (kind, code, name, geom) VALUES ('playground', 'PG-ESC1', '경보 시험 놀이터', ST_SetSRID(ST_MakePoint(126.78, 37.76), 4326)) RETURNING id
+            """);
+        var form = new Paju.Field.Server.Reports.ReportForm("미끄럼틀에서 떨어져 다리가 부러졌습니다.", true, ["fracture"], null, null, null, null, null, false, []);
+        var receipt = await Paju.Field.Server.Reports.ReportStore.FileAsync(_db.DataSource,
+            _server.Services.GetRequiredService<Paju.Field.Server.Inspections.IPhotoStore>(), asset, null, form, filedAt, default);
+        var escalator = _server.Services.GetRequiredService<AlarmEscalator>();
+
+        Assert.Equal(0, await escalator.EscalateAsync(filedAt.AddMinutes(9), default));
+        Assert.Equal(1, await escalator.EscalateAsync(filedAt.AddMinutes(11), default));
+
+        var (body, signature, timestamp) = _received.Last();
+        Assert.Equal("sha256=" + WebhookNotifier.Sign(Secret, timestamp, body), signature);
+        Assert.Contains($"report:{receipt}", body);
+        Assert.Contains("\"priority\":1", body);
+    }
+
+    [Fact]
     public async Task Acknowledged_and_low_priority_alarms_are_not_escalated()
     {
         var raisedAt = new DateTimeOffset(2026, 8, 10, 3, 0, 0, TimeSpan.Zero);

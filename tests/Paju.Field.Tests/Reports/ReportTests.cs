@@ -280,6 +280,38 @@ public sealed class ReportTests(InspectionFixture f, Browser browser) : IClassFi
     }
 
     [Fact]
+    public async Task An_oversized_photo_and_a_flooded_asset_are_refused_in_Korean()
+    {
+        using var citizen = Citizen(16);
+        var huge = new byte[ReportForm.MaxPhotoBytes + 1024];
+        "\xFF\xD8\xFF"u8.ToArray().CopyTo(huge, 0);
+        var oversized = await citizen.PostAsync($"/t/{_plate.Id}/report", Form("사진이 큰 신고입니다.", photo: huge));
+        Assert.Equal(HttpStatusCode.BadRequest, oversized.StatusCode);
+        Assert.Contains("한 장에 10 MB까지 보낼 수 있습니다", WebUtility.HtmlDecode(await oversized.Content.ReadAsStringAsync()));
+
+        // Thirty reports on one asset within the hour (from anywhere): the next is turned to the open ones instead.
+        var asset = await f.Db.ScalarAsync<long>("SELECT id FROM asset WHERE code = 'PG-I0002'");
+        await f.Db.ExecuteAsync($"""
+            INSERT INTO report (receipt, asset_id, received_at, description, injured, urgent)
+            SELECT 'R-20000101-' || lpad(n::text, 4, '0'), $1, now() - interval '10 minutes', '같은 시설의 신고 ' || n, false, false
+            FROM generate_series(1, {ReportLimits.ReportsPerAssetPerHour}) n
+            """, asset);
+        var keys = new TagKeyStore(Path.Combine(f.Server.DataDirectory, "keys", "tags.json"));
+        Tag park;
+        await using (var conn = await f.Db.DataSource.OpenConnectionAsync())
+        await using (var tx = await conn.BeginTransactionAsync())
+        {
+            park = await TagStore.AddAsync(conn, tx, keys, await AssetRef.ResolveAsync(conn, tx, "PG-I0002", null, default), "qr", null, null, Actor.System("test"), default);
+            await tx.CommitAsync();
+        }
+        using var neighbour = Citizen(17);
+        var flooded = await neighbour.PostAsync($"/t/{park.Id}/report", Form("이 시설 신고가 많습니다."));
+        Assert.Equal(HttpStatusCode.TooManyRequests, flooded.StatusCode);
+        Assert.Contains("한 시간 동안 신고가 많이 들어와 잠시 받지 않습니다", WebUtility.HtmlDecode(await flooded.Content.ReadAsStringAsync()));
+        Assert.Equal(1L, await f.Db.ScalarAsync<long>($"SELECT count(*) FROM dead_letter WHERE topic = 'http:/t/{park.Id}/report' AND reason_code = 'asset_rate_limited'"));
+    }
+
+    [Fact]
     public async Task Contact_details_are_gone_when_the_stated_retention_ends_and_the_report_stays()
     {
         var receipt = await FileAsync(Form("모래밭에 깨진 유리가 있습니다.", name: "이보호", phone: "010-9876-5432", consent: true), host: 15);
