@@ -6,8 +6,10 @@ import { seoulClock, seoulTime } from './seoul.js';
 import { api } from '../shared/api.js';
 
 const $ = id => document.getElementById(id);
+/** The server's Paju:ControlRoom settings: the optional basemap, and after how long values are old. */
+const config = JSON.parse($('room-config')?.textContent || '{}');
 /** Values older than this are greyed: a station that stopped talking must not look current. */
-const STALE_SECONDS = 120;
+const STALE_SECONDS = config.staleSeconds ?? 120;
 const FLOOD_COUNT = 10;
 const FLOOD_MINUTES = 10;
 
@@ -128,6 +130,7 @@ function applyDevices(devices, snapshot) {
 
 async function main() {
   const map = await createMap($('map'), {
+    basemap: config.basemap,
     onLayersReady: layers => {
       $('layers').replaceChildren(...layers.map(layer => {
         const li = document.createElement('li');

@@ -40,7 +40,11 @@ const assetLayers = [
       'circle-color': ['case', ['==', ['get', 'closed'], true], colours.closed, ['>', ['coalesce', ['get', 'n_closed'], 0], 0], colours.closed,
         ['==', ['get', 'overdue'], true], colours.overdue, ['>', ['coalesce', ['get', 'n_overdue'], 0], 0], colours.overdue, '#9aa5b1'],
       'circle-radius': ['case', ['==', ['get', 'cluster'], true], ['interpolate', ['linear'], ['get', 'count'], 1, 4, 50, 10, 500, 16], 4],
-      'circle-stroke-color': '#ffffff', 'circle-stroke-width': 1,
+      // Also a shape: closed or overdue playgrounds (and clusters holding any) carry a thick dark ring.
+      'circle-stroke-color': ['case', ['any', ['==', ['get', 'closed'], true], ['>', ['coalesce', ['get', 'n_closed'], 0], 0],
+        ['==', ['get', 'overdue'], true], ['>', ['coalesce', ['get', 'n_overdue'], 0], 0]], '#1b1f24', '#ffffff'],
+      'circle-stroke-width': ['case', ['any', ['==', ['get', 'closed'], true], ['>', ['coalesce', ['get', 'n_closed'], 0], 0]], 3,
+        ['any', ['==', ['get', 'overdue'], true], ['>', ['coalesce', ['get', 'n_overdue'], 0], 0]], 2, 1],
     },
   },
   {
@@ -80,7 +84,7 @@ export async function createMap(container, { basemap, onLayersReady } = {}) {
   };
   const layers = [{ id: 'background', type: 'background', paint: { 'background-color': '#eef1f4' } }];
   if (basemap) {
-    sources.basemap = { type: 'raster', tiles: [basemap.url], tileSize: 256, attribution: basemap.attribution ?? '' };
+    sources.basemap = { type: 'raster', tiles: [basemap.url], tileSize: 256, attribution: basemap.attribution ?? '', maxzoom: 19 };
     layers.push({ id: 'basemap', type: 'raster', source: 'basemap', paint: { 'raster-saturation': -0.8, 'raster-opacity': 0.7 } });
   }
   layers.push(

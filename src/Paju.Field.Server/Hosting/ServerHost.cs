@@ -45,7 +45,7 @@ public static class ServerHost
         builder.Services.AddCompliance(builder.Configuration);
         builder.Services.AddAlarms(builder.Configuration);
         builder.Services.AddLive(builder.Configuration);
-        builder.Services.AddWebApps();
+        builder.Services.AddWebApps(builder.Configuration);
         builder.Services.AddApiDocument();
 
         var app = builder.Build();

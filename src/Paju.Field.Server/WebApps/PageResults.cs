@@ -17,6 +17,19 @@ public static class PageResults
         return Results.Content(html, "text/html; charset=utf-8", Encoding.UTF8, status);
     }
 
+    /// <summary>A page that may also fetch images from one more origin (the control room's configured basemap).</summary>
+    public static IResult Html(HttpContext http, string html, string? alsoFrom)
+    {
+        SetHeaders(http);
+        if (alsoFrom is not null)
+        {
+            http.Response.Headers.ContentSecurityPolicy = ContentSecurityPolicy
+                .Replace("img-src 'self'", $"img-src 'self' {alsoFrom}", StringComparison.Ordinal)
+                .Replace("connect-src 'self'", $"connect-src 'self' {alsoFrom}", StringComparison.Ordinal);
+        }
+        return Results.Content(html, "text/html; charset=utf-8", Encoding.UTF8);
+    }
+
     /// <summary>A page already rendered to UTF-8 (a cached one), with the same headers.</summary>
     public static IResult Bytes(HttpContext http, byte[] html)
     {

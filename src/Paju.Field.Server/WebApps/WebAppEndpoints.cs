@@ -6,6 +6,7 @@ using Microsoft.Extensions.FileProviders;
 using Npgsql;
 using Paju.Field.Server.Accounts;
 using Paju.Field.Server.Audit;
+using Paju.Field.Server.Hosting;
 
 namespace Paju.Field.Server.WebApps;
 
@@ -18,7 +19,8 @@ public static class WebAppEndpoints
     // esbuild's [hash] is 8 characters of A–Z and 0–9: such a name never changes content.
     private static readonly System.Text.RegularExpressions.Regex Hashed = new(@"-[A-Z0-9]{8}\.[a-z.]+$", System.Text.RegularExpressions.RegexOptions.Compiled);
 
-    public static IServiceCollection AddWebApps(this IServiceCollection services) => services.AddSingleton<WebAppFiles>();
+    public static IServiceCollection AddWebApps(this IServiceCollection services, IConfiguration configuration) =>
+        services.AddSingleton<WebAppFiles>().AddPajuOptions<ControlRoomOptions>(configuration);
 
     public static void MapWebApps(this WebApplication app)
     {
@@ -48,13 +50,17 @@ public static class WebAppEndpoints
     }
 
     /// <summary>Each role to its place: operators and administrators to the control room, inspectors to their app; anyone else the landing page.</summary>
-    private static IResult Home(HttpContext http, WebAppFiles files)
+    private static IResult Home(HttpContext http, WebAppFiles files, ControlRoomOptions room)
     {
         var user = http.User;
         var role = user.Identity?.IsAuthenticated == true ? user.FindFirstValue(ClaimTypes.Role) : null;
-        if (role is Roles.Admin or Roles.Operator && files.Page("control-room") is { } room)
+        if (role is Roles.Admin or Roles.Operator && files.Page("control-room") is { } page)
         {
-            return PageResults.Html(http, PageResults.Fill(room, new Dictionary<string, string> { ["who"] = SignedInAs(user, role) }));
+            return PageResults.Html(http, PageResults.Fill(page, new Dictionary<string, string>
+            {
+                ["who"] = SignedInAs(user, role),
+                ["config"] = room.ToJson(),
+            }), room.BasemapOrigin);
         }
         if (role is Roles.Inspector or Roles.ManagingBody && files.Has("inspector"))
         {

@@ -1,3 +1,7 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Playwright;
 using Paju.Field.Server.Accounts;
@@ -24,6 +28,12 @@ public sealed class ControlRoomFixture(PostgisServer postgis) : IAsyncLifetime
     public TestServer Server { get; private set; } = null!;
 
     private long _boots = 1_800_000_000;
+
+    private WebApplication _tiles = null!;
+    private int _basemapRequests;
+
+    /// <summary>Tiles the basemap server has served: the room draws the configured basemap.</summary>
+    public int BasemapRequests => Volatile.Read(ref _basemapRequests);
 
     public int MqttPort { get; private set; }
 
@@ -58,6 +68,19 @@ public sealed class ControlRoomFixture(PostgisServer postgis) : IAsyncLifetime
         {
             await UserStore.CreateAsync(conn, null, Username, "한상황", Roles.Operator, Password, default);
         }
+        // A basemap of its own: a tile server on another origin, as VWorld or OSM would be (CORS, PNG tiles).
+        var tiles = WebApplication.CreateSlimBuilder();
+        tiles.Logging.ClearProviders();
+        tiles.WebHost.UseUrls("http://127.0.0.1:0");
+        _tiles = tiles.Build();
+        var png = BasemapTile();
+        _tiles.MapGet("/{z:int}/{x:int}/{y:int}.png", (HttpContext http) =>
+        {
+            Interlocked.Increment(ref _basemapRequests);
+            http.Response.Headers.AccessControlAllowOrigin = "*";
+            return Results.Bytes(png, "image/png");
+        });
+        await _tiles.StartAsync();
         MqttPort = MqttDevice.FreePort();
         Server = await TestServer.StartAsync(Db.ConnectionString, new Dictionary<string, string?>
         {
@@ -65,6 +88,8 @@ public sealed class ControlRoomFixture(PostgisServer postgis) : IAsyncLifetime
             ["Paju:Mqtt:Endpoint"] = $"127.0.0.1:{MqttPort}",
             ["Paju:Live:HeartbeatSeconds"] = "1",
             ["Paju:Alarms:EvaluateSeconds"] = "1",   // the real evaluator loop, as in production
+            ["Paju:ControlRoom:BasemapUrl"] = _tiles.Urls.First() + "/{z}/{x}/{y}.png",
+            ["Paju:ControlRoom:BasemapAttribution"] = "시험 배경지도",
         });
     }
 
@@ -97,8 +122,17 @@ public sealed class ControlRoomFixture(PostgisServer postgis) : IAsyncLifetime
         return session;
     }
 
+    private static byte[] BasemapTile()
+    {
+        using var bitmap = new SkiaSharp.SKBitmap(256, 256);
+        bitmap.Erase(new SkiaSharp.SKColor(0xd8, 0xe8, 0xd0));
+        using var data = SkiaSharp.SKImage.FromBitmap(bitmap).Encode(SkiaSharp.SKEncodedImageFormat.Png, 100);
+        return data.ToArray();
+    }
+
     public async ValueTask DisposeAsync()
     {
+        await _tiles.DisposeAsync();
         await Server.DisposeAsync();
         Npgsql.NpgsqlConnection.ClearAllPools();
         await Db.DisposeAsync();

@@ -84,7 +84,10 @@ public sealed class ControlRoomTests(ControlRoomFixture f, Browser browser) : IC
         await Assertions.Expect(page.Locator("#credit")).ToContainTextAsync("공공누리 제1유형");
         await page.GetByRole(AriaRole.Checkbox, new() { Name = "공중이용시설" }).UncheckAsync();
         Assert.Equal("none", await page.EvaluateAsync<string>("() => window.pajuRoom.map.getLayoutProperty('public_facility', 'visibility')"));
-        await Assertions.Expect(page.Locator("#clock")).ToContainTextAsync("2026년");
+        await Assertions.Expect(page.Locator("#clock")).ToContainTextAsync("년");
+        // The configured basemap is drawn (from its own origin, which the page's policy lets in) with its credit line.
+        Assert.True(f.BasemapRequests > 0, "the room did not ask the configured basemap for a tile");
+        await Assertions.Expect(page.Locator(".maplibregl-ctrl-attrib")).ToContainTextAsync("시험 배경지도");
         await session.CheckScreenAsync("laptop");
     }
 
