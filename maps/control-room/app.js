@@ -16,6 +16,12 @@ const FLOOD_MINUTES = 10;
 const room = { stations: new Map(), devices: new Map(), raisedTimes: [] };
 window.pajuRoom = room;   // for the room's own tests: the map's projection of a station
 
+// Signing out or leaving: stop asking at once, even while the room is still starting (a request after the session
+// ended would only be refused). The live stream is left to the navigation to end.
+const leave = () => { room.leaving = true; };
+document.querySelector('.who form')?.addEventListener('submit', leave);
+window.addEventListener('pagehide', leave);
+
 setInterval(() => { $('clock').textContent = seoulClock(new Date()); }, 1000);
 $('clock').textContent = seoulClock(new Date());
 
@@ -157,6 +163,7 @@ async function main() {
   }
   room.ready = true;
   await refreshAlarms();
+  if (room.leaving) return;
   const feed = new LiveFeed({
     onState: applyDevices,
     onReset: refreshAlarms,
@@ -191,11 +198,6 @@ async function main() {
     wasConnected = feed.connected;
     alarms.render();
   }, 1000);
-  // Signing out or leaving: stop asking (a request after the session ended would only be refused).
-  // (The live stream is left to the navigation to end: closing it here would only be a second, louder abort.)
-  const leave = () => { room.leaving = true; };
-  document.querySelector('.who form')?.addEventListener('submit', leave);
-  window.addEventListener('pagehide', leave);
   await feed.start();
 }
 

@@ -108,7 +108,8 @@ public sealed class SignInTests(WebFixture web, Browser browser) : IClassFixture
         await session.GotoAsync("/login");
         await SignInAsync(session.Page, WebFixture.People[Roles.Admin], WebFixture.Password);
         await Assertions.Expect(session.Page).ToHaveURLAsync(new Uri(web.BaseAddress, "/").ToString());
-        await session.SettleAsync();   // the room photographed and checked before it is left
+        await Assertions.Expect(session.Page.Locator("#feed-state")).ToHaveTextAsync("실시간 연결됨");   // the room has started
+        await session.SettleAsync();   // and was photographed and checked before it is left
 
         await session.Page.GetByRole(AriaRole.Button, new() { Name = "로그아웃" }).ClickAsync();
 
