@@ -1,7 +1,6 @@
-using System.Globalization;
 using Npgsql;
+using Paju.Field.Server.Database;
 using NpgsqlTypes;
-using Paju.Field.Calendar;
 using Paju.Field.Server.Accounts;
 using Paju.Field.Server.Audit;
 using Paju.Field.Server.Tags;
@@ -236,23 +235,9 @@ public static class InspectionStore
         return problems.Count > 0 ? (null, new SubmitOutcome.Invalid(problems)) : ((assetId, checkinRow, program), null);
     }
 
-    /// <summary>
-    /// P-{Seoul date}-{n}: numbered per day in Seoul, short enough to read out on the phone. Drawn in a transaction of
-    /// its own, after every check passed: the day's counter row is locked for a moment, not for the whole submission,
-    /// so concurrent inspectors do not queue behind it. A submission that fails after this leaves a gap, never a duplicate.
-    /// </summary>
-    private static async Task<string> NextReceiptAsync(NpgsqlDataSource receipts, DateTimeOffset at, CancellationToken ct)
-    {
-        var day = DateOnly.FromDateTime(SeoulCalendar.ToSeoul(at).DateTime);
-        await using var cmd = receipts.CreateCommand("""
-            INSERT INTO receipt_counter (day, last) VALUES ($1, 1)
-            ON CONFLICT (day) DO UPDATE SET last = receipt_counter.last + 1
-            RETURNING last
-            """);
-        cmd.Parameters.Add(new() { Value = day });
-        var n = (int)(await cmd.ExecuteScalarAsync(ct))!;
-        return $"P-{day:yyyyMMdd}-{n.ToString("00000", CultureInfo.InvariantCulture)}";
-    }
+    /// <summary>P-{Seoul date}-{n}, drawn outside the submission's transaction (see <see cref="DailyReceipts"/>).</summary>
+    private static Task<string> NextReceiptAsync(NpgsqlDataSource receipts, DateTimeOffset at, CancellationToken ct) =>
+        DailyReceipts.NextAsync(receipts, "receipt_counter", "P", 5, at, ct);
 
     private static async Task InsertVersionAsync(NpgsqlConnection conn, NpgsqlTransaction tx, Guid id, int version, InspectionSubmission s, long userId,
         DateTimeOffset at, string? reason, CancellationToken ct)

@@ -67,7 +67,7 @@ public sealed partial record ReportForm(
             problems.Add($"알 수 없는 부상 항목입니다: {unknown}");
         }
         var (lat, lon, accuracy) = (Number(form["lat"]), Number(form["lon"]), Number(form["accuracy"]));
-        if ((lat is null) != (lon is null) || lat is < 33 or > 39 || lon is < 124 or > 132 || accuracy is < 0)
+        if (!PositionIsValid(form))
         {
             problems.Add("보낸 위치가 올바르지 않습니다. 위치 없이 다시 보내 주세요.");
             (lat, lon, accuracy) = (null, null, null);
@@ -123,6 +123,13 @@ public sealed partial record ReportForm(
             ? (null, problems, false)
             : (new ReportForm(description, injuredText == "yes", injuries, lat, lon, accuracy, name.Length > 0 ? name : null,
                 phone.Length > 0 ? phone : null, consented, photos), problems, false);
+    }
+
+    /// <summary>No position, or one in and around Korea with a non-negative accuracy: what the form may keep and send back.</summary>
+    public static bool PositionIsValid(IFormCollection form)
+    {
+        var (lat, lon, accuracy) = (Number(form["lat"]), Number(form["lon"]), Number(form["accuracy"]));
+        return (lat is null) == (lon is null) && lat is null or (>= 33 and <= 39) && lon is null or (>= 124 and <= 132) && accuracy is null or >= 0;
     }
 
     /// <summary>What the file's first bytes say it is; the name and the browser's claim are not trusted.</summary>

@@ -71,6 +71,7 @@ public static class ReportPages
         }
         string Posted(string name) => posted?[name].ToString() ?? "";
         string Value(string name) => PageResults.Encode(Posted(name));
+        var keepPosition = posted is not null && ReportForm.PositionIsValid(posted);
         return PageResults.Html(http, PageResults.Fill(template, new Dictionary<string, string>
         {
             ["name"] = PageResults.Encode(tag.AssetName),
@@ -90,9 +91,10 @@ public static class ReportPages
             ["contact-phone"] = Value("phone"),
             ["consent"] = Posted("consent") == "yes" ? "checked" : "",
             ["consent-text"] = PageResults.Encode(ReportForm.ConsentText),
-            ["lat"] = problems.Any(p => p.Contains("위치")) ? "" : Value("lat"),
-            ["lon"] = problems.Any(p => p.Contains("위치")) ? "" : Value("lon"),
-            ["accuracy"] = problems.Any(p => p.Contains("위치")) ? "" : Value("accuracy"),
+            // A position is given back only when it was a good one; a bad one is dropped, as the message says.
+            ["lat"] = keepPosition ? Value("lat") : "",
+            ["lon"] = keepPosition ? Value("lon") : "",
+            ["accuracy"] = keepPosition ? Value("accuracy") : "",
         }), status);
     }
 

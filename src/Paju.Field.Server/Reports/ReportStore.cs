@@ -1,9 +1,8 @@
-using System.Globalization;
 using Npgsql;
 using NpgsqlTypes;
-using Paju.Field.Calendar;
 using Paju.Field.Server.Alarms;
 using Paju.Field.Server.Audit;
+using Paju.Field.Server.Database;
 using Paju.Field.Server.Inspections;
 using Paju.Field.Server.Live;
 
@@ -195,17 +194,7 @@ public static class ReportStore
         return list;
     }
 
-    /// <summary>R-{Seoul date}-{n}, drawn in a transaction of its own like the inspections' receipts: a gap at worst, never a duplicate.</summary>
-    private static async Task<string> NextReceiptAsync(NpgsqlDataSource db, DateTimeOffset at, CancellationToken ct)
-    {
-        var day = DateOnly.FromDateTime(SeoulCalendar.ToSeoul(at).DateTime);
-        await using var cmd = db.CreateCommand("""
-            INSERT INTO report_counter (day, last) VALUES ($1, 1)
-            ON CONFLICT (day) DO UPDATE SET last = report_counter.last + 1
-            RETURNING last
-            """);
-        cmd.Parameters.Add(new() { Value = day });
-        var n = (int)(await cmd.ExecuteScalarAsync(ct))!;
-        return $"R-{day:yyyyMMdd}-{n.ToString("0000", CultureInfo.InvariantCulture)}";
-    }
+    /// <summary>R-{Seoul date}-{n}, drawn like the inspections' receipts (see <see cref="DailyReceipts"/>).</summary>
+    private static Task<string> NextReceiptAsync(NpgsqlDataSource db, DateTimeOffset at, CancellationToken ct) =>
+        DailyReceipts.NextAsync(db, "report_counter", "R", 4, at, ct);
 }
