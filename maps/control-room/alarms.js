@@ -28,7 +28,8 @@ export class AlarmTable {
 
   async refresh() {
     this.alarms = await api('/api/alarms');
-    this.alarms.sort((a, b) => a.priority - b.priority || Date.parse(a.raisedAt) - Date.parse(b.raisedAt));
+    // Alarms raised by one evaluation share their time: the id keeps their order steady between refreshes.
+    this.alarms.sort((a, b) => a.priority - b.priority || Date.parse(a.raisedAt) - Date.parse(b.raisedAt) || a.id - b.id);
     const open = new Set(this.alarms.map(a => a.id));
     this.selected = new Set([...this.selected].filter(id => open.has(id)));
     this.render();

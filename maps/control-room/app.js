@@ -81,8 +81,9 @@ function paintStations() {
     const stale = age !== null && age > STALE_SECONDS;
     const alarm = worst.get(code) ?? 0;
     if (room.map) setStationState(room.map, code, { alarm, offline });
-    const words = alarm ? `경보 ${alarm}순위` : offline ? '통신 두절' : '정상';
-    station.label?.set(`${station.name} · ${words}`, alarm ? 'alarm' : offline ? 'offline' : '');
+    // Old values are not "normal": the words say so, and the values are greyed (the time they were read stays).
+    const words = alarm ? `경보 ${alarm}순위` : offline ? '통신 두절' : stale ? '자료 오래됨' : '정상';
+    station.label?.set(`${station.name} · ${words}`, alarm ? 'alarm' : offline ? 'offline' : stale ? 'stale' : '');
     const li = document.createElement('li');
     li.className = alarm ? 'abnormal' : offline ? 'offline' : '';
     const title = document.createElement('strong');
@@ -155,12 +156,17 @@ async function main() {
     },
   });
   room.map = map;
-  $('credit').textContent = '읍면동 경계: 통계청 통계지리정보서비스(SGIS) 행정동 경계, 공공누리 제1유형 — 가공 vuski/admdongkor (CC BY 4.0). 시설: 파주시.';
+  $('credit').textContent = [...map.boundaryCredits, config.basemap?.attribution && `배경지도: ${config.basemap.attribution}`]
+    .filter(Boolean).join(' · ');
   const stations = await api('/ogc/collections/pump_station/items?limit=100');
-  for (const f of stations.features) {
+  // Stations of one district sit a few hundred metres apart: at city zoom their labels would pile up, so each is
+  // stacked by latitude (north on top) around its point.
+  const byLatitude = [...stations.features].sort((a, b) => b.geometry.coordinates[1] - a.geometry.coordinates[1]);
+  byLatitude.forEach((f, i) => {
     const lngLat = f.geometry.coordinates;
-    room.stations.set(f.properties.code, { name: f.properties.name, lngLat, label: stationLabel(map, f.properties.code, lngLat) });
-  }
+    const offsetY = (i - (byLatitude.length - 1) / 2) * 24;
+    room.stations.set(f.properties.code, { name: f.properties.name, lngLat, label: stationLabel(map, f.properties.code, lngLat, offsetY) });
+  });
   room.ready = true;
   await refreshAlarms();
   if (room.leaving) return;
@@ -197,9 +203,13 @@ async function main() {
     if (feed.connected && !wasConnected) await refreshAlarms();
     wasConnected = feed.connected;
     alarms.render();
+    paintStations();   // values age without a message: a silent station turns stale on its own
   }, 1000);
   await feed.start();
 }
+
+// A laptop's map is small: the legend starts folded there (one click opens it); a wall display shows it open.
+if (window.innerHeight < 900) document.querySelector('.legend')?.removeAttribute('open');
 
 main().catch(e => {
   $('feed-state').textContent = `상황실 화면을 열지 못했습니다: ${e.message}`;

@@ -73,9 +73,21 @@ function areaCentre(geometry) {
   return best?.centre;
 }
 
+/** The public boundary layers (the room draws the city from them when no basemap is set or it is offline). */
+async function boundaries(collection) {
+  const answer = await fetch(`/ogc/collections/${collection}/items?limit=1000`, { credentials: 'same-origin' });
+  if (!answer.ok) throw new Error(`${collection}: ${answer.status}`);
+  const features = await answer.json();
+  // Each dataset names the credit line its licence asks for; MapLibre shows it in the attribution control.
+  const credits = [...new Set((features.features ?? []).map(f => f.properties?.attribution).filter(Boolean))];
+  return { features, attribution: credits.join(' · ') };
+}
+
 export async function createMap(container, { basemap, onLayersReady } = {}) {
+  const [areas, outline] = await Promise.all([boundaries('admin_areas'), boundaries('city_outline')]);
   const sources = {
-    areas: { type: 'geojson', data: '/ogc/collections/admin_areas/items?limit=1000' },
+    areas: { type: 'geojson', data: areas.features, attribution: areas.attribution },
+    outline: { type: 'geojson', data: outline.features, attribution: outline.attribution === areas.attribution ? '' : outline.attribution },
     assets: { type: 'vector', url: '/tiles/all.json' },
     pump_station: { type: 'vector', url: '/tiles/pump_station.json', promoteId: { pump_station: 'code' } },
     pump: { type: 'vector', url: '/tiles/pump.json', promoteId: { pump: 'code' } },
@@ -89,7 +101,8 @@ export async function createMap(container, { basemap, onLayersReady } = {}) {
   }
   layers.push(
     { id: 'areas-fill', type: 'fill', source: 'areas', paint: { 'fill-color': '#ffffff', 'fill-opacity': 0.6 } },
-    { id: 'areas-line', type: 'line', source: 'areas', paint: { 'line-color': '#8a96a3', 'line-width': 1 } });
+    { id: 'areas-line', type: 'line', source: 'areas', paint: { 'line-color': '#8a96a3', 'line-width': 1 } },
+    { id: 'outline', type: 'line', source: 'outline', paint: { 'line-color': '#4a5561', 'line-width': 2.5 } });
   for (const l of assetLayers) {
     layers.push({ id: l.id, type: l.type, source: 'assets', 'source-layer': l.id, paint: l.paint });
   }
@@ -119,8 +132,7 @@ export async function createMap(container, { basemap, onLayersReady } = {}) {
   await new Promise(resolve => map.once('load', resolve));
 
   // 읍면동 names as HTML labels: no glyph server is needed, and they read the same offline.
-  const areas = await fetch('/ogc/collections/admin_areas/items?limit=1000', { credentials: 'same-origin' }).then(r => r.json());
-  for (const feature of areas.features ?? []) {
+  for (const feature of areas.features.features ?? []) {
     const centre = feature.geometry && areaCentre(feature.geometry);
     if (!centre) continue;
     const label = document.createElement('span');
@@ -128,6 +140,8 @@ export async function createMap(container, { basemap, onLayersReady } = {}) {
     label.textContent = feature.properties.name;
     new maplibregl.Marker({ element: label }).setLngLat(centre).addTo(map);
   }
+  // The boundaries' credit lines, for the page's footer as well as the map's attribution control.
+  map.boundaryCredits = [...new Set([areas.attribution, outline.attribution].filter(Boolean))];
   onLayersReady?.([...stationLayers.map(l => ({ id: l.id, title: l.title, kind: 'station' })),
     { id: 'reports', title: '시민 신고 (처리 중; 긴급은 빨강)', kind: 'report' },
     ...assetLayers.map(l => ({ id: l.id, title: l.title, kind: l.type }))]);
@@ -150,16 +164,17 @@ export function setStationState(map, code, state) {
 }
 
 /** A word beside each station on the map, so its state reads without colour. */
-export function stationLabel(map, code, lngLat) {
+export function stationLabel(map, code, lngLat, offsetY = 0) {
   const element = document.createElement('span');
   element.className = 'station-label';
-  const marker = new maplibregl.Marker({ element, anchor: 'left', offset: [16, 0] }).setLngLat(lngLat).addTo(map);
+  const marker = new maplibregl.Marker({ element, anchor: 'left', offset: [16, offsetY] }).setLngLat(lngLat).addTo(map);
   // Class toggles, not className: the marker's own class (its positioning) must stay.
   return {
     set(text, state) {
       element.textContent = text;
       element.classList.toggle('alarm', state === 'alarm');
       element.classList.toggle('offline', state === 'offline');
+      element.classList.toggle('stale', state === 'stale');
     },
     marker,
   };

@@ -88,7 +88,7 @@ public sealed class ImportUndo(NpgsqlDataSource db)
         var removed = await conn.ExecuteAsync(tx, $"DELETE FROM {table} WHERE created_batch_id = $1", ct, batchId);
         var columns = table == "admin_area"
             ? "name = r.name, full_name = r.full_name, area_type = r.area_type, geom = r.geom, source = r.source, is_sample = r.is_sample, properties = r.properties"
-            : "name = r.name, geom = r.geom, properties = r.properties";
+            : "name = r.name, geom = r.geom, is_sample = coalesce(r.is_sample, false), properties = r.properties";
         var restored = await conn.ExecuteAsync(tx, $"""
             UPDATE {table} a SET {columns}, updated_at = now()
             FROM import_change ch CROSS JOIN LATERAL jsonb_populate_record(NULL::{table}, ch.before) r

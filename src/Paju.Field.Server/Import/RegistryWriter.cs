@@ -53,7 +53,7 @@ public sealed class RegistryWriter(ImportKind kind)
             "status = 'active', retired_at = NULL, is_sample = false, source = $2",
         ImportTarget.AdminArea => "name = c.name, geom = c.geom, properties = c.props, is_sample = false, source = $2, updated_at = now(), " +
             string.Join(", ", DetailValues.Select(d => $"{d.Column} = {d.Value}")),
-        _ => "name = c.name, geom = c.geom, properties = c.props, updated_at = now()",
+        _ => "name = c.name, geom = c.geom, properties = c.props, is_sample = false, updated_at = now()",
     };
 
     public async Task<WriteCounts> ApplyAsync(NpgsqlConnection conn, NpgsqlTransaction tx, long batchId, string source, bool retireMissing, CancellationToken ct)

@@ -111,6 +111,17 @@ public static class OgcCatalog
                 new("full_name", "a.full_name", Text, "전체 이름"),
                 new("area_type", "a.area_type", Text, "읍/면/동", Queryable: true, Values: ["eup", "myeon", "dong"]),
                 new("updated_at", "a.updated_at", Timestamp, "최종 수정 시각"),
+                new("attribution", "a.properties->>'attribution'", Text, "출처 표시 (지도에 함께 보일 저작권 문구)"),
+            ]),
+        new OgcCollection(
+            "city_outline", "시 경계", "Paju's municipal boundary (파주시 경계)", "MultiPolygon", Restricted: false,
+            From: "city_outline o", Joins: [], Where: "true", IdSql: "o.id", GeometrySql: "o.geom",
+            Properties:
+            [
+                new("code", "o.code", Text, "행정기관코드", Queryable: true),
+                new("name", "o.name", Text, "이름"),
+                new("updated_at", "o.updated_at", Timestamp, "최종 수정 시각"),
+                new("attribution", "o.properties->>'attribution'", Text, "출처 표시 (지도에 함께 보일 저작권 문구)"),
             ]),
         // What people did, for signed-in roles: read-only, filed through the inspection and check-in APIs.
         new OgcCollection(

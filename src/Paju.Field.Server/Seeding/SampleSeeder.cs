@@ -54,6 +54,11 @@ public static class SampleSeeder
             return new SeedResult(true, existing);
         }
 
+        var (areas, outlines) = await SampleGeography.WriteAsync(conn, tx, ct);
+        if (areas + outlines > 0)
+        {
+            log.LogInformation("Sample geography: the city outline and {Areas} 읍면동 (public data; credit: {Credit})", areas, SampleGeography.Attribution);
+        }
         var writer = new SampleWriter(conn, tx, await ProjectUnitsAsync(conn, tx, ct), ct);
         var random = new Random(Seed);
         await writer.WriteUlgokAsync();
@@ -61,6 +66,11 @@ public static class SampleSeeder
         await writer.WriteCableZonesAsync();
         await writer.WritePlaygroundsAsync(random);
         await writer.WritePublicFacilitiesAsync(random);
+        // Every sample asset in its 읍면동, as an import would place it.
+        await using (var place = new NpgsqlCommand("SELECT admin_area_reassign()", conn, tx))
+        {
+            await place.ExecuteNonQueryAsync(ct);
+        }
         var checks = await SampleHistory.WriteAsync(conn, tx, random, DateTimeOffset.UtcNow, actor, ct);
         log.LogInformation("Sample inspection history: {Checks} checks", checks);
         if (keys is not null)
@@ -105,6 +115,10 @@ public static class SampleSeeder
             assets = await cmd.ExecuteNonQueryAsync(ct);
         }
         await using (var cmd = new NpgsqlCommand("DELETE FROM admin_area WHERE is_sample", conn, tx))
+        {
+            assets += await cmd.ExecuteNonQueryAsync(ct);
+        }
+        await using (var cmd = new NpgsqlCommand("DELETE FROM city_outline WHERE is_sample", conn, tx))
         {
             assets += await cmd.ExecuteNonQueryAsync(ct);
         }

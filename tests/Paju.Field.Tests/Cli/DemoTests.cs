@@ -52,6 +52,20 @@ public sealed class DemoTests
             var login = await client.PostAsJsonAsync("/api/auth/login", new { username = "demo", password }, ct);
             Assert.Equal(HttpStatusCode.OK, login.StatusCode);
 
+            // The city itself is there for a map with no basemap: the outline and the 17 읍면동, public data with its credit line.
+            using (var areas = System.Text.Json.JsonDocument.Parse(await client.GetStringAsync("/ogc/collections/admin_areas/items?limit=100", ct)))
+            {
+                var features = areas.RootElement.GetProperty("features").EnumerateArray().ToList();
+                Assert.Equal(17, features.Count);
+                Assert.Contains(features, a => a.GetProperty("properties").GetProperty("name").GetString() == "파평면");
+                Assert.All(features, a => Assert.Contains("공공누리 제1유형", a.GetProperty("properties").GetProperty("attribution").GetString()));
+            }
+            using (var outline = System.Text.Json.JsonDocument.Parse(await client.GetStringAsync("/ogc/collections/city_outline/items", ct)))
+            {
+                var only = Assert.Single(outline.RootElement.GetProperty("features").EnumerateArray());
+                Assert.Equal("파주시", only.GetProperty("properties").GetProperty("name").GetString());
+            }
+
             var connectionString = new NpgsqlConnectionStringBuilder
             {
                 Host = "127.0.0.1",
@@ -66,6 +80,12 @@ public sealed class DemoTests
                 await conn.OpenAsync(ct);
                 await using var cmd = new NpgsqlCommand("SELECT count(*) FROM playground", conn);
                 Assert.Equal(719L, (long)(await cmd.ExecuteScalarAsync(ct))!);
+                // The sample playground at 파평면's representative point is in 파평면, as an import would have placed it.
+                await using var placed = new NpgsqlCommand("""
+                    SELECT count(*) FROM asset a JOIN admin_area z ON z.code = a.admin_area_code
+                    WHERE a.code = 'ULGOK-PS1' AND z.name = '파평면' AND z.is_sample
+                    """, conn);
+                Assert.Equal(1L, (long)(await placed.ExecuteScalarAsync(ct))!);
 
                 // The stations' telemetry crossed a serial line: set points exist only as Modbus holding
                 // registers, so pump1_start_level_m in PostGIS came through the bridge.

@@ -158,6 +158,20 @@ public sealed class SampleSeedTests(SampleSeedTests.SeededDatabase seeded) : ICl
     }
 
     [Fact]
+    public async Task The_city_outline_and_its_17_areas_come_with_the_sample_and_every_asset_is_in_its_area()
+    {
+        Assert.Equal(17L, await Db.ScalarAsync<long>("SELECT count(*) FROM admin_area WHERE is_sample AND properties->>'attribution' LIKE '%공공누리 제1유형%'"));
+        Assert.Equal(1L, await Db.ScalarAsync<long>("SELECT count(*) FROM city_outline WHERE is_sample AND name = '파주시'"));
+        // The shipped outline is the reference boundary itself (671.7 km²), not a drawing of it.
+        Assert.True(await Db.ScalarAsync<bool>("SELECT ST_Equals(geom, ST_Multi(ST_SetSRID(ST_GeomFromGeoJSON($1), 4326))) FROM city_outline", ReadBoundaryGeoJson()));
+        Assert.Equal(0L, await Db.ScalarAsync<long>("SELECT count(*) FROM asset WHERE admin_area_code IS NULL"));
+        Assert.Equal(0L, await Db.ScalarAsync<long>("""
+            SELECT count(*) FROM asset a JOIN admin_area z ON z.code = a.admin_area_code
+            WHERE ST_Dimension(a.geom) = 0 AND NOT ST_Intersects(z.geom, a.geom)
+            """));
+    }
+
+    [Fact]
     public void Largest_remainder_allocation_adds_up_exactly()
     {
         var parts = SampleSeeder.Allocate(719, [45, 12, 10, 28, 10, 12, 8, 5, 7, 1, 18, 30, 15, 45, 40, 30, 45, 35, 40, 30]);
@@ -191,5 +205,29 @@ public sealed class SamplePurgeTests(TestDatabase db) : IClassFixture<TestDataba
         Assert.Equal("PG-REAL-1", await db.ScalarAsync<string>("SELECT string_agg(code, ',') FROM asset"));
         Assert.Equal(0L, await db.ScalarAsync<long>("SELECT count(*) FROM playground"));   // kind rows went with their assets
         Assert.Equal(1L, await db.ScalarAsync<long>("SELECT count(*) FROM audit_log WHERE action = 'seed.purge_sample'"));
+        Assert.Equal(0L, await db.ScalarAsync<long>("SELECT (SELECT count(*) FROM admin_area) + (SELECT count(*) FROM city_outline)"));
+    }
+}
+
+/// <summary>A city's own boundaries win over the sample's: loaded first they keep the sample's away; imported later they adopt its rows.</summary>
+public sealed class SampleGeographyTests(PostgisServer server)
+{
+    [Fact]
+    public async Task A_city_that_loaded_its_own_areas_keeps_them_and_an_import_over_the_sample_makes_them_real()
+    {
+        await using var scope = await Import.ImportScope.CreateAsync(server);
+        await scope.Db.ExecuteAsync("""
+            INSERT INTO admin_area (code, name, area_type, geom, source)
+            VALUES ('4148099000', '시험동', 'dong', ST_Multi(ST_Buffer(ST_SetSRID(ST_MakePoint(126.78, 37.76), 4326), 0.01)), 'city');
+            """);
+        await SampleSeeder.SeedAsync(scope.Db.DataSource, Actor.System("test"), NullLogger.Instance, default);
+        Assert.Equal("시험동", await scope.Db.ScalarAsync<string>("SELECT string_agg(name, ',') FROM admin_area"));
+        Assert.Equal(1L, await scope.Db.ScalarAsync<long>("SELECT count(*) FROM city_outline WHERE is_sample"));   // no outline of its own yet
+
+        Import.ImportScope.AssertApplied(await scope.ImportAsync(SharedData.Path("paju-boundary.geojson"), Server.Import.ImportKind.CityOutline));
+        Assert.Equal(0L, await scope.Db.ScalarAsync<long>("SELECT count(*) FROM city_outline WHERE is_sample"));
+        await SampleSeeder.PurgeAsync(scope.Db.DataSource, Actor.System("test"), NullLogger.Instance, default);
+        Assert.Equal(1L, await scope.Db.ScalarAsync<long>("SELECT count(*) FROM city_outline"));
+        Assert.Equal(1L, await scope.Db.ScalarAsync<long>("SELECT count(*) FROM admin_area"));
     }
 }

@@ -6,7 +6,6 @@ using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Playwright;
 using Paju.Field.Server.Accounts;
 using Paju.Field.Server.Audit;
-using Paju.Field.Server.Import;
 using Paju.Field.Server.Seeding;
 using Paju.Field.Tests.Harness;
 
@@ -39,17 +38,16 @@ public sealed class ControlRoomFixture(PostgisServer postgis) : IAsyncLifetime
 
     public string Secret { get; private set; } = "";
 
+    /// <summary>Short, so a silent station turns stale within a test; long enough for a page to open after a reading.</summary>
+    public const int StaleSeconds = 15;
+
+    /// <summary>Gauges with a rule each, flood_gauge_01_m …: one reading over 10 on all of them is an alarm flood.</summary>
+    public const int FloodGauges = 11;
+
     public async ValueTask InitializeAsync()
     {
         await Db.InitializeAsync();
-        // The city outline and its 읍면동 as the city loads them (`paju import … --kind admin-area`), then the sample registry.
-        var reports = TempDirectory.Create("paju-room-import-");
-        foreach (var (file, kind) in new[] { ("paju-boundary.geojson", ImportKind.CityOutline), ("paju-emd.geojson", ImportKind.AdminArea) })
-        {
-            var result = await new RegistryImporter(Db.DataSource).RunAsync(
-                new ImportRequest(SharedData.Path(file), kind) { ReportPath = Path.Combine(reports, file + ".csv") }, Actor.System("test"), null, default);
-            Assert.Equal(ImportOutcome.Applied, result.Outcome);
-        }
+        // The sample as the demo loads it: the city outline and its 읍면동 (public data) with the registry.
         await SampleSeeder.SeedAsync(Db.DataSource, Actor.System("test"), NullLogger.Instance, default);
         Secret = (await TestDevices.AddAsync(Db.DataSource, Device, Site)).Secret;
         await Db.ExecuteAsync("UPDATE device SET asset_id = (SELECT id FROM asset WHERE code = 'ULGOK-PS1') WHERE device_id = $1", Device);
@@ -64,6 +62,13 @@ public sealed class ControlRoomFixture(PostgisServer postgis) : IAsyncLifetime
             SELECT 'ROOM-GAUGE-HIGH', d.id, NULL, 'test_gauge_m', 'high', 10, 0, 0, 600, 3, '시험 계측기 값 높음'
             FROM device d WHERE d.device_id = $1
             """, Device);
+        // Eleven gauges of their own, for the alarm-flood test: more than 10 new alarms in 10 minutes.
+        await Db.ExecuteAsync("""
+            INSERT INTO alarm_rule (code, device, asset_id, metric, kind, threshold, deadband, on_delay_s, window_s, priority, message_ko)
+            SELECT format('ROOM-FLOOD-%s', lpad(n::text, 2, '0')), d.id, NULL, format('flood_gauge_%s_m', lpad(n::text, 2, '0')),
+                   'high', 10, 0, 0, 600, 3, format('폭주 시험 %s', lpad(n::text, 2, '0'))
+            FROM device d, generate_series(1, $2) n WHERE d.device_id = $1
+            """, Device, FloodGauges);
         await using (var conn = await Db.DataSource.OpenConnectionAsync())
         {
             await UserStore.CreateAsync(conn, null, Username, "한상황", Roles.Operator, Password, default);
@@ -90,6 +95,7 @@ public sealed class ControlRoomFixture(PostgisServer postgis) : IAsyncLifetime
             ["Paju:Alarms:EvaluateSeconds"] = "1",   // the real evaluator loop, as in production
             ["Paju:ControlRoom:BasemapUrl"] = _tiles.Urls.First() + "/{z}/{x}/{y}.png",
             ["Paju:ControlRoom:BasemapAttribution"] = "시험 배경지도",
+            ["Paju:ControlRoom:StaleSeconds"] = StaleSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture),
         });
     }
 

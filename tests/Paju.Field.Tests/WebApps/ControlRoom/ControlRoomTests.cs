@@ -31,9 +31,9 @@ public sealed class ControlRoomTests(ControlRoomFixture f, Browser browser) : IC
     public async Task A_station_is_grey_until_its_reading_raises_an_alarm_and_then_the_alarm_is_acknowledged_by_keyboard_with_a_comment()
     {
         await using var controller = await f.ControllerAsync();
-        await controller.PublishAsync(controller.Reading(DateTimeOffset.UtcNow, numbers: new() { ["basin_level_m"] = 2.0 }));
         await using var session = await f.OpenRoomAsync(browser, Viewport.Wall);
         var page = session.Page;
+        await controller.PublishAsync(controller.Reading(DateTimeOffset.UtcNow, numbers: new() { ["basin_level_m"] = 2.0 }));
         await page.EvaluateAsync("() => { window.pajuRoom.map.jumpTo({ center: window.pajuRoom.stations.get('ULGOK-PS1').lngLat, zoom: 12 }); }");
         await WaitIdleAsync(session);
         await Assertions.Expect(page.Locator("#stations")).ToContainTextAsync("울곡 배수펌프장 — 정상");
@@ -71,6 +71,92 @@ public sealed class ControlRoomTests(ControlRoomFixture f, Browser browser) : IC
             SELECT count(*) FROM audit_log WHERE action = 'alarm.acknowledged' AND actor = $1 AND detail::text LIKE '%3호기 추가 가동%'
             """, ControlRoomFixture.Username));
         await session.CheckScreenAsync("acknowledged");
+
+        // The alarm's asset link flies the map to the station, from anywhere in the city.
+        await page.EvaluateAsync("() => { window.pajuRoom.map.jumpTo({ center: [126.75, 37.93], zoom: 10 }); }");
+        await row.GetByRole(AriaRole.Link, new() { Name = "ULGOK-PS1 지도에서 보기" }).ClickAsync();
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (!await page.EvaluateAsync<bool>("""
+            () => { const m = window.pajuRoom.map, s = window.pajuRoom.stations.get('ULGOK-PS1').lngLat, c = m.getCenter();
+                    return !m.isMoving() && Math.abs(m.getZoom() - 15) < 0.01 && Math.abs(c.lng - s[0]) < 1e-4 && Math.abs(c.lat - s[1]) < 1e-4; }
+            """))
+        {
+            Assert.True(DateTime.UtcNow < deadline, "The map did not fly to the alarm's station.");
+            await Task.Delay(100);
+        }
+        await session.CheckScreenAsync("flown-to-station");
+    }
+
+    [Fact]
+    public async Task An_alarm_flood_is_flagged_and_several_alarms_are_acknowledged_together_with_one_comment()
+    {
+        await using var controller = await f.ControllerAsync();
+        await using var session = await f.OpenRoomAsync(browser, Viewport.Laptop);
+        var page = session.Page;
+        await Assertions.Expect(page.Locator("#flood")).ToBeHiddenAsync();
+        var gauges = Enumerable.Range(1, ControlRoomFixture.FloodGauges).ToDictionary(n => $"flood_gauge_{n:00}_m", _ => 20.0);
+        await controller.PublishAsync(controller.Reading(DateTimeOffset.UtcNow, numbers: gauges));
+
+        // Eleven new alarms within ten minutes: the room says so, and where to start.
+        await Assertions.Expect(page.Locator("#flood")).ToBeVisibleAsync(new() { Timeout = 60_000 });
+        await Assertions.Expect(page.Locator("#flood")).ToContainTextAsync($"경보 폭주: 10분 동안 새 경보 {ControlRoomFixture.FloodGauges}건");
+        await Assertions.Expect(page.Locator("#alarm-rows tr", new() { HasText = "폭주 시험" })).ToHaveCountAsync(ControlRoomFixture.FloodGauges);
+        await session.CheckScreenAsync("alarm-flood");
+
+        // Two picked by their boxes, acknowledged with one comment: one audit row each.
+        foreach (var n in new[] { "01", "02" })
+        {
+            await page.GetByRole(AriaRole.Checkbox, new() { Name = $"폭주 시험 {n} 선택" }).CheckAsync();
+        }
+        await page.GetByRole(AriaRole.Button, new() { Name = "선택한 경보 2건 확인" }).ClickAsync();
+        var dialog = page.GetByRole(AriaRole.Dialog, new() { Name = "경보 확인" });
+        await Assertions.Expect(dialog).ToContainTextAsync("경보 2건: 폭주 시험 0");
+        await Assertions.Expect(dialog.Locator("#ack-what")).ToContainTextAsync("폭주 시험 01");
+        await Assertions.Expect(dialog.Locator("#ack-what")).ToContainTextAsync("폭주 시험 02");
+        await dialog.GetByLabel("확인 메모").FillAsync("계측 배선 점검 중, 일괄 확인");
+        await dialog.GetByRole(AriaRole.Button, new() { Name = "확인", Exact = true }).ClickAsync();
+        foreach (var n in new[] { "01", "02" })
+        {
+            await Assertions.Expect(page.Locator("#alarm-rows tr", new() { HasText = $"폭주 시험 {n}" })).ToContainTextAsync("확인됨");
+        }
+        await Assertions.Expect(page.Locator("#alarm-rows tr", new() { HasText = "폭주 시험 03" })).ToContainTextAsync("미확인");
+        Assert.Equal(2L, await f.Db.ScalarAsync<long>("""
+            SELECT count(*) FROM audit_log WHERE action = 'alarm.acknowledged' AND actor = $1 AND detail::text LIKE '%일괄 확인%'
+            """, ControlRoomFixture.Username));
+
+        // The gauges back to normal and the rest acknowledged at once (select all), so the table is left as found.
+        await controller.PublishAsync(controller.Reading(DateTimeOffset.UtcNow, numbers: gauges.ToDictionary(g => g.Key, _ => 0.0)));
+        await page.GetByRole(AriaRole.Checkbox, new() { Name = "확인 안 된 경보 모두 선택" }).CheckAsync();
+        await page.GetByRole(AriaRole.Button, new() { NameRegex = new System.Text.RegularExpressions.Regex("^선택한 경보 \\d+건 확인$") }).ClickAsync();
+        await dialog.GetByLabel("확인 메모").FillAsync("폭주 시험 종료");
+        await dialog.GetByRole(AriaRole.Button, new() { Name = "확인", Exact = true }).ClickAsync();
+        await Assertions.Expect(page.Locator("#alarm-rows tr", new() { HasText = "폭주 시험" }).Filter(new() { HasText = "미확인" })).ToHaveCountAsync(0);
+    }
+
+    [Fact]
+    public async Task A_station_that_stops_reporting_is_greyed_and_called_stale_until_it_reports_again()
+    {
+        await using var controller = await f.ControllerAsync();
+        await using var session = await f.OpenRoomAsync(browser, Viewport.Laptop);
+        var page = session.Page;
+        var station = page.Locator("#stations li", new() { HasText = "울곡 배수펌프장" }).First;
+        await controller.PublishAsync(controller.Reading(DateTimeOffset.UtcNow, numbers: new() { ["basin_level_m"] = 2.5 }));
+        await Assertions.Expect(station).ToContainTextAsync("유수지 수위 2.50 m", new() { Timeout = 30_000 });
+        await Assertions.Expect(station.Locator(".values")).Not.ToHaveClassAsync(new System.Text.RegularExpressions.Regex("stale"));
+
+        // Nothing for longer than Paju:ControlRoom:StaleSeconds: greyed, said in words on the list and the map.
+        await Assertions.Expect(station).ToContainTextAsync("울곡 배수펌프장 — 자료 오래됨", new() { Timeout = 90_000 });
+        await Assertions.Expect(station.Locator(".values")).ToHaveClassAsync(new System.Text.RegularExpressions.Regex("stale"));
+        await Assertions.Expect(station.Locator(".values")).ToContainTextAsync("오래됨)");
+        await Assertions.Expect(page.Locator(".station-label.stale", new() { HasText = "울곡 배수펌프장 · 자료 오래됨" })).ToHaveCountAsync(1);
+        var colour = await station.Locator(".values").EvaluateAsync<string>("e => getComputedStyle(e).color");
+        var body = await page.EvaluateAsync<string>("() => getComputedStyle(document.body).color");
+        Assert.NotEqual(body, colour);
+        await session.CheckScreenAsync("stale");
+
+        await controller.PublishAsync(controller.Reading(DateTimeOffset.UtcNow, numbers: new() { ["basin_level_m"] = 2.6 }));
+        await Assertions.Expect(station).ToContainTextAsync("울곡 배수펌프장 — 정상", new() { Timeout = 30_000 });
+        await Assertions.Expect(station.Locator(".values")).Not.ToHaveClassAsync(new System.Text.RegularExpressions.Regex("stale"));
     }
 
     [Fact]
@@ -78,10 +164,17 @@ public sealed class ControlRoomTests(ControlRoomFixture f, Browser browser) : IC
     {
         await using var session = await f.OpenRoomAsync(browser, Viewport.Laptop);
         var page = session.Page;
+        // A laptop's map is small: the legend starts folded and opens from its summary.
+        await Assertions.Expect(page.GetByRole(AriaRole.Checkbox, new() { Name = "공중이용시설" })).ToBeHiddenAsync();
+        await session.CheckScreenAsync("laptop-legend-folded");
+        await page.Locator(".legend summary").ClickAsync();
         await Assertions.Expect(page.Locator(".legend")).ToContainTextAsync("배수펌프장");
         await Assertions.Expect(page.Locator(".area-label").First).ToBeVisibleAsync();
         Assert.Equal(17, await page.Locator(".area-label").CountAsync());   // the 17 읍면동 of the reference data, named on the map
+        // The city drawn from the sample's public boundaries, with the credit line their licence asks for.
         await Assertions.Expect(page.Locator("#credit")).ToContainTextAsync("공공누리 제1유형");
+        await Assertions.Expect(page.Locator(".maplibregl-ctrl-attrib")).ToContainTextAsync("통계청 SGIS");
+        Assert.Equal(1, await page.EvaluateAsync<int>("() => window.pajuRoom.map.querySourceFeatures('outline').length > 0 ? 1 : 0"));
         await page.GetByRole(AriaRole.Checkbox, new() { Name = "공중이용시설" }).UncheckAsync();
         Assert.Equal("none", await page.EvaluateAsync<string>("() => window.pajuRoom.map.getLayoutProperty('public_facility', 'visibility')"));
         await Assertions.Expect(page.Locator("#clock")).ToContainTextAsync("년");
