@@ -100,7 +100,7 @@ async function home() {
       h('a', { class: 'row', href: `#/asset/${a.kind}/${encodeURIComponent(a.code)}` },
         h('strong', {}, a.name),
         h('span', { class: 'small muted' }, `${a.code}${a.metres !== null ? ` · ${metresText(a.metres)}` : ''}`),
-        h('span', { class: 'tags' }, a.programs.map(p => h('span', { class: `tag ${toDo(p) ? 'due' : 'done'}` }, `${shortName(p)} ${statusWord(p)}`)))))));
+        h('span', { class: 'tags' }, a.programs.map(p => h('span', { class: `tag ${p.status === 'overdue' ? 'overdue' : toDo(p) ? 'due' : 'done'}` }, `${shortName(p)} ${statusWord(p)}`)))))));
   };
   search.addEventListener('input', render);
   render();
@@ -130,7 +130,7 @@ async function assetScreen(asset, tag) {
   const renderPrograms = () => programs.replaceChildren(h('ul', { class: 'list' }, asset.programs.map(p => h('li', {},
     h('div', { class: 'row' },
       h('strong', {}, p.name),
-      h('span', { class: `tag ${toDo(p) ? 'due' : 'done'}` }, `${p.period} · ${statusWord(p)}`),
+      h('span', { class: `tag ${p.status === 'overdue' ? 'overdue' : toDo(p) ? 'due' : 'done'}` }, `${p.period} · ${statusWord(p)}`),
       h('div', { class: 'actions-row' },
         h('a', { class: 'button', href: `#/inspect/${asset.kind}/${encodeURIComponent(asset.code)}/${p.program}${checkIn ? `?checkin=${checkIn}` : ''}` },
           checkIn ? '점검 시작' : '체크인 없이 점검')))))));

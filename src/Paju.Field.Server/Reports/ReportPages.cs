@@ -223,6 +223,9 @@ public static class ReportPages
             ["received"] = $"{SeoulCalendar.ToSeoul(report.ReceivedAt):yyyy년 M월 d일 HH:mm}",
             ["state"] = ReportStore.KoreanState(report.State),
             ["result"] = report.ResultNote is null ? "아직 없습니다." : PageResults.Encode(report.ResultNote),
+            // Back to the plate the report was filed from: the asset's safety page, where its open reports are listed too.
+            ["back"] = report.TagId is null ? "" :
+                $"""<p><a class="button secondary" href="/t/{PageResults.Encode(report.TagId)}">{PageResults.Encode(report.AssetName)} 안전 정보로 돌아가기</a></p>""",
         }));
     }
 

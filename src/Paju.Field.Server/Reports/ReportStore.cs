@@ -10,7 +10,7 @@ namespace Paju.Field.Server.Reports;
 
 /// <summary>A report as the public sees it at /r/{receipt} and on the plate's page: no contact, no photos' bytes, no operator's name.</summary>
 public sealed record PublicReport(long Id, string Receipt, string AssetName, string AssetCode, DateTimeOffset ReceivedAt, string Description,
-    string State, string? ResultNote, int SeenToo, bool Urgent);
+    string State, string? ResultNote, int SeenToo, bool Urgent, string? TagId);
 
 /// <summary>Citizens' reports: filing one (with its photos, contact and, when urgent, its alarm), and what the public may read back.</summary>
 public static class ReportStore
@@ -181,7 +181,7 @@ public static class ReportStore
     private static async Task<List<PublicReport>> ReadAsync(NpgsqlConnection conn, string where, object argument, CancellationToken ct)
     {
         await using var cmd = new NpgsqlCommand($"""
-            SELECT r.id, r.receipt, a.name, a.code, r.received_at, r.description, r.state, r.result_note, r.seen_too, r.urgent
+            SELECT r.id, r.receipt, a.name, a.code, r.received_at, r.description, r.state, r.result_note, r.seen_too, r.urgent, r.tag_id
             FROM report r JOIN asset a ON a.id = r.asset_id WHERE {where}
             """, conn) { Parameters = { new() { Value = argument } } };
         var list = new List<PublicReport>();
@@ -189,7 +189,8 @@ public static class ReportStore
         while (await r.ReadAsync(ct))
         {
             list.Add(new PublicReport(r.GetInt64(0), r.GetString(1), r.GetString(2), r.GetString(3), r.GetFieldValue<DateTimeOffset>(4),
-                r.GetString(5), r.GetString(6), r.IsDBNull(7) ? null : r.GetString(7), r.GetInt32(8), r.GetBoolean(9)));
+                r.GetString(5), r.GetString(6), r.IsDBNull(7) ? null : r.GetString(7), r.GetInt32(8), r.GetBoolean(9),
+                r.IsDBNull(10) ? null : r.GetString(10)));
         }
         return list;
     }

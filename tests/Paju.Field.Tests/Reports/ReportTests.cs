@@ -224,6 +224,9 @@ public sealed class ReportTests(InspectionFixture f, Browser browser) : IClassFi
         await session.GotoAsync($"/r/{receipt}");
         await Assertions.Expect(session.Page.Locator(".facts")).ToContainTextAsync("조치 완료");
         await Assertions.Expect(session.Page.Locator(".facts")).ToContainTextAsync("12월 3일 손잡이 볼트를 교체했습니다.");
+        // From the receipt back to the plate's page, where the asset's safety state is.
+        await session.Page.GetByRole(AriaRole.Link, new() { NameRegex = new System.Text.RegularExpressions.Regex("안전 정보로 돌아가기$") }).ClickAsync();
+        await session.Page.WaitForURLAsync($"**/t/{_plate.Id}");
 
         // The control room's map reads open reports as an OGC collection: a resolved one leaves it unless asked for.
         var openLayer = await operators.GetFromJsonAsync<JsonElement>("/ogc/collections/reports/items?limit=1000");
