@@ -18,11 +18,12 @@ public static class AssetKinds
     public const string CableZone = "cable_zone";                 // 공중케이블 정비구역
     public const string Playground = "playground";                // 어린이 놀이시설
     public const string PublicFacility = "public_facility";       // 공중이용시설
+    public const string Event = "event";                           // 지역축제·행사 (a subject of the safety review and its joint inspection)
 
     public static readonly IReadOnlyList<string> All =
     [
         RiskDistrict, PumpStation, Pump, RetentionBasin, StorageTank, DrainageChannel,
-        CatchBasin, Embankment, DrainageStructure, CableZone, Playground, PublicFacility,
+        CatchBasin, Embankment, DrainageStructure, CableZone, Playground, PublicFacility, Event,
     ];
 
     /// <summary>The kind as the city's staff and citizens call it (the same names as the asset_kind table).</summary>
@@ -40,6 +41,7 @@ public static class AssetKinds
         CableZone => "공중케이블 정비구역",
         Playground => "어린이 놀이시설",
         PublicFacility => "공중이용시설",
+        Event => "지역축제·행사",
         _ => kind,
     };
 }

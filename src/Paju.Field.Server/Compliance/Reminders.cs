@@ -38,13 +38,25 @@ public sealed class Reminders(NpgsqlDataSource db, HttpClient http, EscalationOp
             SELECT d.name, 'finding', a.kind, a.code, a.name, f.label || ' (' || f.judged || ')', f.due_on
             FROM finding f JOIN asset a ON a.id = f.asset_id JOIN department d ON d.code = f.department
             WHERE f.state = 'open' AND f.due_on <= $1
-            """, conn) { Parameters = { new() { Value = today.AddDays(AheadDays) } } };
+            UNION ALL
+            -- An event's safety plan, from the first reminder day its rule version sets (and every day once late).
+            SELECT d.name, 'event_plan', a.kind, a.code, a.name, '', e.plan_due_on
+            FROM event e JOIN asset a ON a.id = e.asset_id JOIN department d ON d.code = e.organiser_department
+                 JOIN event_rule_version v ON v.version = e.rule_version
+            WHERE e.review_required AND e.state = 'registered'
+              AND e.plan_due_on - $2::date <= coalesce((SELECT max(x::int) FROM jsonb_array_elements_text(v.definition->'remindDaysBeforeDue') x), 0)
+            """, conn) { Parameters = { new() { Value = today.AddDays(AheadDays) }, new() { Value = today } } };
         await using var reader = await cmd.ExecuteReaderAsync(ct);
         while (await reader.ReadAsync(ct))
         {
             var kind = reader.GetString(1);
             var due = reader.GetFieldValue<DateOnly>(6);
-            var what = kind == "follow_up" ? ComplianceEndpoints.FollowUpLabel(reader.GetString(5)) : $"지적사항: {reader.GetString(5)}";
+            var what = kind switch
+            {
+                "follow_up" => ComplianceEndpoints.FollowUpLabel(reader.GetString(5)),
+                "event_plan" => "행사 안전관리계획서 제출",
+                _ => $"지적사항: {reader.GetString(5)}",
+            };
             list.Add(new Reminder(reader.GetString(0), kind, reader.GetString(2), reader.GetString(3), reader.GetString(4), what, due,
                 due < today ? "overdue" : "due_soon"));
         }

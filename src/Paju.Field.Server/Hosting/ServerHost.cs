@@ -67,6 +67,7 @@ public static class ServerHost
         app.MapReports();
         app.MapInspectionApi();
         app.MapCompliance();
+        Events.EventEndpoints.MapEvents(app);
         app.MapApiDocument();
         app.MapAlarms();
         app.MapLive();

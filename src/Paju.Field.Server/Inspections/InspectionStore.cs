@@ -75,6 +75,12 @@ public static class InspectionStore
         }
         var (assetId, checkinRow, program) = checkedSubject!.Value;
         var receivedAt = DateTimeOffset.UtcNow;
+        // An event's joint inspection is a step of its review: only when the review allows it, by those who run it.
+        if (program.SubjectKind == Assets.AssetKinds.Event
+            && await Events.EventJointInspection.RefusalAsync(conn, tx, s.SubjectCode, actor, receivedAt, ct) is { } eventRefusal)
+        {
+            return eventRefusal.Forbidden ? new SubmitOutcome.Forbidden(eventRefusal.Reason) : new SubmitOutcome.Invalid([eventRefusal.Reason]);
+        }
         var receipt = await NextReceiptAsync(receipts, receivedAt, ct);
         await using (var insert = new NpgsqlCommand("""
             INSERT INTO inspection (id, receipt, received_at, program, program_version, asset_id, inspector_id, checkin_id, grade, finished_at, photos_expected)
@@ -101,6 +107,10 @@ public static class InspectionStore
         await InsertVersionAsync(conn, tx, id, 1, s, actor.UserId!.Value, receivedAt, null, ct);
         await InsertPhotosAsync(conn, tx, id, s.Photos, ct);
         await Compliance.ComplianceEffects.ApplyAsync(conn, tx, id, assetId, s, program, actor, ct);
+        if (program.SubjectKind == Assets.AssetKinds.Event)
+        {
+            await Events.EventJointInspection.RecordAsync(conn, tx, s.SubjectCode, id, actor, ct);
+        }
         await AuditLog.WriteAsync(conn, tx, actor, "inspection.submit", "inspection", id.ToString(),
             new { receipt, program = s.Program, version = s.ProgramVersion, asset = s.SubjectCode, s.Grade, photos = s.Photos.Count, sha256 = InspectionSubmission.Hex(s.Sha256) }, ct);
         return new SubmitOutcome.Created((await ReceiptAsync(conn, tx, id, ct))!.Value.Receipt);

@@ -101,6 +101,21 @@ public static class OgcCatalog
             new("completed_year", "k.completed_year", Integer, "준공 연도", Queryable: true),
             new("owning_department", "k.owning_department", Text, "관리 부서", Queryable: true),
         ]),
+        // Festivals and events with their safety review: the control room's layer of upcoming and ongoing events.
+        Asset(AssetKinds.Event, "event", "지역축제·행사", "Local festivals and events with their safety review (지역축제·행사 안전관리)", "Point", false,
+        [
+            new("starts_at", "k.starts_at", Timestamp, "시작"),
+            new("ends_at", "k.ends_at", Timestamp, "끝"),
+            new("expected_attendance", "k.expected_attendance", Integer, "예상 인원"),
+            new("review_required", "k.review_required", Bool, "안전관리 심의 대상", Queryable: true),
+            new("review_reason", "k.review_reason", Text, "심의 대상 판단 근거"),
+            new("state", "k.state", Text, "심의 단계", Queryable: true,
+                Values: ["registered", "plan_received", "reviewed", "inspected", "corrections_confirmed", "closed"]),
+            new("review_result", "k.review_result", Text, "심의 결과 (adequate 적정, conditional 조건부 적정, supplement 보완)", Queryable: true),
+            new("plan_due_on", "k.plan_due_on", Date, "안전관리계획서 제출 기한 (서울)"),
+            new("plan_overdue", "(k.review_required AND k.state = 'registered' AND k.plan_due_on < (now() AT TIME ZONE 'Asia/Seoul')::date)", Bool,
+                "계획서 제출 기한 지남"),
+        ], new OgcTemporal("k.starts_at", "k.ends_at", "행사 기간", IsDate: false)),
         new OgcCollection(
             "admin_areas", "읍면동", "Paju's administrative areas (읍·면·동)", "MultiPolygon", Restricted: false,
             From: "admin_area a", Joins: [], Where: "true", IdSql: "a.id", GeometrySql: "a.geom",
