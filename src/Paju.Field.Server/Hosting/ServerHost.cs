@@ -68,6 +68,7 @@ public static class ServerHost
         app.MapInspectionApi();
         app.MapCompliance();
         Events.EventEndpoints.MapEvents(app);
+        Events.EventReports.MapEventReports(app);
         app.MapApiDocument();
         app.MapAlarms();
         app.MapLive();

@@ -24,7 +24,7 @@ public static class SampleHistory
     public const string Inspector = "sample.inspector";
     private const int ReceiptBase = 80000;
 
-    private sealed record Check(Guid Id, long AssetId, string Program, DateTimeOffset FinishedAt, InspectionSubmission Submission, string? Grade, bool Latest);
+    internal sealed record Check(Guid Id, long AssetId, string Program, DateTimeOffset FinishedAt, InspectionSubmission Submission, string? Grade, bool Latest);
 
     public static async Task<int> WriteAsync(NpgsqlConnection conn, NpgsqlTransaction tx, Random random, DateTimeOffset now, Actor actor, CancellationToken ct)
     {
@@ -179,7 +179,7 @@ public static class SampleHistory
     }
 
     /// <summary>Through the same parser a phone's submission goes through: the canonical JSON and its hash come from there.</summary>
-    private static Check Build(long assetId, string program, DateTimeOffset finished, Dictionary<string, object?> body, string grade, bool latest)
+    internal static Check Build(long assetId, string program, DateTimeOffset finished, Dictionary<string, object?> body, string grade, bool latest)
     {
         var (submission, problems) = InspectionSubmission.Parse(JsonSerializer.SerializeToUtf8Bytes(body), finished.AddMinutes(10));
         return submission is null
@@ -187,11 +187,12 @@ public static class SampleHistory
             : new Check(Guid.NewGuid(), assetId, program, finished, submission, grade, latest);
     }
 
-    private static async Task InsertAsync(NpgsqlConnection conn, NpgsqlTransaction tx, List<Check> checks, long inspectorId, CancellationToken ct)
+    internal static async Task InsertAsync(NpgsqlConnection conn, NpgsqlTransaction tx, List<Check> checks, long inspectorId, CancellationToken ct,
+        int receiptBase = ReceiptBase)
     {
         var receipts = checks
             .GroupBy(c => DateOnly.FromDateTime(SeoulCalendar.ToSeoul(c.FinishedAt).DateTime))
-            .SelectMany(g => g.OrderBy(c => c.FinishedAt).Select((c, n) => (c.Id, Receipt: $"P-{g.Key:yyyyMMdd}-{ReceiptBase + n + 1}")))
+            .SelectMany(g => g.OrderBy(c => c.FinishedAt).Select((c, n) => (c.Id, Receipt: $"P-{g.Key:yyyyMMdd}-{receiptBase + n + 1}")))
             .ToDictionary(r => r.Id, r => r.Receipt);
         await using (var inspections = new NpgsqlCommand("""
             INSERT INTO inspection (id, receipt, received_at, program, program_version, asset_id, inspector_id, grade, finished_at)
@@ -221,7 +222,7 @@ public static class SampleHistory
     }
 
     /// <summary>The account the sample checks are filed under: disabled, so nobody signs in as it.</summary>
-    private static async Task<long> SampleInspectorAsync(NpgsqlConnection conn, NpgsqlTransaction tx, CancellationToken ct)
+    internal static async Task<long> SampleInspectorAsync(NpgsqlConnection conn, NpgsqlTransaction tx, CancellationToken ct)
     {
         await using var cmd = new NpgsqlCommand("""
             INSERT INTO app_user (username, display_name, role, password_hash, disabled_at)

@@ -73,6 +73,8 @@ public static class SampleSeeder
         }
         var checks = await SampleHistory.WriteAsync(conn, tx, random, DateTimeOffset.UtcNow, actor, ct);
         log.LogInformation("Sample inspection history: {Checks} checks", checks);
+        var events = await SampleEvents.WriteAsync(conn, tx, random, DateTimeOffset.UtcNow, actor, ct);
+        log.LogInformation("Sample festival and event reviews: {Events} events (56 reviewed in 2023, 55 in 2024, and this season's)", events);
         if (keys is not null)
         {
             var plates = await Tags.TagStore.AddMissingAsync(conn, tx, keys, Assets.AssetKinds.Playground, "qr", actor, null, ct);
@@ -94,6 +96,7 @@ public static class SampleSeeder
         int assets;
         // What the sample's history and plates hang on them goes first (inspections, findings, check-ins, tags).
         await using (var history = new NpgsqlCommand("""
+            UPDATE event SET inspection_id = NULL WHERE asset_id IN (SELECT id FROM asset WHERE is_sample);
             CREATE TEMP TABLE sample_inspection ON COMMIT DROP AS
                 SELECT id FROM inspection WHERE asset_id IN (SELECT id FROM asset WHERE is_sample);
             DELETE FROM finding WHERE inspection_id IN (SELECT id FROM sample_inspection) OR asset_id IN (SELECT id FROM asset WHERE is_sample);

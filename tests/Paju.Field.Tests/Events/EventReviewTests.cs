@@ -223,6 +223,33 @@ public sealed class EventReviewTests(EventFixture f) : IClassFixture<EventFixtur
     }
 
     [Fact]
+    public async Task The_years_figures_and_the_CSV_export_count_what_was_registered()
+    {
+        var year = SeoulNoon(400).Year;
+        var (_, before) = await f.SendAsync("viewer.seo", HttpMethod.Get, $"/api/events/report?from={year}&to={year}");
+        var was = before.GetProperty("years")[0];
+        var code = await f.RegisterAsync(EventFixture.Event("파주 \"쌀\" 축제, 가을", SeoulNoon(400), 5000, new { temporary_structures = true, gas = true }));
+        var (_, after) = await f.SendAsync("viewer.seo", HttpMethod.Get, $"/api/events/report?from={year}&to={year}");
+        var now = after.GetProperty("years")[0];
+        Assert.Equal(year, now.GetProperty("year").GetInt32());
+        Assert.Equal(was.GetProperty("events").GetInt64() + 1, now.GetProperty("events").GetInt64());
+        Assert.Equal(was.GetProperty("reviewRequired").GetInt64() + 1, now.GetProperty("reviewRequired").GetInt64());
+        Assert.Equal(400, (await f.SendAsync("viewer.seo", HttpMethod.Get, "/api/events/report?from=2030&to=2020")).Status);
+
+        using var client = f.Client("viewer.seo");
+        using var csv = await client.GetAsync($"/api/events/export?year={year}");
+        Assert.Equal("text/csv", csv.Content.Headers.ContentType!.MediaType);
+        var bytes = await csv.Content.ReadAsByteArrayAsync();
+        Assert.Equal(new byte[] { 0xEF, 0xBB, 0xBF }, bytes[..3]);   // Excel reads the Korean right
+        var lines = System.Text.Encoding.UTF8.GetString(bytes[3..]).Split("\r\n", StringSplitOptions.RemoveEmptyEntries);
+        Assert.StartsWith("행사 코드,행사 이름,주관 부서", lines[0]);
+        var row = lines.Single(l => l.StartsWith(code, StringComparison.Ordinal));
+        Assert.Contains("\"파주 \"\"쌀\"\" 축제, 가을\"", row);   // quoted, its quotes doubled
+        Assert.Contains("문화예술과", row);
+        Assert.Contains("가스 사용", row);
+    }
+
+    [Fact]
     public async Task Events_are_an_OGC_collection_anyone_can_read_filtered_by_their_dates()
     {
         var code = await f.RegisterAsync(EventFixture.Event("교하 어린이날 행사", SeoulNoon(30), 3000));

@@ -172,6 +172,27 @@ public sealed class SampleSeedTests(SampleSeedTests.SeededDatabase seeded) : ICl
     }
 
     [Fact]
+    public async Task The_festival_reviews_history_is_the_citys_56_in_2023_and_55_in_2024_with_no_accident()
+    {
+        await using var conn = await Db.DataSource.OpenConnectionAsync();
+        var years = await Paju.Field.Server.Events.EventReports.YearsAsync(conn, 2023, 2024, default);
+        Assert.Equal([56L, 55L], years.Select(y => y.Reviewed));
+        Assert.All(years, y =>
+        {
+            Assert.Equal(0L, y.Accidents);
+            Assert.Equal(y.Reviewed, y.JointInspections);
+            Assert.Equal(y.Findings, y.FindingsConfirmed);   // every finding of the history was corrected and confirmed
+            Assert.True(y.Findings > 0);
+        });
+        // And this season: an event whose plan is overdue, one under way, one that needs no review.
+        Assert.Equal(1L, await Db.ScalarAsync<long>("""
+            SELECT count(*) FROM event WHERE review_required AND state = 'registered' AND plan_due_on < (now() AT TIME ZONE 'Asia/Seoul')::date
+            """));
+        Assert.Equal(1L, await Db.ScalarAsync<long>("SELECT count(*) FROM event WHERE starts_at < now() AND ends_at > now()"));
+        Assert.True(await Db.ScalarAsync<long>("SELECT count(*) FROM event WHERE NOT review_required AND starts_at > now()") >= 1);
+    }
+
+    [Fact]
     public void Largest_remainder_allocation_adds_up_exactly()
     {
         var parts = SampleSeeder.Allocate(719, [45, 12, 10, 28, 10, 12, 8, 5, 7, 1, 18, 30, 15, 45, 40, 30, 45, 35, 40, 30]);
