@@ -1,5 +1,6 @@
 // The control room: the map of the Ulgok stations and the city's assets, the alarm table, the live feed.
-import { createMap, refreshReports, setLayerVisible, setStationState, stationLabel } from './map.js';
+import { createMap, refreshEvents, refreshReports, setLayerVisible, setStationState, stationLabel } from './map.js';
+import { EventList } from './events.js';
 import { AlarmTable } from './alarms.js';
 import { LiveFeed } from './live.js';
 import { seoulClock, seoulTime } from './seoul.js';
@@ -167,6 +168,12 @@ async function main() {
     const offsetY = (i - (byLatitude.length - 1) / 2) * 24;
     room.stations.set(f.properties.code, { name: f.properties.name, lngLat, label: stationLabel(map, f.properties.code, lngLat, offsetY) });
   });
+  const events = new EventList({
+    list: $('events'), title: $('events-title'), previous: $('events-previous'), next: $('events-next'),
+    onFly: at => room.map.flyTo({ center: at, zoom: 15 }),
+  });
+  room.events = events;
+  await events.refresh();
   room.ready = true;
   await refreshAlarms();
   if (room.leaving) return;
@@ -195,8 +202,13 @@ async function main() {
       element.textContent = connected ? '실시간 연결됨' : `연결 끊김 — 마지막 자료 ${age ?? '?'}초 전`;
     },
   });
-  // Reports that are not urgent raise no alarm: the layer is read again every minute.
-  setInterval(() => { if (!room.leaving) refreshReports(room.map); }, 60_000);
+  // Reports that are not urgent raise no alarm, and events change by the day: both are read again every minute.
+  setInterval(() => {
+    if (room.leaving) return;
+    refreshReports(room.map);
+    refreshEvents(room.map);
+    events.refresh().catch(() => {});
+  }, 60_000);
   let wasConnected = true;
   setInterval(async () => {
     // Back after a gap: EventSource resumes the events by itself; the table is read again to be sure nothing is off.

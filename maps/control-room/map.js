@@ -1,6 +1,7 @@
 // The room's map (MapLibre GL JS): the city outline and its 읍면동 from the OGC API, every asset kind from the vector
 // tiles, and the pump stations coloured by their live state through feature-state — nothing rebuilt on a message.
 import * as maplibregl from 'maplibre-gl';
+import { upcomingUrl } from './events.js';
 
 // eslint-disable-next-line no-undef
 maplibregl.setWorkerUrl(MAPLIBRE_WORKER_URL);
@@ -93,6 +94,8 @@ export async function createMap(container, { basemap, onLayersReady } = {}) {
     pump: { type: 'vector', url: '/tiles/pump.json', promoteId: { pump: 'code' } },
     // Citizens' open reports (a signed-in OGC collection), read again when they change.
     reports: { type: 'geojson', data: REPORTS_URL },
+    // Festivals and events not yet over, with their review state.
+    events: { type: 'geojson', data: upcomingUrl(), promoteId: 'code' },
   };
   const layers = [{ id: 'background', type: 'background', paint: { 'background-color': '#eef1f4' } }];
   if (basemap) {
@@ -111,6 +114,14 @@ export async function createMap(container, { basemap, onLayersReady } = {}) {
     paint: {
       'circle-color': ['case', ['==', ['get', 'urgent'], true], colours.priority[1], colours.priority[3]],
       'circle-radius': 7, 'circle-stroke-color': '#1b1f24', 'circle-stroke-width': 2,
+    },
+  });
+  layers.push({
+    id: 'events', type: 'circle', source: 'events',
+    paint: {
+      // A square-ish look is not available without glyphs: a larger ring with a grey or, for an overdue plan, orange fill.
+      'circle-color': ['case', ['==', ['get', 'plan_overdue'], true], colours.overdue, '#9aa5b1'],
+      'circle-radius': 9, 'circle-stroke-color': '#1b1f24', 'circle-stroke-width': 3,
     },
   });
   for (const l of stationLayers) {
@@ -144,6 +155,7 @@ export async function createMap(container, { basemap, onLayersReady } = {}) {
   map.boundaryCredits = [...new Set([areas.attribution, outline.attribution].filter(Boolean))];
   onLayersReady?.([...stationLayers.map(l => ({ id: l.id, title: l.title, kind: 'station' })),
     { id: 'reports', title: '시민 신고 (처리 중; 긴급은 빨강)', kind: 'report' },
+    { id: 'events', title: '지역축제·행사 (계획서 기한 지남은 주황)', kind: 'event' },
     ...assetLayers.map(l => ({ id: l.id, title: l.title, kind: l.type }))]);
   return map;
 }
@@ -151,6 +163,11 @@ export async function createMap(container, { basemap, onLayersReady } = {}) {
 /** Reads the open reports again (a new one, one triaged or closed). */
 export function refreshReports(map) {
   map.getSource("reports")?.setData(REPORTS_URL);   // the OGC API refuses unknown parameters, so no cache-buster: its answers are not cached
+}
+
+/** Reads the upcoming events again (a step of a review, a new event). */
+export function refreshEvents(map) {
+  map.getSource('events')?.setData(upcomingUrl());
 }
 
 /** Turns a layer on or off. */

@@ -4,3 +4,5 @@ const clockFormat = new Intl.DateTimeFormat('ko-KR', { timeZone: 'Asia/Seoul', y
 
 export const seoulTime = at => timeFormat.format(new Date(at));
 export const seoulClock = at => clockFormat.format(at);
+const dateFormat = new Intl.DateTimeFormat('ko-KR', { timeZone: 'Asia/Seoul', month: 'numeric', day: 'numeric', weekday: 'short' });
+export const seoulDate = at => dateFormat.format(new Date(at));

@@ -95,6 +95,7 @@ public static class EventEndpoints
         e.Code, e.Name, organiser = e.OrganiserName, e.StartsAt, e.EndsAt, e.Address, adminArea = e.AdminArea, e.ExpectedAttendance,
         e.ReviewRequired, e.ReviewReason, e.PlanDueOn, planOverdue = e.PlanOverdue(now), e.PlanLate, e.State, stateName = EventStates.KoreanName(e.State),
         e.ReviewResult, reviewResultName = e.ReviewResult is null ? null : ReviewResults.KoreanName(e.ReviewResult),
+        at = new[] { Math.Round(e.Lon, 6), Math.Round(e.Lat, 6) },
     };
 
     private static async Task<IResult> GetAsync(string code, NpgsqlDataSource db, TimeProvider clock, CancellationToken ct)

@@ -12,7 +12,7 @@ public sealed record EventView(long AssetId, string Code, string Name, string Or
     DateTimeOffset StartsAt, DateTimeOffset EndsAt, string? Address, string? AdminArea, int ExpectedAttendance, IReadOnlyDictionary<string, bool> Facts,
     bool ReviewRequired, string ReviewReason, int RuleVersion, DateOnly PlanDueOn, string State, int PlanRound, DateTimeOffset? PlanReceivedAt,
     bool? PlanLate, string? ReviewResult, string? ReviewNote, DateTimeOffset? ReviewedAt, Guid? InspectionId, DateTimeOffset? ClosedAt, int? Accidents,
-    string VenueGeoJson)
+    string VenueGeoJson, double Lon, double Lat)
 {
     /// <summary>A plan not in by the end of its due day (Seoul) while one is still awaited.</summary>
     public bool PlanOverdue(DateTimeOffset now) => ReviewRequired && State == EventStates.Registered
@@ -167,7 +167,8 @@ public static class EventStore
         SELECT a.id, a.code, a.name, e.organiser_department, d.name, e.starts_at, e.ends_at, a.address, coalesce(z.name, a.admin_area_code),
                e.expected_attendance, e.simple_ceremony, e.indoor, e.temporary_structures, e.on_mountain, e.on_water, e.fire, e.fireworks, e.gas,
                e.review_required, e.review_reason, e.rule_version, e.plan_due_on, e.state, e.plan_round, e.plan_received_at, e.plan_late,
-               e.review_result, e.review_note, e.reviewed_at, e.inspection_id, e.closed_at, e.accidents, ST_AsGeoJSON(e.venue, 6)
+               e.review_result, e.review_note, e.reviewed_at, e.inspection_id, e.closed_at, e.accidents, ST_AsGeoJSON(e.venue, 6),
+               ST_X(a.geom), ST_Y(a.geom)
         FROM event e JOIN asset a ON a.id = e.asset_id JOIN department d ON d.code = e.organiser_department
         LEFT JOIN admin_area z ON z.code = a.admin_area_code
         """;
@@ -201,7 +202,8 @@ public static class EventStore
             list.Add(new EventView(r.GetInt64(0), r.GetString(1), r.GetString(2), r.GetString(3), r.GetString(4), r.GetFieldValue<DateTimeOffset>(5),
                 r.GetFieldValue<DateTimeOffset>(6), S(7), S(8), r.GetInt32(9), facts, r.GetBoolean(18), r.GetString(19), r.GetInt32(20),
                 r.GetFieldValue<DateOnly>(21), r.GetString(22), r.GetInt32(23), T(24), r.IsDBNull(25) ? null : r.GetBoolean(25), S(26), S(27), T(28),
-                r.IsDBNull(29) ? null : r.GetGuid(29), T(30), r.IsDBNull(31) ? null : r.GetInt32(31), r.GetString(32)));
+                r.IsDBNull(29) ? null : r.GetGuid(29), T(30), r.IsDBNull(31) ? null : r.GetInt32(31), r.GetString(32),
+                r.GetDouble(33), r.GetDouble(34)));
         }
         return list;
     }

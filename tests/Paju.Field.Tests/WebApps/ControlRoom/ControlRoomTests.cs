@@ -257,6 +257,63 @@ public sealed class ControlRoomTests(ControlRoomFixture f, Browser browser) : IC
         await Assertions.Expect(page.Locator("#alarm-rows tr", new() { HasText = receipt })).ToContainTextAsync("1순위");
     }
 
+    [Fact]
+    public async Task Upcoming_festivals_are_a_layer_and_a_month_list_where_an_overdue_safety_plan_stands_out()
+    {
+        // The sample's season has one event whose plan is overdue (its review required, still only registered).
+        var code = await f.Db.ScalarAsync<string>("""
+            SELECT a.code FROM event e JOIN asset a ON a.id = e.asset_id
+            WHERE e.review_required AND e.state = 'registered' AND e.plan_due_on < (now() AT TIME ZONE 'Asia/Seoul')::date
+            """);
+        var monthsAhead = await f.Db.ScalarAsync<int>("""
+            SELECT ((extract(year FROM e.starts_at AT TIME ZONE 'Asia/Seoul') - extract(year FROM now() AT TIME ZONE 'Asia/Seoul')) * 12
+                  + extract(month FROM e.starts_at AT TIME ZONE 'Asia/Seoul') - extract(month FROM now() AT TIME ZONE 'Asia/Seoul'))::int
+            FROM event e JOIN asset a ON a.id = e.asset_id WHERE a.code = $1
+            """, code);
+        await using var session = await f.OpenRoomAsync(browser, Viewport.Laptop);
+        var page = session.Page;
+
+        // On the map: upcoming and ongoing events only, the overdue plan marked as such.
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (!await page.EvaluateAsync<bool>("""
+            code => window.pajuRoom.map.querySourceFeatures('events').some(f => f.properties.code === code && f.properties.plan_overdue === true)
+            """, code))
+        {
+            Assert.True(DateTime.UtcNow < deadline, "The overdue event is not on the map's event layer.");
+            await Task.Delay(200);
+        }
+        Assert.False(await page.EvaluateAsync<bool>(
+            "() => window.pajuRoom.map.querySourceFeatures('events').some(f => f.properties.state === 'closed')"), "a closed event of past years is on the map");
+
+        // The list by month: to the event's month, where the overdue plan is said in words and marked.
+        for (var i = 0; i < monthsAhead; i++)
+        {
+            await page.GetByRole(AriaRole.Button, new() { Name = "다음 달 행사" }).ClickAsync();
+        }
+        var row = page.Locator($"#events li[data-event='{code}']");
+        await Assertions.Expect(row).ToContainTextAsync("계획서 기한 지남");
+        await Assertions.Expect(row).ToHaveClassAsync(new System.Text.RegularExpressions.Regex("overdue"));
+        await Assertions.Expect(page.Locator("#events li.overdue")).ToHaveCountAsync(1);
+        await row.Locator("button").ScrollIntoViewIfNeededAsync();
+        await session.CheckScreenAsync("events-month");
+        var at = await f.Db.ScalarAsync<double[]>("SELECT ARRAY[ST_X(geom), ST_Y(geom)] FROM asset WHERE kind = 'event' AND code = $1", code);
+        // MapLibre cancels the tiles a flight leaves behind: those cancellations are its own, not failures.
+        await using (await session.ExpectFailures("net::ERR_ABORTED"))
+        {
+            await row.Locator("button").ClickAsync();
+            deadline = DateTime.UtcNow.AddSeconds(30);
+            while (!await page.EvaluateAsync<bool>("""
+                at => { const m = window.pajuRoom.map, c = m.getCenter(); return !m.isMoving() && Math.abs(c.lng - at[0]) < 1e-4 && Math.abs(c.lat - at[1]) < 1e-4; }
+                """, at))
+            {
+                Assert.True(DateTime.UtcNow < deadline, "The map did not fly to the event.");
+                await Task.Delay(100);
+            }
+            await WaitIdleAsync(session);   // its tiles in before the page closes
+        }
+        await session.CheckScreenAsync("flown-to-event");
+    }
+
     private static async Task WaitIdleAsync(WebSession session)
     {
         var deadline = DateTime.UtcNow.AddSeconds(30);
