@@ -112,8 +112,17 @@ public sealed class EventReviewTests(EventFixture f) : IClassFixture<EventFixtur
         var (_, reminders) = await f.SendAsync("culture.kim", HttpMethod.Get, "/api/reminders?department=문화예술과");
         Assert.Contains(reminders.EnumerateArray(), r => r.GetProperty("assetCode").GetString() == code
             && r.GetProperty("what").GetString() == "행사 안전관리계획서 제출" && r.GetProperty("state").GetString() == "overdue");
+        // One due in nine days is reminded of too, as falling due; one due in 40 days not yet (the rule reminds from 14 days before).
+        var soon = await f.RegisterAsync(EventFixture.Event("문산 강변 불빛 축제", SeoulNoon(30), 2000, new { temporary_structures = true, fire = true }));
+        var later = await f.RegisterAsync(EventFixture.Event("적성 산악 축제", SeoulNoon(61), 700, new { on_mountain = true }));
+        (_, reminders) = await f.SendAsync("culture.kim", HttpMethod.Get, "/api/reminders?department=문화예술과");
+        Assert.Contains(reminders.EnumerateArray(), r => r.GetProperty("assetCode").GetString() == soon && r.GetProperty("state").GetString() == "due_soon");
+        Assert.DoesNotContain(reminders.EnumerateArray(), r => r.GetProperty("assetCode").GetString() == later);
+
         var (_, plan) = await f.PostAsync("culture.kim", $"/api/events/{code}/plan");
         Assert.True(plan.GetProperty("planLate").GetBoolean());
+        (_, reminders) = await f.SendAsync("culture.kim", HttpMethod.Get, "/api/reminders?department=문화예술과");
+        Assert.DoesNotContain(reminders.EnumerateArray(), r => r.GetProperty("assetCode").GetString() == code);   // received: nothing to remind
 
         foreach (var (member, organisation) in new[] { ("fire.jung", "fire"), ("police.oh", "police") })
         {

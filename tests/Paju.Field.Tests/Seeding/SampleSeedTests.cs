@@ -184,6 +184,10 @@ public sealed class SampleSeedTests(SampleSeedTests.SeededDatabase seeded) : ICl
             Assert.Equal(y.Findings, y.FindingsConfirmed);   // every finding of the history was corrected and confirmed
             Assert.True(y.Findings > 0);
         });
+        // Findings by item: the joint inspection's items, adding up to the year's findings.
+        var byItem = await Paju.Field.Server.Events.EventReports.FindingsAsync(conn, 2023, 2024, default);
+        Assert.All(years, y => Assert.Equal(y.Findings, byItem.Where(i => i.Year == y.Year).Sum(i => i.Count)));
+        Assert.Contains(byItem, i => i.Item == "crowd" && i.Label == "인파 관리 (밀집도, 동선, 통제선)");
         // And this season: an event whose plan is overdue, one under way, one that needs no review.
         Assert.Equal(1L, await Db.ScalarAsync<long>("""
             SELECT count(*) FROM event WHERE review_required AND state = 'registered' AND plan_due_on < (now() AT TIME ZONE 'Asia/Seoul')::date
