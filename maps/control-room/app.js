@@ -1,6 +1,7 @@
 // The control room: the map of the Ulgok stations and the city's assets, the alarm table, the live feed.
 import { createMap, refreshEvents, refreshReports, setLayerVisible, setStationState, stationLabel } from './map.js';
 import { EventList } from './events.js';
+import { StationPanel } from './station-panel.js';
 import { AlarmTable } from './alarms.js';
 import { LiveFeed } from './live.js';
 import { seoulClock, seoulTime } from './seoul.js';
@@ -25,6 +26,9 @@ window.addEventListener('pagehide', leave);
 
 setInterval(() => { $('clock').textContent = seoulClock(new Date()); }, 1000);
 $('clock').textContent = seoulClock(new Date());
+
+const panel = new StationPanel($('station-panel'));
+room.panel = panel;
 
 const alarms = new AlarmTable({
   rows: $('alarm-rows'), count: $('alarm-count'), empty: $('no-alarms'), ackSelected: $('ack-selected'), selectAll: $('select-all'),
@@ -75,6 +79,7 @@ function paintStations() {
     worst.set(alarm.asset, Math.min(worst.get(alarm.asset) ?? 9, alarm.priority));
   }
   const list = [];
+  const signature = [];
   for (const [code, station] of room.stations) {
     const device = [...room.devices.values()].find(d => d.asset === code);
     const offline = device ? device.online === false : false;
@@ -87,8 +92,13 @@ function paintStations() {
     station.label?.set(`${station.name} · ${words}`, alarm ? 'alarm' : offline ? 'offline' : stale ? 'stale' : '');
     const li = document.createElement('li');
     li.className = alarm ? 'abnormal' : offline ? 'offline' : '';
-    const title = document.createElement('strong');
+    // The name opens the station's panel (a button: the keyboard gets there too).
+    const title = document.createElement('button');
+    title.type = 'button';
+    title.className = 'link';
+    title.dataset.station = code;
     title.textContent = `${station.name} — ${words}`;
+    title.addEventListener('click', () => panel.show(code));
     const values = document.createElement('div');
     values.className = `values ${stale ? 'stale' : ''}`;
     const m = device?.metrics ?? {};
@@ -106,8 +116,16 @@ function paintStations() {
     values.textContent = parts.join(' · ') + (stale ? ` (마지막 자료 ${seoulTime(device.lastSeenAt)}, 오래됨)` : '');
     li.append(title, values);
     list.push(li);
+    signature.push(li.className, title.textContent, values.className, values.textContent);
   }
-  $('stations').replaceChildren(...list);
+  // Repainted every second for ageing values: the list is replaced only when it reads differently, so focus stays put.
+  const key = signature.join('|');
+  if (key !== paintStations.last) {
+    const focused = document.activeElement?.dataset?.station;
+    $('stations').replaceChildren(...list);
+    if (focused) $('stations').querySelector(`[data-station="${focused}"]`)?.focus();
+    paintStations.last = key;
+  }
 }
 
 async function refreshAlarms() {
@@ -129,6 +147,10 @@ function applyDevices(devices, snapshot) {
       continue;
     }
     for (const [k, v] of Object.entries(d.metrics ?? {})) known.metrics[k] = { value: v, ts: d.ts };
+    if (panel.open && (known.asset ?? d.asset) === panel.code) {
+      panel.append(d.metrics ?? {}, d.ts);
+      panel.refresh().catch(() => {});
+    }
     known.lastSeenAt = d.ts ?? known.lastSeenAt;
     known.online = true;
     room.devices.set(d.device, known);
@@ -157,6 +179,12 @@ async function main() {
     },
   });
   room.map = map;
+  // A station clicked on the map opens its panel.
+  for (const layer of ['pump_station']) {
+    map.on('click', layer, e => { const code = e.features?.[0]?.properties?.code; if (code) panel.show(code); });
+    map.on('mouseenter', layer, () => { map.getCanvas().style.cursor = 'pointer'; });
+    map.on('mouseleave', layer, () => { map.getCanvas().style.cursor = ''; });
+  }
   $('credit').textContent = [...map.boundaryCredits, config.basemap?.attribution && `배경지도: ${config.basemap.attribution}`]
     .filter(Boolean).join(' · ');
   const stations = await api('/ogc/collections/pump_station/items?limit=100');
@@ -188,6 +216,7 @@ async function main() {
       }
       if (type.startsWith('alarm.')) {
         await refreshAlarms();
+        if (panel.open) panel.refresh().catch(() => {});
         refreshReports(room.map);   // an urgent report raises an alarm; triage clears it
       }
       if (type === 'device.status') {

@@ -73,6 +73,7 @@ public static class ServerHost
         app.MapAlarms();
         app.MapLive();
         app.MapStations();
+        Stations.StationPanel.MapStationPanel(app);
         return app;
     }
 

@@ -63,10 +63,11 @@ public sealed class MqttDevice : IAsyncDisposable
         return new MqttDevice(client, site, device);
     }
 
-    public TelemetryReading Reading(DateTimeOffset? ts = null, bool historical = false, Dictionary<string, double>? numbers = null) =>
+    public TelemetryReading Reading(DateTimeOffset? ts = null, bool historical = false, Dictionary<string, double>? numbers = null,
+        Dictionary<string, bool>? flags = null) =>
         new(Device, Boot, NextSeq++, ts ?? DateTimeOffset.UtcNow, historical,
             numbers ?? new Dictionary<string, double> { ["basin_level_m"] = 2.5, ["inflow_m3_per_h"] = 1200 },
-            new Dictionary<string, bool> { ["pump1_running"] = true });
+            flags ?? new Dictionary<string, bool> { ["pump1_running"] = true });
 
     public Task<MqttClientPublishResult> PublishAsync(TelemetryReading reading) =>
         PublishRawAsync(TelemetryTopic.For(Site, Device, TelemetryTopic.Telemetry), reading.ToJson());

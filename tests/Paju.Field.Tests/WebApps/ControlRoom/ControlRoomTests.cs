@@ -263,6 +263,58 @@ public sealed class ControlRoomTests(ControlRoomFixture f, Browser browser) : IC
     }
 
     [Fact]
+    public async Task A_stations_panel_shows_its_basin_and_pumps_and_its_chart_gains_a_point_when_a_reading_arrives()
+    {
+        await using var controller = await f.ControllerAsync();
+        await controller.PublishAsync(controller.Reading(DateTimeOffset.UtcNow, numbers: new()
+        {
+            ["basin_level_m"] = 2.2, ["pump1_current_a"] = 120.5, ["pump1_run_h"] = 1520.4, ["pump1_starts_count"] = 311,
+            ["inflow_m3_per_h"] = 5400, ["outflow_m3_per_h"] = 5100, ["rain_mm_per_h"] = 12.5,
+        }, flags: new() { ["pump1_running"] = true, ["pump2_running"] = false, ["pump2_fault"] = true }));
+        await using var session = await f.OpenRoomAsync(browser, Viewport.Wall);
+        var page = session.Page;
+        await page.Locator("#stations button[data-station='ULGOK-PS1']").ClickAsync();
+        var panel = page.GetByRole(AriaRole.Complementary, new() { Name = "[샘플] 울곡 배수펌프장" });
+        await Assertions.Expect(panel).ToBeVisibleAsync();
+        var facts = panel.Locator(".station-facts");
+        await Assertions.Expect(facts).ToContainTextAsync("2.20 m");
+        await Assertions.Expect(facts).ToContainTextAsync("264,157 m³");           // the basin's capacity, the volume from its curve
+        await Assertions.Expect(facts).ToContainTextAsync("3.50 m (1순위)");        // the alarm threshold on its level
+        await Assertions.Expect(facts).ToContainTextAsync("5,400 · 5,100 m³/h");
+        await Assertions.Expect(panel.Locator(".pump-rows tr")).ToHaveCountAsync(4);
+        await Assertions.Expect(panel.Locator(".pump-rows tr").Nth(0)).ToContainTextAsync("가동");
+        await Assertions.Expect(panel.Locator(".pump-rows tr").Nth(0)).ToContainTextAsync("120.5 A");
+        await Assertions.Expect(panel.Locator(".pump-rows tr").Nth(1)).ToContainTextAsync("고장");
+
+        // The chart: the stored series, then one more point when the next reading arrives — no reload.
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        int points;
+        while ((points = await page.EvaluateAsync<int>("() => window.pajuRoom.panel.data?.[0].length ?? 0")) == 0)
+        {
+            Assert.True(DateTime.UtcNow < deadline, "The level chart has no point.");
+            await Task.Delay(200);
+        }
+        Assert.True(await page.EvaluateAsync<bool>("() => window.pajuRoom.panel.chart.series.some(s => s.label === '경보 기준 3.50 m (1순위)')"));
+        await controller.PublishAsync(controller.Reading(DateTimeOffset.UtcNow, numbers: new() { ["basin_level_m"] = 2.45 }));
+        deadline = DateTime.UtcNow.AddSeconds(60);
+        while (await page.EvaluateAsync<int>("() => window.pajuRoom.panel.data[0].length") != points + 1)
+        {
+            Assert.True(DateTime.UtcNow < deadline, $"The chart did not gain the new reading (still {points} points).");
+            await Task.Delay(200);
+        }
+        Assert.Equal(2.45, await page.EvaluateAsync<double>("() => window.pajuRoom.panel.data[1].at(-1)"), 3);
+        await Assertions.Expect(facts).ToContainTextAsync("2.45 m");
+        await session.CheckScreenAsync("station-panel");
+
+        // Seven days, then closed from the keyboard.
+        await panel.GetByRole(AriaRole.Button, new() { Name = "7일" }).ClickAsync();
+        await Assertions.Expect(panel.GetByRole(AriaRole.Button, new() { Name = "7일" })).ToHaveAttributeAsync("aria-pressed", "true");
+        await Assertions.Expect(panel.Locator(".station-chart")).ToHaveAttributeAsync("aria-label", new System.Text.RegularExpressions.Regex("7일 그래프"));
+        await page.Keyboard.PressAsync("Escape");
+        await Assertions.Expect(panel).ToBeHiddenAsync();
+    }
+
+    [Fact]
     public async Task Upcoming_festivals_are_a_layer_and_a_month_list_where_an_overdue_safety_plan_stands_out()
     {
         // The sample's season has one event whose plan is overdue (its review required, still only registered).
