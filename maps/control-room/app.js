@@ -1,5 +1,6 @@
 // The control room: the map of the Ulgok stations and the city's assets, the alarm table, the live feed.
-import { createMap, refreshEvents, refreshReports, setLayerVisible, setStationState, stationLabel } from './map.js';
+import { createMap, refreshEvents, refreshReports, setDark, setLayerVisible, setStationState, stationLabel } from './map.js';
+import { CampaignStrip } from './campaign.js';
 import { EventList } from './events.js';
 import { StationPanel } from './station-panel.js';
 import { AlarmTable } from './alarms.js';
@@ -29,6 +30,32 @@ $('clock').textContent = seoulClock(new Date());
 
 const panel = new StationPanel($('station-panel'));
 room.panel = panel;
+const campaign = new CampaignStrip($('campaign'));
+room.campaign = campaign;
+
+// Wall mode: ?wall=1 on the wall's browser (its kiosk is full screen already), or the toggle, which also asks for full screen.
+function setWall(on) {
+  document.body.classList.toggle('wall', on);
+  $('wall-mode').setAttribute('aria-pressed', String(on));
+  $('wall-mode').textContent = on ? '보통 표시' : '벽면 표시';
+  if (room.map) {
+    setDark(room.map, on);
+    room.map.resize();
+  }
+  const url = new URL(location.href);
+  if (on) url.searchParams.set('wall', '1'); else url.searchParams.delete('wall');
+  history.replaceState(null, '', url);
+}
+$('wall-mode').addEventListener('click', async () => {
+  const on = !document.body.classList.contains('wall');
+  setWall(on);
+  try {
+    if (on && !document.fullscreenElement) await document.documentElement.requestFullscreen?.();
+    if (!on && document.fullscreenElement) await document.exitFullscreen();
+  } catch {
+    // Full screen refused (a kiosk, a policy): wall mode stands without it.
+  }
+});
 
 const alarms = new AlarmTable({
   rows: $('alarm-rows'), count: $('alarm-count'), empty: $('no-alarms'), ackSelected: $('ack-selected'), selectAll: $('select-all'),
@@ -201,7 +228,8 @@ async function main() {
     onFly: at => room.map.flyTo({ center: at, zoom: 15 }),
   });
   room.events = events;
-  await events.refresh();
+  await Promise.all([events.refresh(), campaign.refresh().catch(() => {})]);
+  if (new URLSearchParams(location.search).get('wall') === '1') setWall(true);
   room.ready = true;
   await refreshAlarms();
   if (room.leaving) return;
@@ -218,6 +246,11 @@ async function main() {
         await refreshAlarms();
         if (panel.open) panel.refresh().catch(() => {});
         refreshReports(room.map);   // an urgent report raises an alarm; triage clears it
+      }
+      if (type === 'inspection.filed' || type === 'asset.state') campaign.soon();
+      if (type === 'event.step') {
+        refreshEvents(room.map);
+        events.refresh().catch(() => {});
       }
       if (type === 'device.status') {
         const known = room.devices.get(data.device) ?? { device: data.device, asset: data.asset, metrics: {} };
@@ -249,8 +282,8 @@ async function main() {
   await feed.start();
 }
 
-// A laptop's map is small: the legend starts folded there (one click opens it); a wall display shows it open.
-if (window.innerHeight < 900) document.querySelector('.legend')?.removeAttribute('open');
+// A laptop's map is small, and a wall shows alarms rather than a legend: the legend starts folded there (one click opens it).
+if (window.innerHeight < 900 || new URLSearchParams(location.search).get('wall') === '1') document.querySelector('.legend')?.removeAttribute('open');
 
 main().catch(e => {
   $('feed-state').textContent = `상황실 화면을 열지 못했습니다: ${e.message}`;

@@ -33,7 +33,8 @@ export class LiveFeed {
       await this.onReset();
       await this.start();
     });
-    for (const type of ['alarm.raised', 'alarm.cleared', 'alarm.acknowledged', 'alarm.shelved', 'alarm.unshelved', 'asset.state', 'device.status']) {
+    for (const type of ['alarm.raised', 'alarm.cleared', 'alarm.acknowledged', 'alarm.shelved', 'alarm.unshelved', 'asset.state', 'device.status',
+      'inspection.filed', 'event.step']) {
       source.addEventListener(type, e => { this.seen(); this.onEvent(type, JSON.parse(e.data)); });
     }
     // Heartbeats are comments (': …'), which EventSource does not surface; an open connection is data enough.

@@ -170,6 +170,15 @@ export function refreshEvents(map) {
   map.getSource('events')?.setData(upcomingUrl());
 }
 
+/** Dark ground for the wall at night (the basemap, when there is one, is dimmed rather than replaced). */
+export function setDark(map, dark) {
+  map.setPaintProperty('background', 'background-color', dark ? '#1b2026' : '#eef1f4');
+  map.setPaintProperty('areas-fill', 'fill-color', dark ? '#262d35' : '#ffffff');
+  map.setPaintProperty('areas-line', 'line-color', dark ? '#5b6673' : '#8a96a3');
+  map.setPaintProperty('outline', 'line-color', dark ? '#aab4bf' : '#4a5561');
+  if (map.getLayer('basemap')) map.setPaintProperty('basemap', 'raster-brightness-max', dark ? 0.45 : 1);
+}
+
 /** Turns a layer on or off. */
 export function setLayerVisible(map, id, visible) {
   map.setLayoutProperty(id, 'visibility', visible ? 'visible' : 'none');

@@ -160,6 +160,10 @@ public static class EventStore
         await StepAsync(conn, tx, assetId, "register", null, EventStates.Registered, actor, decision.Reason, ct);
         await AuditLog.WriteAsync(conn, tx, actor, "event.register", "event", code,
             new { r.Name, organiser, r.StartsAt, r.EndsAt, attendance = r.Facts.ExpectedAttendance, decision.Required, decision.Reason, ruleVersion = version, planDueOn = dueOn }, ct);
+        if (!isSample)
+        {
+            await AnnounceAsync(conn, tx, code, EventStates.Registered, ct);
+        }
         return code;
     }
 
@@ -268,6 +272,17 @@ public static class EventStore
         var name = ActionName(action);
         await StepAsync(conn, tx, e.AssetId, name, e.State, to, actor, note, ct);
         await AuditLog.WriteAsync(conn, tx, actor, $"event.{name}", "event", e.Code, detail ?? new { from = e.State, to, note }, ct);
+        await AnnounceAsync(conn, tx, e.Code, to, ct);
+    }
+
+    /// <summary>The room's event list and layer follow each step (appended last, as the live log asks).</summary>
+    public static async Task AnnounceAsync(NpgsqlConnection conn, NpgsqlTransaction tx, string code, string state, CancellationToken ct)
+    {
+        await using var cmd = new NpgsqlCommand("SELECT live_event_append($1, jsonb_build_object('code', $2::text, 'state', $3::text))", conn, tx)
+        {
+            Parameters = { new() { Value = Live.LiveEventTypes.EventStep }, new() { Value = code }, new() { Value = state } },
+        };
+        await cmd.ExecuteNonQueryAsync(ct);
     }
 
     public static string ActionName(EventAction action) => action switch

@@ -113,6 +113,20 @@ public static class InspectionStore
         }
         await AuditLog.WriteAsync(conn, tx, actor, "inspection.submit", "inspection", id.ToString(),
             new { receipt, program = s.Program, version = s.ProgramVersion, asset = s.SubjectCode, s.Grade, photos = s.Photos.Count, sha256 = InspectionSubmission.Hex(s.Sha256) }, ct);
+        // Last in the transaction (the live log's rule): the room's campaign counts follow each filed check.
+        await using (var live = new NpgsqlCommand("""
+            SELECT live_event_append($1, jsonb_build_object('asset', $2::text, 'kind', $3::text, 'program', $4::text, 'receipt', $5::text))
+            """, conn, tx)
+        {
+            Parameters =
+            {
+                new() { Value = Live.LiveEventTypes.InspectionFiled }, new() { Value = s.SubjectCode }, new() { Value = s.SubjectKind },
+                new() { Value = s.Program }, new() { Value = receipt },
+            },
+        })
+        {
+            await live.ExecuteNonQueryAsync(ct);
+        }
         return new SubmitOutcome.Created((await ReceiptAsync(conn, tx, id, ct))!.Value.Receipt);
     }
 

@@ -19,6 +19,11 @@ public static class LiveEventTypes
 
     /// <summary>A device went online (its birth message) or offline (its Last Will): {device, site, asset, online, at}.</summary>
     public const string DeviceStatus = "device.status";
+    /// <summary>An inspection was filed: {asset, kind, program, receipt} — the room's campaign counts move.</summary>
+    public const string InspectionFiled = "inspection.filed";
+
+    /// <summary>A festival's review took a step (or one was registered): {code, state}.</summary>
+    public const string EventStep = "event.step";
     public const string AlarmCleared = "alarm.cleared";
     public const string AlarmAcknowledged = "alarm.acknowledged";
     public const string AlarmShelved = "alarm.shelved";

@@ -109,6 +109,17 @@ public sealed class ControlRoomFixture(PostgisServer postgis) : IAsyncLifetime
         return controller;
     }
 
+    /// <summary>The room's operator as an API client (a bearer token), as a phone or a script calls the server.</summary>
+    public async Task<HttpClient> ApiClientAsync()
+    {
+        await using var conn = await Db.DataSource.OpenConnectionAsync();
+        var id = await Db.ScalarAsync<long>("SELECT id FROM app_user WHERE username = $1", Username);
+        var token = await ApiTokens.IssueAsync(conn, null, id, "test", TimeSpan.FromHours(1), default);
+        var client = Server.CreateClient();
+        client.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", token.Token);
+        return client;
+    }
+
     /// <summary>Signed in through the login page, which lands operators in the room.</summary>
     public async Task<WebSession> OpenRoomAsync(Browser browser, Viewport viewport)
     {

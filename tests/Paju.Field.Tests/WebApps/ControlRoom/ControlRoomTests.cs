@@ -1,3 +1,4 @@
+using System.Net.Http.Json;
 using Microsoft.Playwright;
 using Paju.Field.Tests.Harness;
 using SkiaSharp;
@@ -312,6 +313,80 @@ public sealed class ControlRoomTests(ControlRoomFixture f, Browser browser) : IC
         await Assertions.Expect(panel.Locator(".station-chart")).ToHaveAttributeAsync("aria-label", new System.Text.RegularExpressions.Regex("7일 그래프"));
         await page.Keyboard.PressAsync("Escape");
         await Assertions.Expect(panel).ToBeHiddenAsync();
+    }
+
+    [Fact]
+    public async Task The_campaign_strip_counts_a_check_as_it_is_filed_and_opens_by_area()
+    {
+        await using var session = await f.OpenRoomAsync(browser, Viewport.Laptop);
+        var page = session.Page;
+        var playground = page.Locator("#campaign-playground summary");
+        await Assertions.Expect(playground).ToContainTextAsync("놀이시설 점검");
+        await Assertions.Expect(playground).ToContainTextAsync("/719");
+        var before = await page.EvaluateAsync<int>("() => Number(document.querySelector('#campaign-playground progress').value)");
+        Assert.Equal(before, await f.Db.ScalarAsync<int>("""
+            SELECT count(DISTINCT i.asset_id)::int FROM inspection i JOIN asset a ON a.id = i.asset_id
+            WHERE a.kind = 'playground' AND a.status = 'active' AND i.program = 'playground-monthly'
+              AND i.finished_at >= (date_trunc('month', now() AT TIME ZONE 'Asia/Seoul') AT TIME ZONE 'Asia/Seoul')
+            """));
+        await playground.ClickAsync();
+        await Assertions.Expect(page.Locator("#campaign-playground tr")).ToHaveCountAsync(17);   // the sample's 17 읍면동
+        await Assertions.Expect(page.Locator("#campaign-playground")).ToContainTextAsync("파평면");
+        await session.CheckScreenAsync("campaign-by-area");
+
+        // A playground not yet checked this month is checked now, through the API an inspector's phone uses: the strip counts it live.
+        var code = await f.Db.ScalarAsync<string>("""
+            SELECT a.code FROM asset a WHERE a.kind = 'playground' AND a.closed_at IS NULL AND NOT EXISTS (
+                SELECT 1 FROM inspection i WHERE i.asset_id = a.id AND i.program = 'playground-monthly'
+                  AND i.finished_at >= (date_trunc('month', now() AT TIME ZONE 'Asia/Seoul') AT TIME ZONE 'Asia/Seoul'))
+            ORDER BY a.code LIMIT 1
+            """);
+        var lon = await f.Db.ScalarAsync<double>("SELECT ST_X(geom) FROM asset WHERE kind = 'playground' AND code = $1", code);
+        var lat = await f.Db.ScalarAsync<double>("SELECT ST_Y(geom) FROM asset WHERE kind = 'playground' AND code = $1", code);
+        using var phone = await f.ApiClientAsync();
+        var check = Paju.Field.Tests.Inspections.InspectionFixture.Now(Paju.Field.Tests.Inspections.InspectionFixture.Monthly(code));
+        check["position"] = new { lat, lon };
+        var filed = await phone.PutAsJsonAsync($"/api/inspections/{Guid.NewGuid()}", check);
+        Assert.True((int)filed.StatusCode == 201, await filed.Content.ReadAsStringAsync());
+        await Assertions.Expect(page.Locator("#campaign-playground progress")).ToHaveJSPropertyAsync("value", before + 1, new() { Timeout = 30_000 });
+        await Assertions.Expect(page.Locator("#campaign-playground")).ToHaveAttributeAsync("open", "");   // still open after the update
+    }
+
+    [Fact]
+    public async Task Wall_mode_is_dark_with_type_readable_from_across_the_room_at_1920_and_3840()
+    {
+        await using (var session = await f.OpenRoomAsync(browser, Viewport.Wall))
+        {
+            var page = session.Page;
+            await page.GetByRole(AriaRole.Button, new() { Name = "벽면 표시" }).ClickAsync();
+            await Assertions.Expect(page.Locator("body")).ToHaveClassAsync(new System.Text.RegularExpressions.Regex("wall"));
+            await Assertions.Expect(page.GetByRole(AriaRole.Button, new() { Name = "보통 표시" })).ToHaveAttributeAsync("aria-pressed", "true");
+            Assert.Contains("wall=1", page.Url);
+            Assert.True(await page.EvaluateAsync<double>("() => parseFloat(getComputedStyle(document.body).fontSize)") >= 23.5);
+            Assert.Equal("rgb(14, 18, 21)", await page.EvaluateAsync<string>("() => getComputedStyle(document.body).backgroundColor"));
+            // Alarms first: the alarm panel is the left column.
+            var alarms = await page.Locator("#alarms").BoundingBoxAsync();
+            var map = await page.Locator("#map").BoundingBoxAsync();
+            Assert.True(alarms!.X < map!.X, "the alarm panel is not left of the map");
+            await WaitIdleAsync(session);
+            await session.CheckScreenAsync("wall");
+        }
+        await using (var session = await f.OpenRoomAsync(browser, Viewport.Wall4K))
+        {
+            var page = session.Page;
+            await session.GotoAsync("/?wall=1");
+            var deadline = DateTime.UtcNow.AddSeconds(60);
+            while (!await page.EvaluateAsync<bool>("() => window.pajuRoom?.ready === true && document.body.classList.contains('wall')"))
+            {
+                Assert.True(DateTime.UtcNow < deadline, "The room did not open in wall mode from its address.");
+                await Task.Delay(200);
+            }
+            Assert.True(await page.EvaluateAsync<double>("() => parseFloat(getComputedStyle(document.body).fontSize)") >= 47);
+            Assert.True(await page.EvaluateAsync<double>("() => parseFloat(getComputedStyle(document.querySelector('#alarms-title')).fontSize)") >= 70);
+            await Assertions.Expect(page.Locator(".legend")).Not.ToHaveAttributeAsync("open", "");
+            await WaitIdleAsync(session);
+            await session.CheckScreenAsync("wall");
+        }
     }
 
     [Fact]
