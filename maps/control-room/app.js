@@ -1,5 +1,6 @@
 // The control room: the map of the Ulgok stations and the city's assets, the alarm table, the live feed.
-import { createMap, refreshEvents, refreshReports, setDark, setLayerVisible, setStationState, stationLabel } from './map.js';
+import { clickableAssetLayers, createMap, refreshAssets, refreshEvents, refreshReports, setDark, setLayerVisible, setStationState, stationLabel } from './map.js';
+import { AssetPanel, searchBox } from './asset-panel.js';
 import { CampaignStrip } from './campaign.js';
 import { EventList } from './events.js';
 import { StationPanel } from './station-panel.js';
@@ -30,6 +31,15 @@ $('clock').textContent = seoulClock(new Date());
 
 const panel = new StationPanel($('station-panel'));
 room.panel = panel;
+const assetPanel = new AssetPanel($('asset-panel'));
+room.assetPanel = assetPanel;
+// One panel at a time over the map.
+const openStation = code => { assetPanel.close(); return panel.show(code); };
+const openAsset = (kind, code) => {
+  if (kind === 'pump_station') return openStation(code);
+  panel.close();
+  return assetPanel.show(kind, code);
+};
 const campaign = new CampaignStrip($('campaign'));
 room.campaign = campaign;
 
@@ -125,7 +135,7 @@ function paintStations() {
     title.className = 'link';
     title.dataset.station = code;
     title.textContent = `${station.name} — ${words}`;
-    title.addEventListener('click', () => panel.show(code));
+    title.addEventListener('click', () => openStation(code));
     const values = document.createElement('div');
     values.className = `values ${stale ? 'stale' : ''}`;
     const m = device?.metrics ?? {};
@@ -206,12 +216,20 @@ async function main() {
     },
   });
   room.map = map;
-  // A station clicked on the map opens its panel.
-  for (const layer of ['pump_station']) {
-    map.on('click', layer, e => { const code = e.features?.[0]?.properties?.code; if (code) panel.show(code); });
+  // A station or an asset clicked on the map opens its panel; a cluster zooms in.
+  for (const layer of ['pump_station', ...clickableAssetLayers]) {
+    map.on('click', layer, e => {
+      const p = e.features?.[0]?.properties ?? {};
+      if (p.cluster) map.easeTo({ center: e.lngLat, zoom: map.getZoom() + 2 });
+      else if (p.code) openAsset(layer === 'pump_station' ? 'pump_station' : (p.kind ?? layer), p.code);
+    });
     map.on('mouseenter', layer, () => { map.getCanvas().style.cursor = 'pointer'; });
     map.on('mouseleave', layer, () => { map.getCanvas().style.cursor = ''; });
   }
+  searchBox($('search'), $('search-results'), found => {
+    map.flyTo({ center: found.at, zoom: Math.max(map.getZoom(), 16) });
+    openAsset(found.kind, found.code);
+  });
   $('credit').textContent = [...map.boundaryCredits, config.basemap?.attribution && `배경지도: ${config.basemap.attribution}`]
     .filter(Boolean).join(' · ');
   const stations = await api('/ogc/collections/pump_station/items?limit=100');
@@ -248,6 +266,10 @@ async function main() {
         refreshReports(room.map);   // an urgent report raises an alarm; triage clears it
       }
       if (type === 'inspection.filed' || type === 'asset.state') campaign.soon();
+      if (type === 'asset.state') {
+        refreshAssets(room.map);
+        if (assetPanel.open && data.assets?.some(a => a.code === assetPanel.current?.code)) assetPanel.refresh().catch(() => {});
+      }
       if (type === 'event.step') {
         refreshEvents(room.map);
         events.refresh().catch(() => {});

@@ -165,6 +165,22 @@ export function refreshReports(map) {
   map.getSource("reports")?.setData(REPORTS_URL);   // the OGC API refuses unknown parameters, so no cache-buster: its answers are not cached
 }
 
+/** The asset layers a click can open (clusters have no code: a click on one zooms in instead). */
+export const clickableAssetLayers = assetLayers.map(l => l.id);
+
+/**
+ * An asset's state changed (closed, graded, overdue): its tiles are fetched again. The tiles are cacheable for a minute,
+ * so the new request carries a fresh version in its address rather than waiting for the cache.
+ */
+export function refreshAssets(map) {
+  const source = map.getSource('assets');
+  const template = source?.tiles?.[0];
+  if (!template) return;
+  const url = new URL(template.replace('{z}/{x}/{y}', '0/0/0'), location.href);
+  url.searchParams.set('v', String(Date.now()));
+  source.setTiles([url.href.replace('/0/0/0', '/{z}/{x}/{y}')]);
+}
+
 /** Reads the upcoming events again (a step of a review, a new event). */
 export function refreshEvents(map) {
   map.getSource('events')?.setData(upcomingUrl());

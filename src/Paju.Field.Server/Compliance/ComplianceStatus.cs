@@ -35,10 +35,16 @@ public static class ComplianceStatus
         _ => new DueStatus(last is null ? DueState.Due : DueState.Done, null, "한 번"),
     };
 
-    public static async Task<List<AssetProgramStatus>> ComputeAsync(NpgsqlConnection conn, NpgsqlTransaction? tx, DateTimeOffset now, CancellationToken ct)
+    /// <param name="assetId">Only this asset (a panel's question), or every active asset.</param>
+    public static async Task<List<AssetProgramStatus>> ComputeAsync(NpgsqlConnection conn, NpgsqlTransaction? tx, DateTimeOffset now, CancellationToken ct,
+        long? assetId = null)
     {
         var list = new List<AssetProgramStatus>();
-        await using var cmd = new NpgsqlCommand(Query, conn, tx);
+        await using var cmd = new NpgsqlCommand(assetId is null ? Query : Query + " AND a.id = $1", conn, tx);
+        if (assetId is { } id)
+        {
+            cmd.Parameters.Add(new() { Value = id });
+        }
         await using var reader = await cmd.ExecuteReaderAsync(ct);
         while (await reader.ReadAsync(ct))
         {

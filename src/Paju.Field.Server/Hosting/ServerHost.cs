@@ -67,6 +67,7 @@ public static class ServerHost
         app.MapReports();
         app.MapInspectionApi();
         app.MapCompliance();
+        app.MapAssetPanel();
         Events.EventEndpoints.MapEvents(app);
         Events.EventReports.MapEventReports(app);
         app.MapApiDocument();

@@ -390,6 +390,81 @@ public sealed class ControlRoomTests(ControlRoomFixture f, Browser browser) : IC
     }
 
     [Fact]
+    public async Task A_playground_found_by_its_Korean_name_turns_closed_on_the_open_page_when_an_inspection_closes_it()
+    {
+        var code = await f.Db.ScalarAsync<string>("""
+            SELECT a.code FROM asset a WHERE a.kind = 'playground' AND a.closed_at IS NULL AND NOT a.overdue AND a.admin_area_code = '4148056000'
+            ORDER BY a.code LIMIT 1
+            """);
+        var name = await f.Db.ScalarAsync<string>("SELECT name FROM asset WHERE kind = 'playground' AND code = $1", code);
+        await using var session = await f.OpenRoomAsync(browser, Viewport.Wall);
+        var page = session.Page;
+
+        // Found by the Korean words of its name (without the sample's label), picked with Enter: the map flies there, the panel opens.
+        await using (await session.ExpectFailures("net::ERR_ABORTED"))
+        {
+            await page.GetByRole(AriaRole.Searchbox, new() { Name = "시설 찾기 (이름 또는 코드)" }).FillAsync(name.Replace("[샘플] ", ""));
+            await Assertions.Expect(page.Locator("#search-results button").First).ToContainTextAsync(name);
+            await page.Keyboard.PressAsync("Enter");
+            var panel = page.GetByRole(AriaRole.Complementary, new() { Name = name });
+            await Assertions.Expect(panel).ToBeVisibleAsync();
+            await Assertions.Expect(panel.Locator(".asset-where")).ToContainTextAsync($"어린이 놀이시설 · {code} · 운정2동");
+            await Assertions.Expect(panel.Locator(".asset-programs")).ToContainTextAsync("월 안전점검");
+            await Assertions.Expect(panel.Locator(".asset-inspections li").First).ToContainTextAsync("어린이놀이시설 월 안전점검");
+            await Assertions.Expect(panel.Locator(".asset-closed")).ToBeHiddenAsync();
+            var deadline = DateTime.UtcNow.AddSeconds(30);
+            while (!await page.EvaluateAsync<bool>("() => !window.pajuRoom.map.isMoving() && window.pajuRoom.map.getZoom() >= 15.9"))
+            {
+                Assert.True(DateTime.UtcNow < deadline, "The map did not fly to the found playground.");
+                await Task.Delay(100);
+            }
+            await WaitIdleAsync(session);
+        }
+        Assert.False(await ClosedOnMapAsync(page, code));
+        await session.CheckScreenAsync("asset-found");
+
+        // An inspector closes it (이용금지) from a phone: on this open page the panel says so and the map's playground turns closed.
+        using var phone = await f.ApiClientAsync();
+        // The search takes LIKE's own characters as themselves, and says what it needs.
+        Assert.Equal("[]", await phone.GetStringAsync("/api/assets/search?q=%25%25"));
+        Assert.Equal(System.Net.HttpStatusCode.BadRequest, (await phone.GetAsync("/api/assets/search?q=")).StatusCode);
+        Assert.Contains(code, await phone.GetStringAsync($"/api/assets/search?q={code}"));
+        var lon = await f.Db.ScalarAsync<double>("SELECT ST_X(geom) FROM asset WHERE kind = 'playground' AND code = $1", code);
+        var lat = await f.Db.ScalarAsync<double>("SELECT ST_Y(geom) FROM asset WHERE kind = 'playground' AND code = $1", code);
+        var check = Paju.Field.Tests.Inspections.InspectionFixture.Now(Paju.Field.Tests.Inspections.InspectionFixture.Monthly(code, grade: "이용금지",
+            extraAnswers: new() { ["joints"] = "이용금지" }, notes: "그네 체인 파단"));
+        check["position"] = new { lat, lon };
+        var filed = await phone.PutAsJsonAsync($"/api/inspections/{Guid.NewGuid()}", check);
+        Assert.True((int)filed.StatusCode == 201, await filed.Content.ReadAsStringAsync());
+        var closedPanel = page.GetByRole(AriaRole.Complementary, new() { Name = name });
+        await Assertions.Expect(closedPanel.Locator(".asset-closed")).ToContainTextAsync("이용금지 —", new() { Timeout = 30_000 });
+        await Assertions.Expect(closedPanel.Locator(".asset-findings")).ToContainTextAsync("후속 조치");
+        var until = DateTime.UtcNow.AddSeconds(30);
+        while (!await ClosedOnMapAsync(page, code))
+        {
+            Assert.True(DateTime.UtcNow < until, "The playground did not turn closed on the open map.");
+            await Task.Delay(200);
+        }
+        await WaitIdleAsync(session);
+        var pixel = await PixelAtAsync(session, [lon, lat]);
+        Assert.True(Near(pixel, "#b3261e"), $"a closed playground is red on the map, not {pixel}");
+        await session.CheckScreenAsync("asset-closed");
+    }
+
+    private static Task<bool> ClosedOnMapAsync(IPage page, string code) => page.EvaluateAsync<bool>("""
+        code => window.pajuRoom.map.querySourceFeatures('assets', { sourceLayer: 'playground' }).some(f => f.properties.code === code && f.properties.closed === true)
+        """, code);
+
+    private static async Task<SKColor> PixelAtAsync(WebSession session, double[] lngLat)
+    {
+        var point = await session.Page.EvaluateAsync<double[]>("at => { const p = window.pajuRoom.map.project(at); return [p.x, p.y]; }", lngLat);
+        var box = await session.Page.Locator("#map").BoundingBoxAsync();
+        var png = await session.Page.ScreenshotAsync(new() { Clip = new() { X = box!.X + (float)point[0] - 1, Y = box.Y + (float)point[1] - 1, Width = 3, Height = 3 } });
+        using var bitmap = SKBitmap.Decode(png);
+        return bitmap.GetPixel(1, 1);
+    }
+
+    [Fact]
     public async Task Upcoming_festivals_are_a_layer_and_a_month_list_where_an_overdue_safety_plan_stands_out()
     {
         // The sample's season has one event whose plan is overdue (its review required, still only registered).
