@@ -72,7 +72,8 @@ const kb = n => `${(n / 1024).toFixed(1)} KB`;
 function printSizes(manifest) {
   console.log('웹 빌드 (앱마다 페이지와 그 페이지가 불러오는 스크립트·스타일, 같은 파일은 한 번):');
   for (const [name, app] of Object.entries(manifest.apps)) {
-    console.log(`  ${name.padEnd(14)} ${kb(app.raw).padStart(10)} 원본  ${kb(app.gzip).padStart(10)} gzip   (${app.pages.join(', ')})`);
+    const own = app.ownJs ? `   우리 스크립트 ${kb(app.ownJs.gzip)} gzip` : '';
+    console.log(`  ${name.padEnd(14)} ${kb(app.raw).padStart(10)} 원본  ${kb(app.gzip).padStart(10)} gzip   (${app.pages.join(', ')})${own}`);
   }
 }
 
@@ -201,6 +202,20 @@ for (const app of [...new Set(pages.map(p => p.app))]) {
   const own = manifest.pages.filter(p => p.app === app);
   const files = new Set(own.flatMap(p => [join(dist, p.file), ...p.assets.map(a => join(dist, a))]));
   manifest.apps[app] = { pages: own.map(p => p.name), ...sizes([...files]) };
+}
+// Our own JavaScript beside the libraries: each app's scripts built again with every npm package left out, so a budget
+// on our code (the control room's 150 KB gzip beside MapLibre) is measured, not guessed.
+for (const app of Object.keys(manifest.apps)) {
+  const scripts = [...new Set(pages.filter(p => p.app === app).flatMap(referencesOf).filter(f => f.endsWith('.js')))];
+  const own = await build({
+    entryPoints: scripts, absWorkingDir: root, outdir: join(dist, '.own'), bundle: true, splitting: true, format: 'esm', minify: true,
+    target, define: vendorWorkers, packages: 'external', write: false, logLevel: 'silent',
+  });
+  const js = own.outputFiles.filter(f => f.path.endsWith('.js'));
+  manifest.apps[app].ownJs = {
+    raw: js.reduce((n, f) => n + f.contents.length, 0),
+    gzip: js.reduce((n, f) => n + gzipSync(f.contents, { level: 9 }).length, 0),
+  };
 }
 writeFileSync(manifestPath, JSON.stringify(manifest, null, 2) + '\n');
 printSizes(manifest);

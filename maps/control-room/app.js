@@ -249,6 +249,7 @@ async function main() {
   await Promise.all([events.refresh(), campaign.refresh().catch(() => {})]);
   if (new URLSearchParams(location.search).get('wall') === '1') setWall(true);
   room.ready = true;
+  room.readyAt = performance.now();   // for the room's benchmark: interactive, from the navigation's start
   await refreshAlarms();
   if (room.leaving) return;
   const feed = new LiveFeed({

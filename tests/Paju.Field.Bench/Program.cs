@@ -138,6 +138,19 @@ publicPage.SetAction(parse => PublicPageBench.RunAsync(new PublicPageBench.Optio
     parse.GetValue(pageClients), TimeSpan.FromSeconds(parse.GetValue(pageSeconds)), parse.GetValue(db), parse.GetValue(data)!, Report.Path(parse.GetValue(report)))));
 root.Subcommands.Add(publicPage);
 
+var roomSize = new Option<int>("--size") { Description = "generated playgrounds beside the sample city", DefaultValueFactory = _ => 100_000 };
+var roomLoads = new Option<int>("--loads") { Description = "page loads timed to interactive (after one to warm up)", DefaultValueFactory = _ => 10 };
+var roomAlarms = new Option<int>("--alarms") { Description = "alarms raised at the broker and timed to the page", DefaultValueFactory = _ => 20 };
+var controlRoom = new Command("control-room",
+    "The control room in headless Chromium (SwiftShader): interactive after load, a z11→z16 path over the densest cells to idle, broker → page alarm latency, our JS size");
+foreach (var option in new Option[] { db, data, report, roomSize, roomLoads, roomAlarms })
+{
+    controlRoom.Options.Add(option);
+}
+controlRoom.SetAction(parse => ControlRoomBench.RunAsync(new ControlRoomBench.Options(parse.GetValue(roomSize), parse.GetValue(roomLoads),
+    parse.GetValue(roomAlarms), parse.GetValue(db), parse.GetValue(data)!, Report.Path(parse.GetValue(report)))));
+root.Subcommands.Add(controlRoom);
+
 var uploadRuns = new Option<int>("--runs") { Description = "reports posted over the emulated link (after one to warm up)", DefaultValueFactory = _ => 5 };
 var uplink = new Option<double>("--uplink-mbps") { Description = "the emulated uplink, Mbit/s", DefaultValueFactory = _ => 1.5 };
 var downlink = new Option<double>("--downlink-mbps") { Description = "the emulated downlink, Mbit/s", DefaultValueFactory = _ => 9 };
