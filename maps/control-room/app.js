@@ -46,6 +46,7 @@ room.campaign = campaign;
 // Wall mode: ?wall=1 on the wall's browser (its kiosk is full screen already), or the toggle, which also asks for full screen.
 function setWall(on) {
   document.body.classList.toggle('wall', on);
+  document.documentElement.classList.toggle('wall', on);
   $('wall-mode').setAttribute('aria-pressed', String(on));
   $('wall-mode').textContent = on ? '보통 표시' : '벽면 표시';
   if (room.map) {
