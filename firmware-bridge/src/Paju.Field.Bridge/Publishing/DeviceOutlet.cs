@@ -29,6 +29,24 @@ public sealed class DeviceOutlet(string device, long boot, IReadOnlyList<DeviceP
         }
     }
 
+    private long _checkInSeq;
+
+    /// <summary>
+    /// A tag read by one of the gateway's readers: numbered (boot, seq) like a reading — its own sequence, since the server
+    /// keeps check-ins apart from readings — and queued on the <c>checkin</c> channel with the same acknowledgement and
+    /// replay rules.
+    /// </summary>
+    public CheckIn OfferCheckIn(DateTimeOffset ts, string? uid, string? url, string reader, string? person, CheckInPosition? position)
+    {
+        var checkIn = new CheckIn(device, boot, Interlocked.Increment(ref _checkInSeq) - 1, ts, uid, url, reader, person, position, false);
+        var record = System.Text.Encoding.UTF8.GetBytes(TelemetryTopic.Checkin + "\n" + checkIn.ToJson());
+        foreach (var publisher in publishers)
+        {
+            publisher.Enqueue(record);
+        }
+        return checkIn;
+    }
+
     /// <summary>
     /// This run's boot number: the Unix time, but always above the last one recorded in
     /// <paramref name="file"/>, so a restart within the same second (or after the clock stepped

@@ -176,7 +176,7 @@ public sealed class DevicePublisher : IAsyncDisposable
         var json = record.Payload[(newline + 1)..];
         if (historical)
         {
-            json = MarkHistorical(json);
+            json = channel == TelemetryTopic.Checkin ? MarkCheckInHistorical(json) : MarkHistorical(json);
         }
         var (message, refusal) = _uplink.Reading(channel, json);
         if (message is not null)
@@ -210,6 +210,18 @@ public sealed class DevicePublisher : IAsyncDisposable
             return json;
         }
         return Encoding.UTF8.GetBytes((reading with { Historical = true }).ToJson());
+    }
+
+    /// <summary>A replayed check-in, flagged as such (same boot and seq: still stored once).</summary>
+    private byte[] MarkCheckInHistorical(byte[] json)
+    {
+        var (checkIn, _, reason) = CheckIn.Parse(json, _device);
+        if (checkIn is null)
+        {
+            _log.LogError("{Device}: a queued check-in does not parse ({Reason}); sent unflagged", _device, reason);
+            return json;
+        }
+        return Encoding.UTF8.GetBytes((checkIn with { Historical = true }).ToJson());
     }
 
     private void Reject(QueuedRecord record, string channel, byte[] json, string reason)
