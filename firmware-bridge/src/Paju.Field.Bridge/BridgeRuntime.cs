@@ -15,6 +15,8 @@ public sealed class BridgeRuntime(BridgeConfig config, ILoggerFactory logging)
 
     public IReadOnlyDictionary<string, DeviceOutlet> Outlets { get; private set; } = new Dictionary<string, DeviceOutlet>();
 
+    public IReadOnlyList<Readers.FixedReader> FixedReaders { get; private set; } = [];
+
     public async Task RunAsync(CancellationToken ct)
     {
         var problems = ConfigValidator.Validate(config).Where(p => p.IsError).ToList();
@@ -31,6 +33,10 @@ public sealed class BridgeRuntime(BridgeConfig config, ILoggerFactory logging)
             {
                 outlets[slave.Device] = OpenOutlet(slave, queues);
             }
+            foreach (var reader in config.Readers)
+            {
+                outlets[reader.Device] = OpenOutlet(reader.Identity, queues);
+            }
         }
         catch
         {
@@ -41,8 +47,12 @@ public sealed class BridgeRuntime(BridgeConfig config, ILoggerFactory logging)
         var pollers = config.Lines.Select(line => new LinePoller(line,
             [.. line.Slaves.Select(s => new SlavePoll(s, config.Models[s.Model], new SlaveHealth(), logging.CreateLogger<SlavePoll>()))],
             outlets, logging.CreateLogger<LinePoller>())).ToList();
+        var readers = config.Readers.Select(r => r.Kind == ReaderKind.Pn532
+            ? (Readers.FixedReader)new Readers.Pn532Reader(r, outlets[r.Device], logging.CreateLogger<Readers.Pn532Reader>())
+            : new Readers.LineScannerReader(r, outlets[r.Device], logging.CreateLogger<Readers.LineScannerReader>())).ToList();
         Outlets = outlets;
         Pollers = pollers;
+        FixedReaders = readers;
 
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
         var publishing = publishers.Select(p => p.RunAsync(stop.Token)).ToList();
@@ -52,8 +62,14 @@ public sealed class BridgeRuntime(BridgeConfig config, ILoggerFactory logging)
             thread.Start();
             return thread;
         }).ToList();
-        log.LogInformation("Bridge started: {Lines} lines, {Devices} devices, broker {Endpoint}{Hub}, queue in {Queue} (fsync {Fsync}), status in {StatusFile}",
-            pollers.Count, outlets.Count, config.Mqtt.Endpoint, config.IotHub is null ? "" : $" and IoT Hub {config.IotHub.HostName}",
+        foreach (var reader in readers)
+        {
+            var thread = new Thread(() => reader.Run(stop.Token)) { IsBackground = true, Name = $"reader {reader.Config.Name}" };
+            thread.Start();
+            threads.Add(thread);
+        }
+        log.LogInformation("Bridge started: {Lines} lines, {Readers} readers, {Devices} devices, broker {Endpoint}{Hub}, queue in {Queue} (fsync {Fsync}), status in {StatusFile}",
+            pollers.Count, readers.Count, outlets.Count, config.Mqtt.Endpoint, config.IotHub is null ? "" : $" and IoT Hub {config.IotHub.HostName}",
             config.Queue.Directory, config.Queue.Fsync == FsyncPolicy.Group ? $"every {config.Queue.GroupCommitMs} ms" : config.Queue.Fsync.ToString(), config.StatusFile);
         try
         {
@@ -117,7 +133,7 @@ public sealed class BridgeRuntime(BridgeConfig config, ILoggerFactory logging)
     {
         try
         {
-            BridgeStatus.Capture(Pollers, Outlets).WriteTo(config.StatusFile);
+            BridgeStatus.Capture(Pollers, Outlets, FixedReaders).WriteTo(config.StatusFile);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {

@@ -6,8 +6,13 @@ using Paju.Field.Bridge.Queue;
 namespace Paju.Field.Bridge;
 
 /// <summary>What `paju-bridge status` shows: written by the running bridge every second, atomically.</summary>
-public sealed record BridgeStatus(DateTimeOffset WrittenAt, int ProcessId, IReadOnlyList<BridgeStatus.LineState> Lines, IReadOnlyList<BridgeStatus.DeviceState> Devices)
+public sealed record BridgeStatus(DateTimeOffset WrittenAt, int ProcessId, IReadOnlyList<BridgeStatus.LineState> Lines, IReadOnlyList<BridgeStatus.DeviceState> Devices,
+    IReadOnlyList<BridgeStatus.ReaderState>? Readers = null)
 {
+    /// <summary>A fixed NFC or QR reader: its line, what it read and suppressed, what went wrong, and its device's uplinks.</summary>
+    public sealed record ReaderState(string Name, string Kind, string Serial, string Device, bool Open, long Reads, long CheckIns, long Suppressed,
+        DateTimeOffset? LastReadAt, IReadOnlyDictionary<string, long> Errors, string? LastError, DateTimeOffset? LastErrorAt, IReadOnlyList<UplinkState> Uplinks);
+
     public sealed record LineState(string Name, string Serial, bool Open, string? OpenError, long Cycles, double LastCycleMs, DateTimeOffset? LastCycleAt, int PollIntervalMs);
 
     public sealed record DeviceState(string Device, string Site, int Slave, string Line, bool Online, DateTimeOffset? LastGoodPoll,
@@ -21,7 +26,8 @@ public sealed record BridgeStatus(DateTimeOffset WrittenAt, int ProcessId, IRead
 
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { WriteIndented = true };
 
-    public static BridgeStatus Capture(IReadOnlyList<LinePoller> pollers, IReadOnlyDictionary<string, DeviceOutlet> outlets) => new(
+    public static BridgeStatus Capture(IReadOnlyList<LinePoller> pollers, IReadOnlyDictionary<string, DeviceOutlet> outlets,
+        IReadOnlyList<Readers.FixedReader>? readers = null) => new(
         DateTimeOffset.UtcNow,
         Environment.ProcessId,
         [.. pollers.Select(p => new LineState(p.Line.Name, p.Line.Serial.ToString(), p.Open, p.OpenError, p.Cycles, Math.Round(p.LastCycleMs, 2), p.LastCycleAt, p.Line.PollIntervalMs))],
@@ -32,7 +38,10 @@ public sealed record BridgeStatus(DateTimeOffset WrittenAt, int ProcessId, IRead
             return new DeviceState(s.Slave.Device, s.Slave.Site, s.Slave.Id, p.Line.Name, h.Online, h.LastGoodPoll, h.GoodPolls, h.FailedPolls,
                 h.ConsecutiveFailures, h.Faults.ToDictionary(f => JsonNamingPolicy.KebabCaseLower.ConvertName(f.Key.ToString()), f => f.Value),
                 h.RejectedValues, h.LastError, h.LastErrorAt, outlet.Boot, [.. outlet.Publishers.Select(Uplink)]);
-        }))]);
+        }))],
+        [.. (readers ?? []).Select(r => new ReaderState(r.Config.Name, JsonNamingPolicy.KebabCaseLower.ConvertName(r.Config.Kind.ToString()),
+            r.Config.Serial.ToString(), r.Config.Device, r.Health.Open, r.Health.Reads, r.Health.CheckIns, r.Health.Suppressed, r.Health.LastReadAt,
+            r.Health.Errors, r.Health.LastError, r.Health.LastErrorAt, [.. outlets[r.Config.Device].Publishers.Select(Uplink)]))]);
 
     internal static UplinkState Uplink(DevicePublisher p)
     {

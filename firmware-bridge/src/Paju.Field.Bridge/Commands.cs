@@ -77,7 +77,21 @@ public static class Commands
                 }
             }
         }
-        return stale ? 2 : status.Devices.All(d => d.Online) ? 0 : 1;
+        foreach (var r in status.Readers ?? [])
+        {
+            var lastRead = r.LastReadAt is { } t ? Ago(status.WrittenAt - t) + " 전" : "없음";
+            Console.WriteLine($"판독기 {r.Name} ({r.Kind}, {r.Serial}, 장치 {r.Device}): {(r.Open ? "열림" : "열 수 없음")}, 읽음 {r.Reads:N0}, " +
+                $"체크인 {r.CheckIns:N0}, 반복 억제 {r.Suppressed:N0}, 마지막 읽음 {lastRead}");
+            if (r.Errors.Count > 0)
+            {
+                Console.WriteLine($"    오류: {string.Join(", ", r.Errors.Select(e => $"{e.Key} {e.Value:N0}"))}; 마지막: {r.LastError}");
+            }
+            foreach (var u in r.Uplinks)
+            {
+                Console.WriteLine($"    {(u.Name == "broker" ? "MQTT" : "IoT Hub")} {u.Endpoint}: {(u.Connected ? "연결됨" : "끊김")}, 대기열 {u.Pending:N0}건, 전송 {u.Published:N0} (재전송 {u.Replayed:N0})");
+            }
+        }
+        return stale ? 2 : status.Devices.All(d => d.Online) && (status.Readers ?? []).All(r => r.Open) ? 0 : 1;
     }
 
     private static string Ago(TimeSpan span) => span.TotalSeconds < 90 ? $"{span.TotalSeconds:F1}초" : span.TotalMinutes < 90 ? $"{span.TotalMinutes:F0}분" : $"{span.TotalHours:F1}시간";

@@ -88,6 +88,7 @@ public sealed class Pn532SessionTests : IDisposable
         Assert.Equal("04DE5F1EACC040", read.UidHex);
         Assert.Null(read.Url);
         Assert.Contains("뗐을 수", read.Problem);
+        Assert.True(read.Interrupted);
     }
 
     public void Dispose()

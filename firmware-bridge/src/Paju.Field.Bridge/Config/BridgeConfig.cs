@@ -23,6 +23,9 @@ public sealed record BridgeConfig
 
     public IReadOnlyList<LineConfig> Lines { get; init; } = [];
 
+    /// <summary>Fixed NFC and QR readers on their own serial lines: their reads are check-ins.</summary>
+    public IReadOnlyList<ReaderConfig> Readers { get; init; } = [];
+
     public IReadOnlyDictionary<string, RegisterMap> Models { get; init; } = new Dictionary<string, RegisterMap>();
 
     public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)

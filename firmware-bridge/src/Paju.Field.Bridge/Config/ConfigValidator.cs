@@ -32,15 +32,19 @@ public static class ConfigValidator
         {
             problems.Add(new("statusFile", "a path is needed for `paju-bridge status`"));
         }
-        if (config.Lines.Count == 0)
+        if (config.Lines.Count == 0 && config.Readers.Count == 0)
         {
-            problems.Add(new("lines", "no serial line is configured: the bridge would poll nothing"));
+            problems.Add(new("lines", "no serial line or reader is configured: the bridge would poll nothing"));
         }
         var devices = new Dictionary<string, string>();
         var ports = new Dictionary<string, string>();
         for (var l = 0; l < config.Lines.Count; l++)
         {
             ValidateLine(config, config.Lines[l], $"lines[{l}]", devices, ports, problems);
+        }
+        for (var r = 0; r < config.Readers.Count; r++)
+        {
+            ValidateReader(config.Readers[r], $"readers[{r}]", devices, ports, problems);
         }
         foreach (var (name, map) in config.Models)
         {
@@ -228,6 +232,61 @@ public static class ConfigValidator
             ValidateSecret(slave, at, problems);
         }
         ValidateBudget(config, line, path, problems);
+    }
+
+    private static void ValidateReader(ReaderConfig reader, string path, Dictionary<string, string> devices, Dictionary<string, string> ports,
+        List<ConfigProblem> problems)
+    {
+        if (string.IsNullOrWhiteSpace(reader.Serial.Port))
+        {
+            problems.Add(new($"{path}.serial.port", "the serial device path is empty (e.g. /dev/ttyUSB1)"));
+        }
+        else if (!ports.TryAdd(reader.Serial.Port, path))
+        {
+            problems.Add(new($"{path}.serial.port", $"{reader.Serial.Port} is already used by {ports[reader.Serial.Port]}: a reader needs its own line"));
+        }
+        if (reader.Serial.Baud <= 0 || !StandardBauds.Contains(reader.Serial.Baud))
+        {
+            problems.Add(new($"{path}.serial.baud", $"{reader.Serial.Baud} is not a standard rate ({string.Join(", ", StandardBauds)})"));
+        }
+        if (!TelemetryTopic.IsId(reader.Site))
+        {
+            problems.Add(new($"{path}.site", $"'{reader.Site}' is not a site id ([a-z0-9._-], at most 64)"));
+        }
+        if (!TelemetryTopic.IsId(reader.Device))
+        {
+            problems.Add(new($"{path}.device", $"'{reader.Device}' is not a device id ([a-z0-9._-], at most 64)"));
+        }
+        else if (!devices.TryAdd(reader.Device, path))
+        {
+            problems.Add(new($"{path}.device", $"{reader.Device} is already used by {devices[reader.Device]}: a reader is a device of its own"));
+        }
+        ValidateSecret(reader.Identity, path, problems);
+        // Fixed or handheld: the server measures a fixed reader's distance to the asset; a handheld one says who carried it.
+        if ((reader.Position is null) == (reader.Operator is null))
+        {
+            problems.Add(new(path, "give either position (a fixed reader: lat, lon) or operator (a handheld reader's person), not both or neither"));
+        }
+        if (reader.Position is { } p && !Geography.PajuExtent.Contains(p.Lon, p.Lat))
+        {
+            problems.Add(new($"{path}.position", $"{p.Lat}, {p.Lon} is not in Paju (lat 37.67–38.01, lon 126.64–127.04): check the order"));
+        }
+        if (reader.Operator is { Length: > CheckIn.MaxOperatorLength or 0 })
+        {
+            problems.Add(new($"{path}.operator", $"1–{CheckIn.MaxOperatorLength} characters"));
+        }
+        if (reader.RepeatSeconds is < 0 or > 3600)
+        {
+            problems.Add(new($"{path}.repeatSeconds", "0–3600 seconds"));
+        }
+        if (reader.Kind == ReaderKind.LineScanner && reader.MaxLength is < 16 or > 4096)
+        {
+            problems.Add(new($"{path}.maxLength", "16–4096 bytes (a plate's URL is under 200)"));
+        }
+        if (reader.Kind == ReaderKind.Pn532 && reader.PollIntervalMs is < 50 or > 10_000)
+        {
+            problems.Add(new($"{path}.pollIntervalMs", "50–10000 ms"));
+        }
     }
 
     private static void ValidateSecret(SlaveConfig slave, string at, List<ConfigProblem> problems)

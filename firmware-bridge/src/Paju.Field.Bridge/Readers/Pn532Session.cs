@@ -4,7 +4,8 @@ using Paju.Field.Modbus;
 namespace Paju.Field.Bridge.Readers;
 
 /// <summary>A tag read at the reader: its UID and, when the tag carries one, its URL exactly as read — or why it was not.</summary>
-public sealed record TagRead(string UidHex, string? Url, string? Problem);
+/// <param name="Interrupted">The tag left (or stopped answering) before its URL was read whole: not a check-in.</param>
+public sealed record TagRead(string UidHex, string? Url, string? Problem, bool Interrupted = false);
 
 /// <summary>A command that did not get its answer: NACKed too often, no ACK, an error frame, or silence.</summary>
 public sealed class Pn532Exception(string message) : Exception(message);
@@ -57,7 +58,7 @@ public sealed class Pn532Session(SerialLine line, TimeSpan? ackTimeout = null, T
         }
         catch (TagExchangeException e)
         {
-            return new TagRead(target.UidHex, null, e.Message);
+            return new TagRead(target.UidHex, null, e.Message, Interrupted: true);
         }
     }
 
