@@ -26,6 +26,7 @@ public sealed class ReaderLoopTests : IAsyncLifetime
     private readonly string _dir = TempDirectory.Create("paju-readers-");
     private readonly int _port = MqttDevice.FreePort();
     private readonly ConcurrentQueue<CheckIn> _arrived = new();
+    private readonly ConcurrentQueue<TelemetryReading> _states = new();
     private readonly CancellationTokenSource _stop = new();
     private readonly List<Task> _running = [];
     private DiskQueue _queue = null!;
@@ -50,6 +51,10 @@ public sealed class ReaderLoopTests : IAsyncLifetime
             {
                 _arrived.Enqueue(CheckIn.Parse(e.ApplicationMessage.Payload.ToArray(), Device).CheckIn!);
             }
+            if (e.ApplicationMessage.Topic.EndsWith("/state", StringComparison.Ordinal))
+            {
+                _states.Enqueue(TelemetryReading.Parse(e.ApplicationMessage.Payload.ToArray(), Device).Reading!);
+            }
             return Task.CompletedTask;
         };
         await _observer.ConnectAsync(new MqttClientOptionsBuilder().WithTcpServer("127.0.0.1", _port).WithClientId("observer").Build());
@@ -61,7 +66,7 @@ public sealed class ReaderLoopTests : IAsyncLifetime
     {
         Name = kind == ReaderKind.Pn532 ? "door-nfc" : "office-qr", Kind = kind, Site = "ulgok-ps1", Device = Device, Secret = "x",
         Serial = new SerialSettings { Port = port, Baud = kind == ReaderKind.Pn532 ? 115200 : 9600, Parity = System.IO.Ports.Parity.None },
-        Position = new ReaderPosition(37.9146, 126.8555), RepeatSeconds = 30, MaxLength = 128, PollIntervalMs = 100,
+        Position = new ReaderPosition(37.9146, 126.8555), RepeatSeconds = 30, MaxLength = 128, PollIntervalMs = 100, StateSeconds = 1,
     };
 
     private void Start(FixedReader reader)
@@ -114,6 +119,15 @@ public sealed class ReaderLoopTests : IAsyncLifetime
         Assert.Equal(1, errors["not-a-plate"]);
         Assert.Equal(1, errors["overlong"]);
         Assert.Equal(1, errors["partial"]);
+
+        // Its health on the device's state channel, as the server stores any device's: counters and the line's flag.
+        var until = DateTime.UtcNow.AddSeconds(30);
+        while (!_states.Any(s => s.Numbers.GetValueOrDefault("reader_checkins_count") == 2 && s.Numbers.GetValueOrDefault("reader_suppressed_count") == 1
+            && s.Numbers.GetValueOrDefault("reader_errors_count") == 4 && s.Flags.GetValueOrDefault("reader_line_open")))
+        {
+            Assert.True(DateTime.UtcNow < until, "the reader's health did not reach the state channel");
+            await Task.Delay(100);
+        }
     }
 
     [Fact]

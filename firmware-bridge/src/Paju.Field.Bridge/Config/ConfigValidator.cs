@@ -275,6 +275,10 @@ public static class ConfigValidator
         {
             problems.Add(new($"{path}.operator", $"1–{CheckIn.MaxOperatorLength} characters"));
         }
+        if (reader.StateSeconds is < 1 or > 3600)
+        {
+            problems.Add(new($"{path}.stateSeconds", "1–3600 seconds"));
+        }
         if (reader.RepeatSeconds is < 0 or > 3600)
         {
             problems.Add(new($"{path}.repeatSeconds", "0–3600 seconds"));

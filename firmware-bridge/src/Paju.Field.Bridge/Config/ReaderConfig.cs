@@ -46,6 +46,9 @@ public sealed record ReaderConfig
 
     public int MaxLength { get; init; } = 1024;
 
+    /// <summary>How often the reader's health goes out on its device's <c>state</c> channel (and whenever its line opens or fails).</summary>
+    public int StateSeconds { get; init; } = 60;
+
     /// <summary>PN532: how often to look for a tag.</summary>
     public int PollIntervalMs { get; init; } = 250;
 

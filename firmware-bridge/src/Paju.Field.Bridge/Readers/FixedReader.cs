@@ -18,7 +18,22 @@ public sealed class ReaderHealth
     public DateTimeOffset? LastReadAt { get; private set; }
     public string? LastError { get; private set; }
     public DateTimeOffset? LastErrorAt { get; private set; }
-    public bool Open { get; set; }
+
+    public bool Open
+    {
+        get;
+        set
+        {
+            if (field != value)
+            {
+                field = value;
+                OpenChanged?.Invoke();
+            }
+        }
+    }
+
+    /// <summary>The line opened or failed: the reader says so on its state channel at once.</summary>
+    public event Action? OpenChanged;
 
     public IReadOnlyDictionary<string, long> Errors
     {
@@ -76,6 +91,44 @@ public abstract class FixedReader(ReaderConfig config, DeviceOutlet outlet, ILog
     private RepeatFilter Repeats { get; } = new(TimeSpan.FromSeconds(config.RepeatSeconds));
 
     public void Run(CancellationToken ct)
+    {
+        // The reader's health on its device's state channel: every StateSeconds, and at once when its line opens or fails.
+        using var state = new Timer(_ => ReportState(), null, TimeSpan.Zero, TimeSpan.FromSeconds(config.StateSeconds));
+        Health.OpenChanged += ReportState;
+        try
+        {
+            Loop(ct);
+        }
+        finally
+        {
+            Health.OpenChanged -= ReportState;
+        }
+    }
+
+    private readonly Lock _stateLock = new();
+
+    /// <summary>Reads, check-ins, suppressed repeats and errors as counters, the line as a flag: what the control room's device view shows.</summary>
+    public void ReportState()
+    {
+        lock (_stateLock)
+        {
+            var now = DateTimeOffset.UtcNow;
+            var numbers = new Dictionary<string, double>
+            {
+                ["reader_reads_count"] = Health.Reads,
+                ["reader_checkins_count"] = Health.CheckIns,
+                ["reader_suppressed_count"] = Health.Suppressed,
+                ["reader_errors_count"] = Health.Errors.Values.Sum(),
+            };
+            if (Health.LastReadAt is { } read)
+            {
+                numbers["reader_last_read_age_s"] = Math.Max(0, Math.Round((now - read).TotalSeconds, 1));
+            }
+            outlet.Offer(TelemetryTopic.State, now, numbers, new Dictionary<string, bool> { ["reader_line_open"] = Health.Open });
+        }
+    }
+
+    private void Loop(CancellationToken ct)
     {
         while (!ct.IsCancellationRequested)
         {
