@@ -100,7 +100,7 @@ async function home() {
       h('a', { class: 'row', href: `#/asset/${a.kind}/${encodeURIComponent(a.code)}` },
         h('strong', {}, a.name),
         h('span', { class: 'small muted' }, `${a.code}${a.metres !== null ? ` · ${metresText(a.metres)}` : ''}`),
-        h('span', { class: 'tags' }, a.programs.map(p => h('span', { class: `tag ${p.status === 'overdue' ? 'overdue' : toDo(p) ? 'due' : 'done'}` }, `${shortName(p)} ${statusWord(p)}`)))))));
+        h('span', { class: 'tags' }, a.programs.map(p => h('span', { class: chipClass(p) }, `${shortName(p)} ${statusWord(p)}`)))))));
   };
   search.addEventListener('input', render);
   render();
@@ -112,6 +112,8 @@ async function home() {
 
 // The compliance states in words: due, due soon and overdue are all work to do; only done is not.
 const toDo = p => p.status !== 'done';
+// Overdue is its own chip (worse than due), so it never shares due's look.
+const chipClass = p => `tag ${p.status === 'overdue' ? 'overdue' : toDo(p) ? 'due' : 'done'}`;
 const statusWord = p => ({ overdue: '할 일 (기한 지남)', due_soon: '할 일 (곧 마감)', due: '할 일' }[p.status] ?? '완료');
 
 const shortName = p => ({ 'playground-monthly': '월 점검', 'playground-periodic': '정기검사', 'facility-semiannual': '반기 점검' }[p.program] ?? p.name);
@@ -130,7 +132,7 @@ async function assetScreen(asset, tag) {
   const renderPrograms = () => programs.replaceChildren(h('ul', { class: 'list' }, asset.programs.map(p => h('li', {},
     h('div', { class: 'row' },
       h('strong', {}, p.name),
-      h('span', { class: `tag ${p.status === 'overdue' ? 'overdue' : toDo(p) ? 'due' : 'done'}` }, `${p.period} · ${statusWord(p)}`),
+      h('span', { class: chipClass(p) }, `${p.period} · ${statusWord(p)}`),
       h('div', { class: 'actions-row' },
         h('a', { class: 'button', href: `#/inspect/${asset.kind}/${encodeURIComponent(asset.code)}/${p.program}${checkIn ? `?checkin=${checkIn}` : ''}` },
           checkIn ? '점검 시작' : '체크인 없이 점검')))))));

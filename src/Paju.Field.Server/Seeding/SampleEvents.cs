@@ -125,9 +125,8 @@ public static class SampleEvents
         var name = $"{SampleSeeder.Label} {unit.Name} {Kinds[random.Next(Kinds.Length)]}";
         var registration = new EventRegistration(name, null, starts, ends, at, $"경기도 파주시 {unit.Name} 일원", facts);
         var code = await EventStore.RegisterAsync(conn, tx, registration, Organisers[random.Next(Organisers.Length)], actor, isSample: true, ct);
-        var (_, rule) = await EventStore.CurrentRuleAsync(conn, tx, ct);
         var e = (await EventStore.FindAsync(conn, tx, code, ct))!;
-        return new Planned(e.AssetId, code, starts, ends, rule.PlanDueOn(starts), at);
+        return new Planned(e.AssetId, code, starts, ends, e.PlanDueOn, at);
     }
 
     private static SampleHistory.Check Joint(Planned e, string[] failed)

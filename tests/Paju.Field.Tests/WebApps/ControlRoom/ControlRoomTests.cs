@@ -12,15 +12,8 @@ namespace Paju.Field.Tests.WebApps.ControlRoom;
 /// </summary>
 public sealed class ControlRoomTests(ControlRoomFixture f, Browser browser) : IClassFixture<ControlRoomFixture>
 {
-    private static async Task<SKColor> PixelAtStationAsync(WebSession session, string code)
-    {
-        var point = await session.Page.EvaluateAsync<double[]>(
-            "code => { const s = window.pajuRoom.stations.get(code); const p = window.pajuRoom.map.project(s.lngLat); return [p.x, p.y]; }", code);
-        var box = await session.Page.Locator("#map").BoundingBoxAsync();
-        var png = await session.Page.ScreenshotAsync(new() { Clip = new() { X = box!.X + (float)point[0] - 1, Y = box.Y + (float)point[1] - 1, Width = 3, Height = 3 } });
-        using var bitmap = SKBitmap.Decode(png);
-        return bitmap.GetPixel(1, 1);
-    }
+    private static async Task<SKColor> PixelAtStationAsync(WebSession session, string code) =>
+        await PixelAtAsync(session, await session.Page.EvaluateAsync<double[]>("code => window.pajuRoom.stations.get(code).lngLat", code));
 
     private static bool Near(SKColor c, string hex)
     {
