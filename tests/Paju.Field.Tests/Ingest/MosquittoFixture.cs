@@ -38,6 +38,7 @@ public class MosquittoFixture(PostgisServer server) : IAsyncLifetime
         var config = await PajuCli.RunAsync(["broker", "config", "--out", _data, "--port", port.ToString(), "--db", Db.ConnectionString, "--data", _data]);
         Assert.True(config.Succeeded, config.Explanation);
         Broker = await Mosquitto.StartAsync(_data, port);
+        await PrepareAsync(_data);
 
         foreach (var (clientId, _) in WorkerPlan)
         {
@@ -51,6 +52,9 @@ public class MosquittoFixture(PostgisServer server) : IAsyncLifetime
 
     /// <summary>The devices registered (and so in mosquitto's password file).</summary>
     protected virtual IReadOnlyList<(string Device, string Site)> DevicePlan => [("ps1-plc", "ulgok-ps1"), ("ps2-plc", "ulgok-ps2"), ("rain-gauge", "ulgok-ps1")];
+
+    /// <summary>What the workers must find when they start (rows, the tag key file under the data directory).</summary>
+    protected virtual Task PrepareAsync(string dataDirectory) => Task.CompletedTask;
 
     /// <summary>The ingest workers to run: two on the shared subscription.</summary>
     protected virtual IReadOnlyList<(string ClientId, string Subscription)> WorkerPlan => [("ingest-a", "shared"), ("ingest-b", "shared")];
