@@ -89,6 +89,17 @@ queue.SetAction(parse => QueueBench.RunAsync(new QueueBench.Options(
     parse.GetValue(db), parse.GetValue(data)!, Report.Path(parse.GetValue(report)))));
 root.Subcommands.Add(queue);
 
+var readerScans = new Option<int>("--scans") { Description = "scans timed one at a time (and as many direct check-ins for the baseline)", DefaultValueFactory = _ => 300 };
+var readerBacklog = new Option<int>("--backlog") { Description = "scans queued while the broker is down, replayed at the default pace and unpaced", DefaultValueFactory = _ => 10_000 };
+var readers = new Command("readers", "Fixed readers: a serial QR scan through the real paju-bridge to PostGIS, and a queued backlog replayed after an outage");
+foreach (var option in new Option[] { db, data, report, readerScans, readerBacklog })
+{
+    readers.Options.Add(option);
+}
+readers.SetAction(parse => ReaderBench.RunAsync(new ReaderBench.Options(
+    parse.GetValue(readerScans), parse.GetValue(readerBacklog), parse.GetValue(db), parse.GetValue(data)!, Report.Path(parse.GetValue(report)))));
+root.Subcommands.Add(readers);
+
 var importRows = new Option<int>("--rows") { Description = "registry-format CSV rows", DefaultValueFactory = _ => 1_000_000 };
 var geojsonMb = new Option<int>("--geojson-mb") { Description = "size of the minified GeoJSON", DefaultValueFactory = _ => 200 };
 var import = new Command("import", "Registry import: a million validated CSV rows beside a bare binary COPY, and a 200 MB GeoJSON's peak RSS");

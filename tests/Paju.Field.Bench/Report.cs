@@ -14,14 +14,20 @@ public static class Report
         {
             return System.IO.Path.GetFullPath(overridePath);
         }
+        return System.IO.Path.Combine(RepositoryRoot(), "docs", "BENCHMARKS.md");
+    }
+
+    /// <summary>The checkout the benchmarks were built in (the folder of Paju.Field.sln); the working directory outside one.</summary>
+    public static string RepositoryRoot()
+    {
         for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
         {
             if (File.Exists(System.IO.Path.Combine(dir.FullName, "Paju.Field.sln")))
             {
-                return System.IO.Path.Combine(dir.FullName, "docs", "BENCHMARKS.md");
+                return dir.FullName;
             }
         }
-        return System.IO.Path.GetFullPath("BENCHMARKS.md");
+        return Directory.GetCurrentDirectory();
     }
 
     public static void WriteSection(string file, string key, string markdown)
