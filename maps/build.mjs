@@ -86,16 +86,22 @@ if (!force && existsSync(manifestPath) && statSync(manifestPath).mtimeMs >= newe
 rmSync(dist, { recursive: true, force: true });
 const entryPoints = [...new Set(pages.flatMap(referencesOf))];
 
-// MapLibre GL JS draws in a web worker of its own, shipped prebuilt beside the library: copied as it is under a
-// content-hashed name, and its address compiled into the apps (a page then never guesses where it lives).
+// Files a library loads by itself, shipped prebuilt beside it — MapLibre GL JS's web worker, ZXing's WebAssembly — copied
+// as they are under content-hashed names, and their addresses compiled into the apps (a page then never guesses where
+// they live, and a library never falls back to its CDN). `apps` lists whose service worker keeps a copy for offline use.
+const vendorFiles = {
+  MAPLIBRE_WORKER_URL: { source: 'node_modules/maplibre-gl/dist/maplibre-gl-worker.mjs', name: 'maplibre-gl-worker', ext: 'js', apps: [] },
+  ZXING_READER_WASM_URL: { source: 'node_modules/zxing-wasm/dist/reader/zxing_reader.wasm', name: 'zxing-reader', ext: 'wasm', apps: ['inspector'] },
+};
 const vendorWorkers = {};
-for (const [name, source] of Object.entries({ MAPLIBRE_WORKER_URL: 'node_modules/maplibre-gl/dist/maplibre-gl-worker.mjs' })) {
-  const bytes = readFileSync(join(root, source));
+for (const [define, vendor] of Object.entries(vendorFiles)) {
+  const bytes = readFileSync(join(root, vendor.source));
   const hash = createHash('sha256').update(bytes).digest('base64url').replace(/[^A-Za-z0-9]/g, '').slice(0, 8).toUpperCase();
-  const file = join(dist, 'assets', 'vendor', `maplibre-gl-worker-${hash}.js`);
+  const file = join(dist, 'assets', 'vendor', `${vendor.name}-${hash}.${vendor.ext}`);
   mkdirSync(dirname(file), { recursive: true });
   writeFileSync(file, bytes);
-  vendorWorkers[name] = JSON.stringify('/assets/vendor/' + relative(join(dist, 'assets', 'vendor'), file));
+  vendor.url = '/assets/vendor/' + relative(join(dist, 'assets', 'vendor'), file);
+  vendorWorkers[define] = JSON.stringify(vendor.url);
 }
 let result;
 try {
@@ -128,12 +134,13 @@ try {
 const outputs = new Map(Object.entries(result.metafile.outputs).map(([file, meta]) => [resolve(root, file), meta]));
 const outputOf = new Map([...outputs].filter(([, meta]) => meta.entryPoint).map(([file, meta]) => [resolve(root, meta.entryPoint), file]));
 const urlOf = file => '/assets/' + relative(join(dist, 'assets'), file).split('\\').join('/');
-function closure(file, seen = new Set()) {
+// What a page loads before it can be used (static imports), or — with dynamic — also what it may load later (import()).
+function closure(file, seen = new Set(), dynamic = false) {
   if (seen.has(file)) return seen;
   seen.add(file);
   const meta = outputs.get(file);
   for (const imported of meta?.imports ?? []) {
-    if (imported.kind === 'import-statement') closure(resolve(root, imported.path), seen);
+    if (imported.kind === 'import-statement' || (dynamic && imported.kind === 'dynamic-import')) closure(resolve(root, imported.path), seen, dynamic);
   }
   if (meta?.cssBundle) seen.add(resolve(root, meta.cssBundle));
   return seen;
@@ -143,11 +150,13 @@ const manifest = { builtAt: new Date().toISOString(), target, pages: [] };
 for (const page of pages) {
   let html = readFileSync(page.path, 'utf8');
   const loaded = new Set();
+  const later = new Set();
   html = html.replace(assetReference, (whole, s1, src, s3, l1, href, l3) => {
     const source = resolve(dirname(page.path), src ?? href);
     const out = outputOf.get(source);
     if (!out) throw new Error(`${relative(root, page.path)}: ${src ?? href} was not built`);
     for (const file of closure(out)) loaded.add(file);
+    for (const file of closure(out, new Set(), true)) if (!loaded.has(file)) later.add(file);
     return src ? `${s1}${urlOf(out)}${s3}` : `${l1}${urlOf(out)}${l3}`;
   });
   const target = join(dist, 'pages', page.app, `${page.name}.html`);
@@ -159,6 +168,8 @@ for (const page of pages) {
     file: relative(dist, target),
     assets: [...loaded].map(urlOf).sort(),
     size: sizes([target, ...loaded]),
+    // Loaded only when asked for (the QR scanner, photo preparation): not in the page's size, but kept for offline use.
+    later: [...later].filter(f => !loaded.has(f)).map(urlOf).sort(),
   });
 }
 // Fixed-name files and service workers. A service worker precaches its app's pages (by the hash of their HTML, so a
@@ -176,7 +187,8 @@ for (const app of [...new Set(pages.map(p => p.app))]) {
   const own = manifest.pages.filter(p => p.app === app);
   const precache = [
     ...own.map(p => ({ url: p.name === 'index' ? `/${app}/` : `/${app}/${p.name}`, revision: revision(join(dist, p.file)) })),
-    ...[...new Set(own.flatMap(p => p.assets))].map(url => ({ url, revision: null })),
+    ...[...new Set(own.flatMap(p => [...p.assets, ...p.later]))].map(url => ({ url, revision: null })),
+    ...Object.values(vendorFiles).filter(v => v.apps.includes(app)).map(v => ({ url: v.url, revision: null })),
     ...publicFiles.map(f => ({ url: `/${app}/` + relative(publicDir, f).split('\\').join('/'), revision: revision(f) })),
   ];
   try {

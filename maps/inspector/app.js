@@ -2,8 +2,10 @@
 // checklist, and leave the rest to the outbox. Works with no network after one online load.
 import { api, ApiError } from '../shared/api.js';
 import { cached, keep, outboxItems, outboxItem, saveItem, deleteItem, receipts } from './store.js';
-import { sync, onOutboxChange, stateText, photoText, checkInWord, describePhoto } from './outbox.js';
+import { sync, onOutboxChange, stateText, photoText, checkInWord } from './outbox.js';
 import { locate, distance, presence, metresText } from './geo.js';
+import { nfcAvailable, readPlate } from './nfc.js';
+import { closureFollowUps } from './closure.js';
 
 const view = document.getElementById('view');
 const kindNames = { playground: '어린이 놀이시설', public_facility: '공중이용시설' };
@@ -85,6 +87,7 @@ async function home() {
   const list = h('ul', { class: 'list', id: 'assets', 'aria-live': 'polite' });
   const status = h('p', { class: 'muted small', role: 'status' }, '위치를 찾는 중…');
   show('가까운 점검 대상',
+    plateReaders(),
     h('label', { for: 'search' }, '시설 찾기'), search,
     status, list,
     h('p', { class: 'small muted' }, `시설 ${data.snapshot.assets.length.toLocaleString('ko-KR')}곳 · ${new Date(data.snapshot.at).toLocaleString('ko-KR', { timeZone: 'Asia/Seoul' })} 기준`));
@@ -110,6 +113,73 @@ async function home() {
   render();
 }
 
+// ---------------------------------------------------------------------------------------------- reading a plate
+
+/** The ways to read a plate this phone has: its NFC tag (Chrome for Android) and its QR code (any camera). */
+function plateReaders() {
+  const box = h('div', { id: 'plate-status', 'aria-live': 'polite' });
+  const tap = nfcAvailable() ? h('button', { type: 'button', id: 'read-tag' }, '태그 읽기 (NFC)') : null;
+  tap?.addEventListener('click', async () => {
+    // Permission is asked inside this tap; the scan stops when the inspector cancels or leaves the screen.
+    const stop = new AbortController();
+    window.addEventListener('hashchange', () => stop.abort(), { once: true });
+    tap.disabled = true;
+    box.replaceChildren(h('p', { class: 'ok', role: 'status' }, '휴대폰 뒷면을 표지의 태그에 대세요.'),
+      h('button', { type: 'button', class: 'quiet', onclick: () => stop.abort() }, '그만두기'));
+    try {
+      const plate = await readPlate(stop.signal);
+      stop.abort();
+      await openPlate({ ...plate, method: 'nfc' }, { checkInNow: true });
+    } catch (error) {
+      tap.disabled = false;
+      box.replaceChildren(h('p', { class: 'notice', role: 'alert' }, error.message));
+    }
+  });
+  return h('div', {},
+    h('div', { class: 'actions-row' }, tap, h('a', { class: 'button', href: '#/scan', id: 'scan-qr' }, 'QR 스캔')),
+    box);
+}
+
+/** The camera screen: the first plate seen opens its asset and checks in; anything else is said and the scan goes on. */
+async function scanScreen() {
+  const video = h('video', { id: 'camera', muted: true, playsinline: true, 'aria-label': '카메라 화면' });
+  const status = h('p', { role: 'status', id: 'scan-status' }, '카메라를 켜는 중…');
+  const stop = new AbortController();
+  show('QR 스캔', h('div', { class: 'camera' }, video), status,
+    h('div', { class: 'actions-row' }, h('a', { class: 'button quiet', href: '#/', onclick: () => stop.abort() }, '그만두기')));
+  window.addEventListener('hashchange', () => stop.abort(), { once: true });
+  try {
+    // The scanner and its decoder load only now: none of it is on the path to the first screen.
+    const { scanPlate } = await import('./qr.js');
+    const plate = await scanPlate(video, { signal: stop.signal, onStatus: text => { status.textContent = text; } });
+    document.documentElement.dataset.qrDecoder = plate.decoder;
+    await openPlate({ id: plate.id, url: plate.url, method: 'qr' }, { checkInNow: true });
+  } catch (error) {
+    if (stop.signal.aborted && !document.body.contains(video)) return;
+    status.className = 'notice';
+    status.setAttribute('role', 'alert');
+    status.textContent = error.message;
+  }
+}
+
+/** A plate read: its asset (from the phone's list, else the server), then the asset's screen. */
+async function openPlate(plate, options = {}) {
+  let asset = assetOfTag(plate.id);
+  if (!asset && navigator.onLine) {
+    try {
+      const found = await api(`/api/tags/${plate.id}`);
+      asset = assetOf(found.asset.kind, found.asset.code);
+    } catch { /* shown below */ }
+  }
+  if (!asset) {
+    show('표지를 찾을 수 없습니다', h('p', { class: 'notice', role: 'alert' }, `표지 ${plate.id}의 시설이 이 휴대폰의 목록에 없습니다. 맡은 시설이 아니거나 목록이 오래되었습니다.`));
+    return;
+  }
+  // The address becomes the asset's, so going back or reloading shows it without reading the plate (or checking in) again.
+  if (options.checkInNow) history.replaceState(null, '', `#/asset/${asset.kind}/${encodeURIComponent(asset.code)}`);
+  await assetScreen(asset, plate, options);
+}
+
 // The compliance states in words: due, due soon and overdue are all work to do; only done is not.
 const toDo = p => p.status !== 'done';
 // Overdue is its own chip (worse than due), so it never shares due's look.
@@ -118,12 +188,12 @@ const statusWord = p => ({ overdue: '할 일 (기한 지남)', due_soon: '할 �
 
 const shortName = p => ({ 'playground-monthly': '월 점검', 'playground-periodic': '정기검사', 'facility-semiannual': '반기 점검' }[p.program] ?? p.name);
 
-async function assetScreen(asset, tag) {
+async function assetScreen(asset, tag, { checkInNow = false } = {}) {
   const checkInBox = h('div', { id: 'checkin', 'aria-live': 'polite' });
   const programs = h('div', {});
   show(asset.name,
     h('p', { class: 'muted' }, `${kindNames[asset.kind] ?? asset.kind} · ${asset.code}${asset.address ? ` · ${asset.address}` : ''}`),
-    tag ? h('p', { class: 'small' }, `표지 ${tag.id}에서 열었습니다.`) : null,
+    tag ? h('p', { class: 'small' }, `표지 ${tag.id}에서 열었습니다${{ nfc: ' (NFC 태그)', qr: ' (QR 코드)' }[tag.method] ?? ''}.`) : null,
     h('h2', {}, '체크인'),
     checkInBox,
     h('h2', {}, '점검'),
@@ -150,7 +220,9 @@ async function assetScreen(asset, tag) {
     const facts = position ? h('p', {}, `시설까지 약 ${metresText(metres)}, 위치 정확도 ±${Math.round(position.accuracy)} m`) : null;
     const go = async () => {
       const id = crypto.randomUUID();
-      const body = { id, method: tag ? 'url' : 'nearby', url: tag?.url ?? null, asset: tag ? null : asset.code, kind: tag ? null : asset.kind,
+      // The URL goes exactly as read (its SUN or signature is the proof); the chip's UID with an NFC tap.
+      const body = { id, method: tag ? tag.method ?? 'url' : 'nearby', url: tag?.url ?? null, uid: tag?.uid ?? null,
+        asset: tag ? null : asset.code, kind: tag ? null : asset.kind,
         position: position ? { lat: position.lat, lon: position.lon } : null, accuracy: position?.accuracy ?? null, clientTime: new Date().toISOString() };
       const item = { id, kind: 'checkin', created: Date.now(), state: 'waiting', body, summary: `${asset.name} 체크인` };
       await saveItem(item);
@@ -171,6 +243,8 @@ async function assetScreen(asset, tag) {
         h('button', { type: 'button', onclick: go }, '그래도 체크인'),
         h('button', { type: 'button', class: 'quiet', onclick: () => assetScreen(asset, tag) }, '취소')));
   });
+  // A tag tapped or a plate scanned is the inspector saying "I am here": check in at once.
+  if (checkInNow) start.click();
 }
 
 function checkInResult(item) {
@@ -178,9 +252,55 @@ function checkInResult(item) {
     return h('p', { class: item.state === 'error' ? 'notice' : 'warning', role: 'status', id: 'checkin-state' }, `체크인: ${stateText(item)}`);
   }
   const view = item.result;
-  return h('div', { class: view.status === 'verified' ? 'ok' : 'warning', role: 'status', id: 'checkin-state' },
+  // Refused (a copied URL, a bad signature) is red: nothing was proved; flagged is amber: proved, but to be looked at.
+  return h('div', { class: { verified: 'ok', refused: 'notice' }[view.status] ?? 'warning', role: 'status', id: 'checkin-state' },
     h('p', { class: 'state' }, `체크인 ${checkInWord(view)}`),
     view.messages.map(m => h('p', { class: 'small' }, m)));
+}
+
+// ---------------------------------------------------------------------------------------------- photos
+
+// Each chosen photo is made ready at once (EXIF read, resized): the inspector sees what will be sent before submitting.
+const preparing = new WeakMap();
+// The original may be large (the phone resizes it); beyond this no phone should try to decode it.
+const MaxOriginalBytes = 40 * 1024 * 1024;
+
+/** The lines under a photo input saying how each chosen photo will be sent; starts its preparation on every change. */
+function photoLines(input) {
+  const lines = h('ul', { class: 'photo-lines small', 'aria-live': 'polite' });
+  input.addEventListener('change', () => {
+    const chosenAt = new Date();
+    const work = (async () => {
+      const { preparePhoto, photoLine } = await import('./photos.js');
+      const { position } = await locate();
+      const outcomes = [];
+      for (const file of input.files) {
+        if (file.size > MaxOriginalBytes) {
+          outcomes.push({ problem: `사진 ${file.name} 은(는) ${(file.size / 1048576).toFixed(1)} MB 입니다. 40 MB 이하의 사진을 고르세요.` });
+          continue;
+        }
+        try {
+          const photo = await preparePhoto(file, position, chosenAt);
+          outcomes.push({ photo, line: photoLine(photo) });
+        } catch (error) {
+          outcomes.push({ problem: error.message });
+        }
+      }
+      lines.replaceChildren(...outcomes.map(o => h('li', { class: o.problem ? 'is-error' : null }, o.problem ?? o.line)));
+      return outcomes;
+    })();
+    preparing.set(input, work);
+    lines.replaceChildren(input.files.length ? h('li', {}, `사진 ${input.files.length}장을 준비하는 중…`) : '');
+  });
+  return lines;
+}
+
+/** The photos of an input once ready; a photo that could not be made ready adds its problem. */
+async function preparedOf(input, problems) {
+  if (!input.files.length) return [];
+  const outcomes = await (preparing.get(input) ?? Promise.resolve([]));
+  for (const o of outcomes) if (o.problem) problems.push(o.problem);
+  return outcomes.filter(o => o.photo).map(o => o.photo);
 }
 
 function checklist(asset, program, checkInId) {
@@ -201,20 +321,39 @@ function checklist(asset, program, checkInId) {
       const id = `f-${item.id}`;
       const input = item.type === 'number' ? h('input', { type: 'number', id, name, step: 'any', min: item.min, max: item.max })
         : item.type === 'date' ? h('input', { type: 'date', id, name })
-        : item.type === 'photo' ? h('input', { type: 'file', id, name, accept: 'image/*' })
+        : item.type === 'photo' ? h('input', { type: 'file', id, name, accept: 'image/*', capture: 'environment' })
         : h('textarea', { id, name, rows: 2, maxlength: 4000 });
       control = h('fieldset', { 'data-item': item.id }, h('legend', {}, label),
-        h('label', { for: id }, item.type === 'number' ? `${item.label} (${item.unit})` : item.type === 'photo' ? '사진 고르기' : item.label), input);
+        h('label', { for: id }, item.type === 'number' ? `${item.label} (${item.unit})` : item.type === 'photo' ? '사진 찍기' : item.label), input,
+        item.type === 'photo' ? photoLines(input) : null);
     }
     form.append(control);
   }
+  const closureSign = h('input', { type: 'file', id: 'closure-sign', name: 'closure-sign', accept: 'image/*', capture: 'environment' });
+  const closure = h('fieldset', { id: 'closure', hidden: true },
+    h('legend', {}, '이용금지 — 지금 할 일'),
+    h('p', { class: 'notice' }, '지금 바로 이용을 멈추게 하세요: 입구를 막고, 시설마다 이용을 금지하고, 입구에 사유를 적은 이용금지 안내문을 붙이세요. 아이들이 이용하게 두면 처벌 대상입니다.'),
+    h('label', { for: 'closure-sign' }, '입구에 붙인 이용금지 안내문 사진 (필수)'), closureSign, photoLines(closureSign),
+    h('h3', {}, '법정 후속 조치와 기한'),
+    h('ol', { id: 'follow-ups', class: 'follow-ups' }, closureFollowUps(data.snapshot?.closure).map(f => h('li', { 'data-kind': f.kind, 'data-due': f.dueOn },
+      h('strong', {}, f.dueText), ` ${f.label}`))));
   if (scale) {
     form.append(h('fieldset', { 'data-item': '_grade' }, h('legend', {}, '종합 판정 (필수)'),
-      scale.map(v => h('label', { class: 'grade-choice' }, h('input', { type: 'radio', name: 'grade', value: v.value }), h('span', {}, h('strong', {}, v.value), h('span', { class: 'meaning' }, ` — ${v.meaning}`))))));
+      scale.map(v => h('label', { class: 'grade-choice' }, h('input', { type: 'radio', name: 'grade', value: v.value }), h('span', {}, h('strong', {}, v.value), h('span', { class: 'meaning' }, ` — ${v.meaning}`))))),
+      closure);
+    // 이용금지 asks at once for the sign at the entrance and shows what the statute requires next, with its dates.
+    form.addEventListener('change', event => {
+      if (event.target.name !== 'grade') return;
+      closure.hidden = event.target.value !== '이용금지';
+      if (!closure.hidden) closure.scrollIntoView({ block: 'start' });
+    });
   }
+  const camera = h('input', { type: 'file', id: 'camera', name: 'camera', accept: 'image/*', capture: 'environment' });
+  const gallery = h('input', { type: 'file', id: 'photos', name: 'photos', accept: 'image/*', multiple: true });
   form.append(
     h('label', { for: 'notes' }, '특이사항'), h('textarea', { id: 'notes', name: 'notes', rows: 3, maxlength: 4000 }),
-    h('label', { for: 'photos' }, '사진 더하기 (휴대폰에서 고르기)'), h('input', { type: 'file', id: 'photos', name: 'photos', accept: 'image/*', multiple: true }),
+    h('label', { for: 'camera' }, '사진 찍기 (카메라)'), camera, photoLines(camera),
+    h('label', { for: 'photos' }, '사진 더하기 (휴대폰에서 고르기)'), gallery, photoLines(gallery),
     h('div', { id: 'form-errors', role: 'alert' }),
     h('div', { class: 'actions' }, h('button', { type: 'submit' }, '제출 (보관함에 넣고 보냄)')));
   const startedAt = new Date().toISOString();
@@ -229,9 +368,8 @@ function checklist(asset, program, checkInId) {
         const chosen = form.querySelector(`input[name="${name}"]:checked`);
         if (chosen) answers[item.id] = item.type === 'yesno' ? chosen.value === 'true' : chosen.value;
       } else if (item.type === 'photo') {
-        const file = form.elements[name].files[0];
-        if (file) {
-          const photo = await describePhoto(file);
+        const [photo] = await preparedOf(form.elements[name], problems);
+        if (photo) {
           photos.push(photo);
           answers[item.id] = photo.id;
         }
@@ -243,14 +381,17 @@ function checklist(asset, program, checkInId) {
     }
     const grade = form.querySelector('input[name="grade"]:checked')?.value ?? null;
     if (scale && !grade) problems.push('종합 판정을 고르세요.');
-    const tooLarge = [...form.elements.photos.files].filter(f => f.size > 10 * 1024 * 1024);
-    for (const f of tooLarge) problems.push(`사진 ${f.name} 은(는) ${(f.size / 1048576).toFixed(1)} MB 입니다. 10 MB 이하만 보낼 수 있습니다.`);
+    for (const input of [camera, gallery]) photos.push(...await preparedOf(input, problems));
+    if (grade === '이용금지') {
+      const [sign] = await preparedOf(closureSign, problems);
+      if (sign) photos.push({ ...sign, purpose: 'closure_sign' });
+      else if (!closureSign.files.length) problems.push('이용금지로 판정하면 입구에 붙인 이용금지 안내문 사진이 필요합니다.');
+    }
     if (problems.length) {
       form.querySelector('#form-errors').replaceChildren(h('div', { class: 'error' }, problems.map(p => h('p', {}, p))));
       form.querySelector('#form-errors').scrollIntoView();
       return;
     }
-    for (const file of form.elements.photos.files) photos.push(await describePhoto(file));
     const { position } = await locate();
     const id = crypto.randomUUID();
     const body = {
@@ -258,7 +399,9 @@ function checklist(asset, program, checkInId) {
       answers, grade, notes: form.elements.notes.value.trim() || null,
       position: position ? { lat: position.lat, lon: position.lon } : null, accuracy: position?.accuracy ?? null,
       startedAt, finishedAt: new Date().toISOString(),
-      photos: photos.map(p => ({ id: p.id, sha256: p.sha256, bytes: p.bytes, source: 'none' })),
+      // When and where each photo was taken, and from what (its EXIF, or the phone when it was chosen).
+      photos: photos.map(p => ({ id: p.id, sha256: p.sha256, bytes: p.bytes, takenAt: p.takenAt, position: p.position, accuracy: p.accuracy,
+        source: p.source, purpose: p.purpose ?? null })),
     };
     await saveItem({ id, kind: 'inspection', created: Date.now(), state: 'waiting', body, photos, checkIn: checkInId ?? null, summary: `${asset.name} · ${definition.name}` });
     await refreshCount();
@@ -324,19 +467,7 @@ async function route() {
   if (tagPath || tagHash) {
     const id = tagPath?.[1] ?? tagHash[1];
     const query = tagPath ? location.search : (tagHash[2] ?? '');
-    const url = `${location.origin}/t/${id}${query}`;
-    let asset = assetOfTag(id);
-    if (!asset && navigator.onLine) {
-      try {
-        const found = await api(`/api/tags/${id}`);
-        asset = assetOf(found.asset.kind, found.asset.code);
-      } catch { /* shown below */ }
-    }
-    if (!asset) {
-      show('표지를 찾을 수 없습니다', h('p', { class: 'notice', role: 'alert' }, `표지 ${id}의 시설이 이 휴대폰의 목록에 없습니다. 맡은 시설이 아니거나 목록이 오래되었습니다.`));
-      return;
-    }
-    await assetScreen(asset, { id, url });
+    await openPlate({ id, url: `${location.origin}/t/${id}${query}`, method: 'url' });
     return;
   }
   const parts = location.hash.replace(/^#\/?/, '').split('?')[0].split('/').map(decodeURIComponent);
@@ -344,6 +475,7 @@ async function route() {
   if (parts[0] === 'asset' && assetOf(parts[1], parts[2])) return assetScreen(assetOf(parts[1], parts[2]), null);
   if (parts[0] === 'inspect' && assetOf(parts[1], parts[2]) && programOf(parts[3])) return checklist(assetOf(parts[1], parts[2]), programOf(parts[3]), query.get('checkin'));
   if (parts[0] === 'outbox') return outboxScreen();
+  if (parts[0] === 'scan') return scanScreen();
   if (parts[0] === 'receipts') return receiptsScreen();
   return home();
 }

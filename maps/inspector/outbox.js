@@ -198,10 +198,3 @@ async function sendPhoto(item, photo) {
   await saveItem(item);
   return 'sent';
 }
-
-/** A photo chosen on the phone, with what the server will check it by. */
-export async function describePhoto(file) {
-  const digest = await crypto.subtle.digest('SHA-256', await file.arrayBuffer());
-  const sha256 = [...new Uint8Array(digest)].map(b => b.toString(16).padStart(2, '0')).join('');
-  return { id: crypto.randomUUID(), blob: file, sha256, bytes: file.size, name: file.name, type: file.type, sent: false };
-}

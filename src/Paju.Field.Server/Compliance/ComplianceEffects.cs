@@ -141,12 +141,19 @@ public static class ComplianceEffects
         await AuditLog.WriteAsync(conn, tx, actor, "asset.close", "asset", assetId.ToString(), new { reason, inspection = inspectionId }, ct);
     }
 
+    /// <summary>One follow-up of a closure: due so many months, then days, after the day of the closure (Asia/Seoul).</summary>
+    public sealed record ClosureStep(string Kind, int Months, int Days);
+
+    /// <summary>The statute's follow-ups of a closure, in order; the inspector app counts the same dates from it on the spot.</summary>
+    public static readonly IReadOnlyList<ClosureStep> ClosureRule =
+    [
+        new("notify_authority", 0, 0),   // without delay
+        new("cpf_registration", 0, 7),
+        new("safety_diagnosis", 1, 0),   // unless the facility is removed
+        new("improvement_plan", 2, 0),
+    ];
+
     /// <summary>The statute's follow-ups of a closure and their dates.</summary>
     public static IEnumerable<(string Kind, DateOnly Due)> FollowUps(DateOnly closedOn) =>
-    [
-        ("notify_authority", closedOn),              // without delay
-        ("cpf_registration", closedOn.AddDays(7)),
-        ("safety_diagnosis", closedOn.AddMonths(1)), // unless the facility is removed
-        ("improvement_plan", closedOn.AddMonths(2)),
-    ];
+        ClosureRule.Select(step => (step.Kind, closedOn.AddMonths(step.Months).AddDays(step.Days)));
 }

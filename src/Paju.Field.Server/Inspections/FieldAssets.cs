@@ -2,6 +2,7 @@ using System.Security.Claims;
 using Npgsql;
 using NpgsqlTypes;
 using Paju.Field.Server.Accounts;
+using Paju.Field.Server.Compliance;
 using Paju.Field.Server.Tags;
 
 namespace Paju.Field.Server.Inspections;
@@ -18,7 +19,10 @@ public static class FieldAssets
 
     public sealed record CheckInRules(double PassMetres, double FlagBeyondMetres, double WarnAccuracyMetres);
 
-    public sealed record FieldSnapshot(DateTimeOffset At, CheckInRules Rules, IReadOnlyList<FieldAsset> Assets);
+    /// <summary>A follow-up of a closure as the app shows it on the spot: what to do, and its due date's distance from today.</summary>
+    public sealed record ClosureFollowUp(string Kind, string Label, int Months, int Days);
+
+    public sealed record FieldSnapshot(DateTimeOffset At, CheckInRules Rules, IReadOnlyList<FieldAsset> Assets, IReadOnlyList<ClosureFollowUp> Closure);
 
     public static void MapFieldAssets(this IEndpointRouteBuilder app)
     {
@@ -69,7 +73,8 @@ public static class FieldAssets
                 new NearbyAssets.DueProgram(reader.GetString(7), reader.GetInt32(8), reader.GetString(9), cadence, status.Code, status.Period, status.DueOn, last));
         }
         http.Response.Headers.CacheControl = "no-store";
-        return Results.Ok(new FieldSnapshot(now, new CheckInRules(tagOptions.PassMetres, tagOptions.FlagBeyondMetres, tagOptions.WarnAccuracyMetres), assets));
+        var closure = ComplianceEffects.ClosureRule.Select(s => new ClosureFollowUp(s.Kind, ComplianceEndpoints.FollowUpLabel(s.Kind), s.Months, s.Days)).ToList();
+        return Results.Ok(new FieldSnapshot(now, new CheckInRules(tagOptions.PassMetres, tagOptions.FlagBeyondMetres, tagOptions.WarnAccuracyMetres), assets, closure));
     }
 
     private static async Task<IResult> TagAsync(string id, NpgsqlDataSource db, CancellationToken ct)

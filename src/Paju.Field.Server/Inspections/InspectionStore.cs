@@ -287,10 +287,10 @@ public static class InspectionStore
             return 0;
         }
         await using var cmd = new NpgsqlCommand("""
-            INSERT INTO inspection_photo (inspection_id, photo_id, sha256, bytes, taken_at, position, source)
-            SELECT $1, p.id, p.sha, p.bytes, p.taken_at, CASE WHEN p.lat IS NOT NULL THEN ST_SetSRID(ST_MakePoint(p.lon, p.lat), 4326) END, p.source
-            FROM unnest($2::uuid[], $3::bytea[], $4::integer[], $5::timestamptz[], $6::float8[], $7::float8[], $8::text[])
-                 AS p(id, sha, bytes, taken_at, lat, lon, source)
+            INSERT INTO inspection_photo (inspection_id, photo_id, sha256, bytes, taken_at, position, source, purpose)
+            SELECT $1, p.id, p.sha, p.bytes, p.taken_at, CASE WHEN p.lat IS NOT NULL THEN ST_SetSRID(ST_MakePoint(p.lon, p.lat), 4326) END, p.source, p.purpose
+            FROM unnest($2::uuid[], $3::bytea[], $4::integer[], $5::timestamptz[], $6::float8[], $7::float8[], $8::text[], $9::text[])
+                 AS p(id, sha, bytes, taken_at, lat, lon, source, purpose)
             ON CONFLICT DO NOTHING
             """, conn, tx)
         {
@@ -304,6 +304,7 @@ public static class InspectionStore
                 new() { Value = photos.Select(p => p.Position?.Latitude).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Double },
                 new() { Value = photos.Select(p => p.Position?.Longitude).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Double },
                 new() { Value = photos.Select(p => p.Source).ToArray() },
+                new() { Value = photos.Select(p => p.Purpose).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text },
             },
         };
         return await cmd.ExecuteNonQueryAsync(ct);

@@ -7,7 +7,8 @@ using Paju.Field.Telemetry;
 namespace Paju.Field.Server.Inspections;
 
 /// <summary>A photo the phone announces with its inspection: the bytes follow later, in chunks, and must hash to <see cref="Sha256"/>.</summary>
-public sealed record PhotoAnnouncement(Guid Id, byte[] Sha256, int Bytes, DateTimeOffset? TakenAt, CheckInPosition? Position, string Source);
+/// <param name="Purpose">Null for a photo of what was inspected; "closure_sign" for the 이용금지 notice posted at the entrance.</param>
+public sealed record PhotoAnnouncement(Guid Id, byte[] Sha256, int Bytes, DateTimeOffset? TakenAt, CheckInPosition? Position, string Source, string? Purpose = null);
 
 /// <summary>
 /// <c>PUT /api/inspections/{id}</c> read before anything reaches SQL. Its identity is the SHA-256 of its RFC 8785
@@ -22,6 +23,7 @@ public sealed record InspectionSubmission(
     public const int MaxPhotoBytes = 10 * 1024 * 1024;
     public const int MaxPhotos = 50;
     public static readonly IReadOnlyList<string> PhotoSources = ["exif", "device", "none"];
+    public static readonly IReadOnlyList<string> PhotoPurposes = ["closure_sign"];
 
     public static (InspectionSubmission? Submission, List<string> Problems) Parse(ReadOnlySpan<byte> body, DateTimeOffset now)
     {
@@ -200,9 +202,18 @@ public sealed record InspectionSubmission(
         {
             problems.Add($"사진 {id}: \"source\" 는 exif, device, none 중 하나입니다.");
         }
+        string? purpose = null;
+        if (photo.TryGetProperty("purpose", out var purposeElement) && purposeElement.ValueKind != JsonValueKind.Null)
+        {
+            purpose = purposeElement.ValueKind == JsonValueKind.String ? purposeElement.GetString() : "";
+            if (!PhotoPurposes.Contains(purpose))
+            {
+                problems.Add($"사진 {id}: \"purpose\" 는 closure_sign (입구의 이용금지 안내문) 이거나 없어야 합니다.");
+            }
+        }
         var takenAt = time(photo, "takenAt", false);
         var at = position(photo, "accuracy");
-        return sha is null || bytes is <= 0 or > MaxPhotoBytes ? null : new PhotoAnnouncement(id, sha, (int)bytes, takenAt, at, source!);
+        return sha is null || bytes is <= 0 or > MaxPhotoBytes ? null : new PhotoAnnouncement(id, sha, (int)bytes, takenAt, at, source!, purpose);
     }
 
     public static string Hex(byte[] bytes) => Convert.ToHexStringLower(bytes);

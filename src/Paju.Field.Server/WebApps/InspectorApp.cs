@@ -46,7 +46,7 @@ public static class InspectorApp
                 return Results.File(file, ContentType(file));
             }
         }
-        return files.Page(Name) is { } shell ? PageResults.Html(http, shell) : PageResults.NotBuilt(http, "점검원 앱");
+        return files.Page(Name) is { } shell ? PageResults.HtmlWithWasm(http, shell) : PageResults.NotBuilt(http, "점검원 앱");
     }
 
     private static string ContentType(string file) => Path.GetExtension(file) switch

@@ -30,6 +30,17 @@ public static class PageResults
         return Results.Content(html, "text/html; charset=utf-8", Encoding.UTF8);
     }
 
+    /// <summary>
+    /// A page that may compile WebAssembly (the inspector app's QR decoder, on phones without BarcodeDetector):
+    /// 'wasm-unsafe-eval' allows WebAssembly compilation only — JavaScript eval stays forbidden.
+    /// </summary>
+    public static IResult HtmlWithWasm(HttpContext http, string html)
+    {
+        SetHeaders(http);
+        http.Response.Headers.ContentSecurityPolicy = ContentSecurityPolicy.Replace("script-src 'self'", "script-src 'self' 'wasm-unsafe-eval'", StringComparison.Ordinal);
+        return Results.Content(html, "text/html; charset=utf-8", Encoding.UTF8);
+    }
+
     /// <summary>A page already rendered to UTF-8 (a cached one), with the same headers.</summary>
     public static IResult Bytes(HttpContext http, byte[] html)
     {

@@ -75,6 +75,26 @@ public sealed class InspectionSubmissionTests(InspectionFixture f) : IClassFixtu
     }
 
     [Fact]
+    public async Task A_photo_says_what_it_shows_the_closure_sign_is_kept_as_such_and_an_unknown_purpose_is_refused_in_Korean()
+    {
+        var sign = Guid.NewGuid();
+        var photo = new { id = sign.ToString(), sha256 = new string('a', 64), bytes = 1000, takenAt = "2026-11-30T10:05:00+09:00", source = "device",
+            position = new { lat = Lat, lon = Lon }, purpose = "closure_sign" };
+        var closed = Monthly(grade: "이용금지");
+        closed["photos"] = new[] { photo };
+        var id = Guid.NewGuid();
+        var (status, _) = await f.PutAsync(id, closed);
+        Assert.Equal(201, status);
+        Assert.Equal("closure_sign/device", await f.Db.ScalarAsync<string>("SELECT purpose || '/' || source FROM inspection_photo WHERE inspection_id = $1", id));
+
+        var poster = Monthly();
+        poster["photos"] = new[] { photo with { id = Guid.NewGuid().ToString(), purpose = "poster" } };
+        var (refused, problem) = await f.PutAsync(Guid.NewGuid(), poster);
+        Assert.Equal(400, refused);
+        Assert.Contains("\"purpose\" 는 closure_sign (입구의 이용금지 안내문) 이거나 없어야 합니다", Problems(problem));
+    }
+
+    [Fact]
     public async Task An_inspection_resting_on_a_check_in_not_yet_sent_is_told_to_send_it_first()
     {
         var checkIn = Guid.NewGuid();

@@ -1,7 +1,9 @@
+using System.Security.Cryptography;
 using Microsoft.Playwright;
 using Paju.Field.Server.Accounts;
 using Paju.Field.Server.Audit;
 using Paju.Field.Server.Tags;
+using Paju.Field.Tags;
 using Paju.Field.Tests.Harness;
 
 namespace Paju.Field.Tests.WebApps.Inspector;
@@ -54,11 +56,34 @@ public sealed class InspectorAppFixture(PostgisServer postgis) : IAsyncLifetime
 
     public string PlateUrl(string code) => Plates[code].Url(Server.BaseAddress.ToString().TrimEnd('/'), KeyStore);
 
-    /// <summary>A phone at the first playground, signed in, with the app loaded once online and its service worker in charge.</summary>
-    public async Task<WebSession> OpenAppAsync(Browser browser)
+    /// <summary>A new NTAG 424 DNA plate on <paramref name="code"/> with keys of the test's own, and the tag that makes its SUN URLs.</summary>
+    public async Task<SunTagEmulator> NewSunTagAsync(string code, string uid, int counter = 0)
     {
-        var session = await WebSession.OpenAsync(browser, Server.BaseAddress, Viewport.PhoneSmall);
-        await session.PlaceAtAsync(Lat, Lon, 8);
+        var keys = new SunKeys(RandomNumberGenerator.GetBytes(16), RandomNumberGenerator.GetBytes(16));
+        await using var conn = await Db.DataSource.OpenConnectionAsync();
+        await using var tx = await conn.BeginTransactionAsync();
+        var asset = await AssetRef.ResolveAsync(conn, tx, code, null, default);
+        var tag = await TagStore.AddAsync(conn, tx, KeyStore, asset, "ntag424", uid, keys, Actor.System("test"), default);
+        await tx.CommitAsync();
+        return new SunTagEmulator(Server.BaseAddress.ToString().TrimEnd('/'), tag.Id, keys.Meta, keys.File, uid, counter);
+    }
+
+    /// <summary>Where the playground PG-A{n} stands (PG-A1 … PG-A5 along the street, 0.00125° apart going east).</summary>
+    public static (double Lat, double Lon) At(string code) => (Lat, Lon + (int.Parse(code["PG-A".Length..]) - 1) * 0.00125);
+
+    /// <summary>
+    /// A phone at the playground <paramref name="standAt"/>, signed in, with the app loaded once online and its service worker
+    /// in charge — in the shared browser or <paramref name="ownBrowser"/> (a fake camera's), with <paramref name="fakes"/> injected first.
+    /// </summary>
+    public async Task<WebSession> OpenAppAsync(Browser browser, IBrowser? ownBrowser = null, string standAt = "PG-A1", params string[] fakes)
+    {
+        var session = await WebSession.OpenAsync(browser, Server.BaseAddress, Viewport.PhoneSmall, ownBrowser);
+        foreach (var fake in fakes)
+        {
+            await session.InjectAsync(fake);
+        }
+        var (lat, lon) = At(standAt);
+        await session.PlaceAtAsync(lat, lon, 8);
         await session.GotoAsync("/login?next=%2Finspector%2F");
         await session.Page.GetByLabel("아이디").FillAsync(Username);
         await session.Page.GetByLabel("비밀번호").FillAsync(Password);
