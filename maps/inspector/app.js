@@ -40,10 +40,16 @@ function banner(text) {
 
 let data = { me: null, snapshot: null, programs: [] };
 
-async function loadData() {
+/** What the phone kept from its last online start: enough to work with no signal. */
+async function loadCached() {
   data.me = await cached('me');
   data.snapshot = await cached('snapshot');
   data.programs = (await cached('programs')) ?? [];
+  return Boolean(data.me && data.snapshot);
+}
+
+/** The sign-in, the day's assets and the programs from the server, kept on the phone; with no signal, the kept copy stays. */
+async function refreshData() {
   if (!navigator.onLine) return;
   try {
     data.me = await api('/api/auth/me');
@@ -519,9 +525,20 @@ async function start() {
     const list = document.getElementById('outbox');
     if (list) list.replaceWith(await outboxList());
   });
-  await loadData();
+  // A phone that has the day's copy shows it at once and refreshes it behind; a first start waits for the server.
+  const kept = await loadCached();
+  if (!kept) await refreshData();
   await refreshCount();
   await route();
+  window.pajuInspector = { readyAt: performance.now(), from: kept ? 'phone' : 'server' };
+  if (kept) {
+    const signedIn = Boolean(data.me);
+    await refreshData();
+    // Shown again only where that cannot lose anything: signed out meanwhile, or the list untouched on the first screen.
+    const untouched = location.pathname === '/inspector/' && !location.hash.replace(/^#\/?/, '')
+      && !document.getElementById('search')?.value && document.activeElement?.tagName !== 'INPUT';
+    if (signedIn !== Boolean(data.me) || untouched) await route();
+  }
   await sync();
   await refreshCount();
 }

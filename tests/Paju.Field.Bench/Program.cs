@@ -100,6 +100,18 @@ readers.SetAction(parse => ReaderBench.RunAsync(new ReaderBench.Options(
     parse.GetValue(readerScans), parse.GetValue(readerBacklog), parse.GetValue(db), parse.GetValue(data)!, Report.Path(parse.GetValue(report)))));
 root.Subcommands.Add(readers);
 
+var inspectorLoads = new Option<int>("--loads") { Description = "cold and warm loads measured (after one of each to warm up)", DefaultValueFactory = _ => 10 };
+var inspectorCount = new Option<int>("--inspections") { Description = "inspections filed offline and then sent", DefaultValueFactory = _ => 20 };
+var inspectorPhotos = new Option<int>("--photos") { Description = "photos of 500 KB per inspection", DefaultValueFactory = _ => 3 };
+var inspector = new Command("inspector", "Inspector app at 150 ms / 1.6 Mbps / 750 kbps: cold and warm loads, script before interaction, a day's inspections sent");
+foreach (var option in new Option[] { db, data, report, inspectorLoads, inspectorCount, inspectorPhotos })
+{
+    inspector.Options.Add(option);
+}
+inspector.SetAction(parse => InspectorBench.RunAsync(new InspectorBench.Options(parse.GetValue(inspectorLoads), parse.GetValue(inspectorCount),
+    parse.GetValue(inspectorPhotos), parse.GetValue(db), parse.GetValue(data)!, Report.Path(parse.GetValue(report)))));
+root.Subcommands.Add(inspector);
+
 var importRows = new Option<int>("--rows") { Description = "registry-format CSV rows", DefaultValueFactory = _ => 1_000_000 };
 var geojsonMb = new Option<int>("--geojson-mb") { Description = "size of the minified GeoJSON", DefaultValueFactory = _ => 200 };
 var import = new Command("import", "Registry import: a million validated CSV rows beside a bare binary COPY, and a 200 MB GeoJSON's peak RSS");

@@ -47,9 +47,11 @@ public static class ServerHost
         builder.Services.AddLive(builder.Configuration);
         builder.Services.AddWebApps(builder.Configuration);
         builder.Services.AddApiDocument();
+        builder.Services.AddCompression();
 
         var app = builder.Build();
         app.UseForwardedHeaders();
+        app.UseResponseCompression();
         app.UseHttpsRules(options);
         app.UseExceptionHandler();
         app.UseStatusCodePages();

@@ -88,7 +88,8 @@ public sealed class InspectorAppFixture(PostgisServer postgis) : IAsyncLifetime
         await session.Page.GetByLabel("아이디").FillAsync(Username);
         await session.Page.GetByLabel("비밀번호").FillAsync(Password);
         await session.Page.GetByRole(AriaRole.Button, new() { Name = "로그인" }).ClickAsync();
-        await session.Page.WaitForURLAsync("**/inspector/**");
+        // Committed is enough: the heading below is the app's own sign of being ready (a busy machine can hold the load event back).
+        await session.Page.WaitForURLAsync("**/inspector/**", new() { WaitUntil = WaitUntilState.Commit });
         await Assertions.Expect(session.Page.GetByRole(AriaRole.Heading, new() { Name = "가까운 점검 대상" })).ToBeVisibleAsync();
         // Polled from here: Playwright's in-page polling would compile the predicate, which the app's CSP (no eval) forbids.
         var deadline = DateTime.UtcNow.AddSeconds(30);

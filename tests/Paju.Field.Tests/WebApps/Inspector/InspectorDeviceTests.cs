@@ -171,6 +171,27 @@ public sealed class InspectorDeviceTests(InspectorAppFixture f, Browser browser)
         Assert.Equal(takenAt.UtcDateTime, await f.Db.ScalarAsync<DateTime>("SELECT taken_at FROM inspection_photo WHERE inspection_id = $1 AND source = 'exif'", id));
     }
 
+    /// <summary>A JPEG whose EXIF says "rotate 90° clockwise to view" (Orientation 6), as a phone held upright writes it.</summary>
+    private static byte[] Sideways(byte[] jpeg)
+    {
+        // APP1: "Exif\0\0", a big-endian TIFF header, IFD0 with the one entry Orientation (0x0112, SHORT) = 6.
+        byte[] tiff = [(byte)'M', (byte)'M', 0, 42, 0, 0, 0, 8, 0, 1, 0x01, 0x12, 0, 3, 0, 0, 0, 1, 0, 6, 0, 0, 0, 0, 0, 0];
+        byte[] payload = [.. "Exif\0\0"u8.ToArray(), .. tiff];
+        byte[] segment = [0xFF, 0xE1, (byte)((payload.Length + 2) >> 8), (byte)((payload.Length + 2) & 0xFF), .. payload];
+        return [.. jpeg[..2], .. segment, .. jpeg[2..]];
+    }
+
+    [Fact]
+    public async Task A_photo_taken_with_the_phone_upright_is_sent_upright()
+    {
+        await using var session = await f.OpenAppAsync(browser);
+        var page = session.Page;
+        await page.EvaluateAsync("() => { location.hash = '#/inspect/playground/PG-A5/playground-monthly'; }");
+        // Stored 640×480 with Orientation 6: seen upright it is 480 wide and 640 high, and small enough to keep its size.
+        await page.GetByLabel("사진 찍기 (카메라)").SetInputFilesAsync(Photo("upright.jpg", Sideways(TestPhotos.Camera(640, 480))));
+        await Assertions.Expect(page.Locator(".photo-lines li").First).ToContainTextAsync("upright.jpg: 480×640");
+    }
+
     [Fact]
     public async Task Closing_a_playground_on_the_spot_asks_for_the_sign_photo_and_shows_the_statutory_follow_ups_with_their_dates()
     {
