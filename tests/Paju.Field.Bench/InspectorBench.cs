@@ -224,7 +224,7 @@ public static class InspectorBench
             }
             await Task.Delay(20);
         }
-        var marks = await page.EvaluateAsync<MarkData>("""
+        var marks = await page.EvaluateAsync<System.Text.Json.JsonElement>("""
             () => {
               const ready = window.pajuInspector.readyAt;
               const scripts = performance.getEntriesByType('resource')
@@ -234,9 +234,11 @@ public static class InspectorBench
                        from: window.pajuInspector.from, scripts };
             }
             """);
+        var scripts = marks.GetProperty("scripts").EnumerateArray()
+            .Select(e => (Url: e.GetProperty("url").GetString()!, Bytes: e.GetProperty("bytes").GetInt64())).ToList();
         // What gzip makes of those scripts (the server compresses them; a service worker's copy reports no bytes sent).
         var gzip = 0L;
-        foreach (var script in marks.Scripts)
+        foreach (var script in scripts)
         {
             var file = Path.Combine(AppContext.BaseDirectory, "wwwroot", script.Url.TrimStart('/'));
             var bytes = await File.ReadAllBytesAsync(file);
@@ -247,12 +249,9 @@ public static class InspectorBench
             }
             gzip += buffer.Length;
         }
-        return new Load(marks.Interactive, marks.DomReady, marks.Scripts.Sum(s => s.Bytes), gzip, [.. marks.Scripts.Select(s => s.Url)], marks.From);
+        return new Load(marks.GetProperty("interactive").GetDouble(), marks.GetProperty("domReady").GetDouble(), scripts.Sum(s => s.Bytes), gzip,
+            [.. scripts.Select(s => s.Url)], marks.GetProperty("from").GetString()!);
     }
-
-    private sealed record MarkData(double Interactive, double DomReady, string From, ScriptData[] Scripts);
-
-    private sealed record ScriptData(string Url, long Bytes);
 
     private static async Task WaitForServiceWorkerAsync(IPage page)
     {

@@ -108,6 +108,11 @@ public sealed class ReaderStoreAndForwardTests(ReaderMosquittoFixture f) : IClas
             Assert.Equal(1, Scanner(killed).Errors["garbage"]);
             Assert.False(Scanner(killed).Uplinks.Single().Connected);
             Assert.True(Scanner(killed).Uplinks.Single().Pending >= 3, $"{Scanner(killed).Uplinks.Single().Pending} records queued");
+            // What the person at the gateway sees: the reader, its counts, its errors in words, its queue waiting.
+            var shown = await BridgeCli.RunAsync("status", configFile);
+            Assert.Contains($"판독기 {Reader} (line-scanner, {pair.A} 9600 8N1, 장치 {ReaderMosquittoFixture.Device}): 열림, 읽음 7, 체크인 6, 반복 억제 1", shown.StandardOutput);
+            Assert.Contains("오류: garbage 1", shown.StandardOutput);
+            Assert.Matches(@"MQTT 127\.0\.0\.1:\d+: 끊김, 대기열 \d+건", shown.StandardOutput);
             first.Kill9();
 
             // Started again, broker still down: plates 6–8 join the queue behind what the killed run left.
