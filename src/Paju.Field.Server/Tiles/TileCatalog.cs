@@ -29,11 +29,17 @@ public static class TileCatalog
 {
     public const int MaxZoom = 22;
     public const int TileJsonMaxZoom = 16;
-    /// <summary>Below this zoom points are served as clusters (16×16 cells a tile, counts and worst severity).</summary>
+    /// <summary>Below this zoom points are served as clusters (16×16 cells a tile, counts and worst severity); from it, single points (see <see cref="DenseTileFeatures"/>).</summary>
     public const int RawMinZoom = 14;
     public const int Extent = 4096;
     public const int Buffer = 64;
     public const int CellsPerTile = 16;
+
+    /// <summary>
+    /// At <see cref="RawMinZoom"/> a tile holding more points of one kind than this is drawn as clusters like the zooms
+    /// below: 3,000 dots in two kilometres say less than their clusters, and take longer to encode than a map should wait.
+    /// </summary>
+    public const int DenseTileFeatures = 3000;
 
     /// <summary>Names and details ride along from this zoom: where labels can be read.</summary>
     public const int DetailMinZoom = 16;

@@ -17,8 +17,24 @@ public static class TileSql
         SELECT {string.Join(" || ", tileset.Layers.Select(l => $"coalesce(({Layer(l, z)}), ''::bytea)"))}
         """;
 
-    private static string Layer(TileLayer layer, int z) =>
-        layer.Clustered && z < TileCatalog.RawMinZoom ? ClusterLayer(layer) : RawLayer(layer, z);
+    private static string Layer(TileLayer layer, int z) => !layer.Clustered || z > TileCatalog.RawMinZoom ? RawLayer(layer, z)
+        : z < TileCatalog.RawMinZoom ? ClusterLayer(layer)
+        : DenseOrRawLayer(layer, z);
+
+    /// <summary>
+    /// The first zoom of single points: clusters all the same where one kind has more than
+    /// <see cref="TileCatalog.DenseTileFeatures"/> points in the tile (counted no further than that). The branch not taken
+    /// is never run: each is a subquery of its own.
+    /// </summary>
+    private static string DenseOrRawLayer(TileLayer layer, int z) =>
+        $"""
+        SELECT CASE WHEN (SELECT count(*) FROM (
+                             SELECT 1 FROM asset a, env
+                             WHERE a.kind = '{layer.Kind}' AND a.status = 'active' AND a.geom_3857 && env.e
+                             LIMIT {TileCatalog.DenseTileFeatures + 1}) dense) > {TileCatalog.DenseTileFeatures}
+                    THEN ({ClusterLayer(layer)})
+                    ELSE ({RawLayer(layer, z)}) END
+        """;
 
     private static string RawLayer(TileLayer layer, int z)
     {

@@ -245,13 +245,7 @@ public sealed partial class WebSession : IAsyncDisposable
         try
         {
             var shot = Interlocked.Increment(ref _shots);
-            await Page.ScreenshotAsync(new PageScreenshotOptions
-            {
-                Path = Path.Combine(_screenshots, $"{shot:00}-{Viewport.Name}-{Slug(new Uri(url).AbsolutePath + (name is null ? "" : "-" + name))}.png"),
-                FullPage = true,
-                // A page the test navigates away from mid-shot stalls the screenshot: give up sooner, then see if it left.
-                Timeout = 10_000,
-            });
+            await ShootAsync(Path.Combine(_screenshots, $"{shot:00}-{Viewport.Name}-{Slug(new Uri(url).AbsolutePath + (name is null ? "" : "-" + name))}.png"));
             var axe = ScriptsOff ? null : await Page.RunAxe();
             foreach (var violation in axe?.Violations.Where(v => v.Impact is "serious" or "critical") ?? [])
             {
@@ -272,6 +266,32 @@ public sealed partial class WebSession : IAsyncDisposable
         finally
         {
             _checking.Release();
+        }
+    }
+
+    /// <summary>
+    /// The whole page as a PNG. On a busy machine Chromium's compositor sometimes has no frame for a full-page shot of a
+    /// WebGL map ("Unable to capture screenshot"): a tool's hiccup, not the page's fault — so once more, then the viewport.
+    /// </summary>
+    private async Task ShootAsync(string path)
+    {
+        for (var attempt = 0; ; attempt++)
+        {
+            try
+            {
+                await Page.ScreenshotAsync(new PageScreenshotOptions
+                {
+                    Path = path,
+                    FullPage = attempt < 2,
+                    // A page the test navigates away from mid-shot stalls the screenshot: give up sooner, then see if it left.
+                    Timeout = 10_000,
+                });
+                return;
+            }
+            catch (PlaywrightException e) when (attempt < 2 && e.Message.Contains("Unable to capture screenshot", StringComparison.Ordinal))
+            {
+                await Task.Delay(500);
+            }
         }
     }
 

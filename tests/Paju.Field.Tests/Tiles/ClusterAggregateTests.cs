@@ -19,7 +19,7 @@ public sealed class ClusterAggregateTests(TestDatabase db) : IClassFixture<TestD
                    (count(*) FILTER (WHERE severity = 2))::int AS n2,
                    (count(*) FILTER (WHERE severity = 3))::int AS n3,
                    round(sum(ST_X(geom_3857))::numeric, 1) AS sx
-            FROM asset, generate_series(0, 13) z, LATERAL (SELECT 40075016.685578488 / (16 * 2 ^ z)) g(cell)
+            FROM asset, generate_series(0, 14) z, LATERAL (SELECT 40075016.685578488 / (16 * 2 ^ z)) g(cell)
             WHERE status = 'active' AND GeometryType(geom_3857) = 'POINT'
             GROUP BY 1, 2, 3, 4
         ), kept AS (
