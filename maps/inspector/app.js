@@ -238,6 +238,11 @@ async function assetScreen(asset, tag, { checkInNow = false } = {}) {
       checkInBox.replaceChildren(h('p', { role: 'status', id: 'checkin-state' }, '체크인을 보관함에 넣었습니다. 보내는 중…'));
       await sync();
       const sent = await outboxItem(id);
+      // A refused check-in proved nothing: the inspection does not rest on it.
+      if (sent.state === 'done' && sent.result?.status === 'refused') {
+        checkIn = null;
+        renderPrograms();
+      }
       checkInBox.replaceChildren(checkInResult(sent), facts);
     };
     if (warnings.length === 0) {

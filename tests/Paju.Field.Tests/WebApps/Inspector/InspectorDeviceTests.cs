@@ -52,6 +52,9 @@ public sealed class InspectorDeviceTests(InspectorAppFixture f, Browser browser)
         await page.EvaluateAsync("url => window.__paju.tap(url)", url);
         await Assertions.Expect(page.Locator("#checkin-state")).ToContainTextAsync("체크인 인정 안 됨");
         await Assertions.Expect(page.Locator("#checkin-state")).ToContainTextAsync("이미 한 번 쓰인 태그 주소입니다");
+        // Nothing was proved: the checklist is offered without the check-in, not resting on a refused one.
+        await Assertions.Expect(page.GetByRole(AriaRole.Link, new() { Name = "체크인 없이 점검" }).First).ToBeVisibleAsync();
+        Assert.Equal(0, await page.GetByRole(AriaRole.Link, new() { Name = "점검 시작" }).CountAsync());
         await session.CheckScreenAsync("nfc-replay");
         Assert.Equal(2L, await f.Db.ScalarAsync<long>("SELECT count(*) FROM checkin WHERE url = $1", url));
 
