@@ -41,28 +41,18 @@ async function readExif(file) {
 const encode = (canvas, quality) => new Promise(resolve => canvas.toBlob(resolve, 'image/jpeg', quality));
 
 /** Draws the photo upright at most MaxSide wide or high, and steps the JPEG quality (then the size) down until it fits MaxBytes. */
-async function shrink(file) {
-  let bitmap;
-  try {
-    bitmap = await createImageBitmap(file, { imageOrientation: 'from-image' });
-  } catch {
-    throw new PhotoProblem(`${file.name}: 사진으로 읽을 수 없는 파일입니다. 카메라로 다시 찍거나 JPEG·PNG 사진을 고르세요.`);
-  }
-  try {
-    let scale = Math.min(1, MaxSide / Math.max(bitmap.width, bitmap.height));
-    for (;;) {
-      const canvas = document.createElement('canvas');
-      canvas.width = Math.max(1, Math.round(bitmap.width * scale));
-      canvas.height = Math.max(1, Math.round(bitmap.height * scale));
-      canvas.getContext('2d').drawImage(bitmap, 0, 0, canvas.width, canvas.height);
-      for (const quality of [0.85, 0.75, 0.65, 0.55]) {
-        const blob = await encode(canvas, quality);
-        if (blob && blob.size <= MaxBytes) return { blob, width: canvas.width, height: canvas.height };
-      }
-      scale *= 0.8;
+async function shrink(bitmap) {
+  let scale = Math.min(1, MaxSide / Math.max(bitmap.width, bitmap.height));
+  for (;;) {
+    const canvas = document.createElement('canvas');
+    canvas.width = Math.max(1, Math.round(bitmap.width * scale));
+    canvas.height = Math.max(1, Math.round(bitmap.height * scale));
+    canvas.getContext('2d').drawImage(bitmap, 0, 0, canvas.width, canvas.height);
+    for (const quality of [0.85, 0.75, 0.65, 0.55]) {
+      const blob = await encode(canvas, quality);
+      if (blob && blob.size <= MaxBytes) return { blob, width: canvas.width, height: canvas.height };
     }
-  } finally {
-    bitmap.close();
+    scale *= 0.8;
   }
 }
 
@@ -77,18 +67,18 @@ async function sha256Hex(blob) {
  */
 export async function preparePhoto(file, here, chosenAt = new Date()) {
   const exif = await readExif(file);
-  const small = file.type === 'image/jpeg' && file.size <= MaxBytes && exif.orientation <= 1;
-  let blob = file, width = null, height = null;
-  if (small) {
-    const bitmap = await createImageBitmap(file).catch(() => null);
-    if (bitmap && Math.max(bitmap.width, bitmap.height) <= MaxSide) {
-      ({ width, height } = bitmap);
-    } else {
-      ({ blob, width, height } = await shrink(file));
-    }
-    bitmap?.close();
-  } else {
-    ({ blob, width, height } = await shrink(file));
+  let bitmap;
+  try {
+    bitmap = await createImageBitmap(file, { imageOrientation: 'from-image' });
+  } catch {
+    throw new PhotoProblem(`${file.name}: 사진으로 읽을 수 없는 파일입니다. 카메라로 다시 찍거나 JPEG·PNG 사진을 고르세요.`);
+  }
+  let blob = file, width = bitmap.width, height = bitmap.height;
+  try {
+    const fits = file.type === 'image/jpeg' && file.size <= MaxBytes && exif.orientation <= 1 && Math.max(width, height) <= MaxSide;
+    if (!fits) ({ blob, width, height } = await shrink(bitmap));
+  } finally {
+    bitmap.close();
   }
   // One source per photo, never mixed: what its EXIF says, or else what the phone knew when the photo was chosen.
   const fromExif = exif.takenAt !== null || exif.position !== null;

@@ -30,9 +30,8 @@ public static class ControlRoomBench
 
     public static async Task<int> RunAsync(Options options)
     {
-        if (!File.Exists("/usr/bin/chromium"))
+        if (!BenchBrowser.IsAvailable())
         {
-            Console.Error.WriteLine("Chromium is not installed: apt-get install chromium fonts-noto-cjk");
             return 2;
         }
         await using var database = await BenchDatabase.OpenAsync(options.ConnectionString, options.DataDirectory);
@@ -51,13 +50,7 @@ public static class ControlRoomBench
             ["Paju:Mqtt:Embedded"] = "true", ["Paju:Mqtt:Endpoint"] = $"127.0.0.1:{port}", ["Paju:Alarms:EvaluateSeconds"] = "1",
         });
         using var playwright = await Playwright.CreateAsync();
-        await using var browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
-        {
-            ExecutablePath = "/usr/bin/chromium",
-            Headless = true,
-            Args = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update",
-                "--disable-sync", "--enable-unsafe-swiftshader", "--lang=ko-KR"],
-        });
+        await using var browser = await BenchBrowser.LaunchAsync(playwright);
         await using var context = await browser.NewContextAsync(new BrowserNewContextOptions
         {
             ViewportSize = new ViewportSize { Width = 1920, Height = 1080 }, Locale = "ko-KR", TimezoneId = "Asia/Seoul", BaseURL = server.Address.ToString(),

@@ -31,9 +31,8 @@ public static class InspectorBench
 
     public static async Task<int> RunAsync(Options options)
     {
-        if (!File.Exists("/usr/bin/chromium"))
+        if (!BenchBrowser.IsAvailable())
         {
-            Console.Error.WriteLine("Chromium is not installed: apt-get install chromium fonts-noto-cjk");
             return 2;
         }
         await using var database = await BenchDatabase.OpenAsync(options.ConnectionString, options.DataDirectory);
@@ -48,13 +47,7 @@ public static class InspectorBench
         var origin = server.Address.ToString().TrimEnd('/');
 
         using var playwright = await Playwright.CreateAsync();
-        await using var browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
-        {
-            ExecutablePath = "/usr/bin/chromium",
-            Headless = true,
-            Args = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update",
-                "--disable-sync", "--enable-unsafe-swiftshader", "--lang=ko-KR"],
-        });
+        await using var browser = await BenchBrowser.LaunchAsync(playwright);
         // Signed in once, unthrottled; each cold load starts from this cookie and nothing else.
         string signedIn;
         await using (var context = await NewPhoneAsync(browser, origin, null))

@@ -1,9 +1,4 @@
-using System.Buffers;
-using System.Collections.Concurrent;
-using System.Net;
 using Microsoft.Extensions.Logging.Abstractions;
-using MQTTnet;
-using MQTTnet.Server;
 using Paju.Field.Bridge.Config;
 using Paju.Field.Bridge.Publishing;
 using Paju.Field.Bridge.Queue;
@@ -42,47 +37,23 @@ public sealed class ReaderCheckInTests : IDisposable
         }
         Assert.Equal([0L, 1, 2, 3, 4], made.Select(c => c.Seq));
 
-        using var broker = new MqttServerFactory().CreateMqttServer(new MqttServerOptionsBuilder()
-            .WithDefaultEndpoint().WithDefaultEndpointBoundIPAddress(IPAddress.Loopback).WithDefaultEndpointPort(port).Build());
-        await broker.StartAsync();
-        var arrived = new ConcurrentQueue<(string Topic, CheckIn CheckIn)>();
-        using var observer = new MqttClientFactory().CreateMqttClient();
-        observer.ApplicationMessageReceivedAsync += e =>
-        {
-            if (e.ApplicationMessage.Topic.EndsWith("/checkin", StringComparison.Ordinal))
-            {
-                var (checkIn, _, reason) = CheckIn.Parse(e.ApplicationMessage.Payload.ToArray(), Device);
-                arrived.Enqueue((e.ApplicationMessage.Topic, checkIn ?? throw new InvalidOperationException(reason)));
-            }
-            return Task.CompletedTask;
-        };
-        await observer.ConnectAsync(new MqttClientOptionsBuilder().WithTcpServer("127.0.0.1", port).WithClientId("observer").Build());
-        await observer.SubscribeAsync("#");
+        await using var broker = await ObservedBroker.StartAsync(port, Device);
 
         using var stop = new CancellationTokenSource();
         var running = publisher.RunAsync(stop.Token);
         try
         {
-            var deadline = DateTime.UtcNow.AddMinutes(1);
-            while (arrived.Count < 5)
-            {
-                Assert.True(DateTime.UtcNow < deadline, $"only {arrived.Count} of 5 check-ins arrived");
-                await Task.Delay(50);
-            }
+            await broker.CheckInsAsync(5);
             // One more while connected: live, not historical.
             outlet.OfferCheckIn(DateTimeOffset.UtcNow, "04958CAA5C5E80", null, "door-1", null, null);
-            while (arrived.Count < 6)
-            {
-                Assert.True(DateTime.UtcNow < deadline, "the live check-in did not arrive");
-                await Task.Delay(50);
-            }
+            await broker.CheckInsAsync(6);
         }
         finally
         {
             await stop.CancelAsync();
             await running;
         }
-        var all = arrived.ToList();
+        var all = broker.CheckIns.ToList();
         Assert.All(all, a => Assert.Equal($"paju/v1/ulgok-ps1/{Device}/checkin", a.Topic));
         Assert.Equal([0L, 1, 2, 3, 4, 5], all.Select(a => a.CheckIn.Seq).Order());
         Assert.All(all.Where(a => a.CheckIn.Seq < 5), a => Assert.True(a.CheckIn.Historical));

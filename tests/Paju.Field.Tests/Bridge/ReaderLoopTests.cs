@@ -1,9 +1,4 @@
-using System.Buffers;
-using System.Collections.Concurrent;
-using System.Net;
 using Microsoft.Extensions.Logging.Abstractions;
-using MQTTnet;
-using MQTTnet.Server;
 using Paju.Field.Bridge.Config;
 using Paju.Field.Bridge.Publishing;
 using Paju.Field.Bridge.Queue;
@@ -25,13 +20,10 @@ public sealed class ReaderLoopTests : IAsyncLifetime
     private const string Device = "ulgok-ps1-door";
     private readonly string _dir = TempDirectory.Create("paju-readers-");
     private readonly int _port = MqttDevice.FreePort();
-    private readonly ConcurrentQueue<CheckIn> _arrived = new();
-    private readonly ConcurrentQueue<TelemetryReading> _states = new();
     private readonly CancellationTokenSource _stop = new();
     private readonly List<Task> _running = [];
     private DiskQueue _queue = null!;
-    private MqttServer _broker = null!;
-    private IMqttClient _observer = null!;
+    private ObservedBroker _broker = null!;
     private DeviceOutlet _outlet = null!;
 
     public async ValueTask InitializeAsync()
@@ -41,24 +33,7 @@ public sealed class ReaderLoopTests : IAsyncLifetime
         var identity = new SlaveConfig { Id = 0, Model = "reader", Site = "ulgok-ps1", Device = Device, Secret = "x" };
         var publisher = new DevicePublisher(Device, new BrokerUplink(identity, new MqttSettings { Endpoint = $"127.0.0.1:{_port}" }, 11), _queue, settings, new ListLogger());
         _outlet = new DeviceOutlet(Device, 11, [publisher]);
-        _broker = new MqttServerFactory().CreateMqttServer(new MqttServerOptionsBuilder()
-            .WithDefaultEndpoint().WithDefaultEndpointBoundIPAddress(IPAddress.Loopback).WithDefaultEndpointPort(_port).Build());
-        await _broker.StartAsync();
-        _observer = new MqttClientFactory().CreateMqttClient();
-        _observer.ApplicationMessageReceivedAsync += e =>
-        {
-            if (e.ApplicationMessage.Topic.EndsWith("/checkin", StringComparison.Ordinal))
-            {
-                _arrived.Enqueue(CheckIn.Parse(e.ApplicationMessage.Payload.ToArray(), Device).CheckIn!);
-            }
-            if (e.ApplicationMessage.Topic.EndsWith("/state", StringComparison.Ordinal))
-            {
-                _states.Enqueue(TelemetryReading.Parse(e.ApplicationMessage.Payload.ToArray(), Device).Reading!);
-            }
-            return Task.CompletedTask;
-        };
-        await _observer.ConnectAsync(new MqttClientOptionsBuilder().WithTcpServer("127.0.0.1", _port).WithClientId("observer").Build());
-        await _observer.SubscribeAsync("#");
+        _broker = await ObservedBroker.StartAsync(_port, Device);
         _running.Add(publisher.RunAsync(_stop.Token));
     }
 
@@ -76,16 +51,7 @@ public sealed class ReaderLoopTests : IAsyncLifetime
         _running.Add(Task.Run(() => thread.Join()));
     }
 
-    private async Task<List<CheckIn>> ArrivedAsync(int count)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(60);
-        while (_arrived.Count < count)
-        {
-            Assert.True(DateTime.UtcNow < deadline, $"{_arrived.Count} of {count} check-ins arrived");
-            await Task.Delay(50);
-        }
-        return [.. _arrived];
-    }
+    private Task<List<CheckIn>> ArrivedAsync(int count) => _broker.CheckInsAsync(count);
 
     [Fact]
     public async Task A_serial_QR_scanner_checks_in_whole_plate_lines_once_and_counts_everything_else()
@@ -122,7 +88,7 @@ public sealed class ReaderLoopTests : IAsyncLifetime
 
         // Its health on the device's state channel, as the server stores any device's: counters and the line's flag.
         var until = DateTime.UtcNow.AddSeconds(30);
-        while (!_states.Any(s => s.Numbers.GetValueOrDefault("reader_checkins_count") == 2 && s.Numbers.GetValueOrDefault("reader_suppressed_count") == 1
+        while (!_broker.States.Any(s => s.Numbers.GetValueOrDefault("reader_checkins_count") == 2 && s.Numbers.GetValueOrDefault("reader_suppressed_count") == 1
             && s.Numbers.GetValueOrDefault("reader_errors_count") == 4 && s.Flags.GetValueOrDefault("reader_line_open")))
         {
             Assert.True(DateTime.UtcNow < until, "the reader's health did not reach the state channel");
@@ -169,9 +135,7 @@ public sealed class ReaderLoopTests : IAsyncLifetime
     {
         await _stop.CancelAsync();
         await Task.WhenAll(_running);
-        _observer.Dispose();
-        await _broker.StopAsync();
-        _broker.Dispose();
+        await _broker.DisposeAsync();
         _queue.Dispose();
         Directory.Delete(_dir, recursive: true);
     }

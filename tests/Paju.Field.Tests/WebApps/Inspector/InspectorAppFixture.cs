@@ -68,6 +68,19 @@ public sealed class InspectorAppFixture(PostgisServer postgis) : IAsyncLifetime
         return new SunTagEmulator(Server.BaseAddress.ToString().TrimEnd('/'), tag.Id, keys.Meta, keys.File, uid, counter);
     }
 
+    /// <summary>The monthly checklist filled as an inspector does: every required item 양호, and the overall grade.</summary>
+    public static async Task FillMonthlyAsync(IPage page, string grade = "양호")
+    {
+        foreach (var item in new[] { "연결상태", "노후정도", "변형상태", "청결상태", "안전수칙 등 표시상태", "부대시설 파손상태 및 위험물질 존재 여부" })
+        {
+            await page.Locator("fieldset", new() { Has = page.GetByText(item + " (필수)", new() { Exact = true }) }).GetByLabel("양호").CheckAsync();
+        }
+        await page.Locator("fieldset", new() { Has = page.GetByText("종합 판정 (필수)") }).GetByRole(AriaRole.Radio, new() { Name = grade }).CheckAsync();
+    }
+
+    /// <summary>A photo as the file picker hands it to the page.</summary>
+    public static FilePayload Photo(string name, byte[] bytes) => new() { Name = name, MimeType = "image/jpeg", Buffer = bytes };
+
     /// <summary>Where the playground PG-A{n} stands (PG-A1 … PG-A5 along the street, 0.00125° apart going east).</summary>
     public static (double Lat, double Lon) At(string code) => (Lat, Lon + (int.Parse(code["PG-A".Length..]) - 1) * 0.00125);
 

@@ -3,6 +3,7 @@ using Paju.Field.Calendar;
 using Paju.Field.Server.Compliance;
 using Paju.Field.Tests.Harness;
 using SkiaSharp;
+using static Paju.Field.Tests.WebApps.Inspector.InspectorAppFixture;
 
 namespace Paju.Field.Tests.WebApps.Inspector;
 
@@ -13,17 +14,6 @@ namespace Paju.Field.Tests.WebApps.Inspector;
 /// </summary>
 public sealed class InspectorDeviceTests(InspectorAppFixture f, Browser browser) : IClassFixture<InspectorAppFixture>
 {
-    private static async Task FillMonthlyAsync(IPage page, string grade = "양호")
-    {
-        foreach (var item in new[] { "연결상태", "노후정도", "변형상태", "청결상태", "안전수칙 등 표시상태", "부대시설 파손상태 및 위험물질 존재 여부" })
-        {
-            await page.Locator("fieldset", new() { Has = page.GetByText(item + " (필수)", new() { Exact = true }) }).GetByLabel("양호").CheckAsync();
-        }
-        await page.Locator("fieldset", new() { Has = page.GetByText("종합 판정 (필수)") }).GetByRole(AriaRole.Radio, new() { Name = grade }).CheckAsync();
-    }
-
-    private static FilePayload Photo(string name, byte[] bytes) => new() { Name = name, MimeType = "image/jpeg", Buffer = bytes };
-
     private const string NoPhoneHardware = "delete window.NDEFReader; delete window.BarcodeDetector;";
 
     [Fact]
