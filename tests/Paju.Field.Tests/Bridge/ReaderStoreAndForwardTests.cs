@@ -180,25 +180,6 @@ public sealed class ReaderStoreAndForwardTests(ReaderMosquittoFixture f) : IClas
     /// <summary>Everything the reader's queue numbered is on disk (fsynced).</summary>
     private static bool Committed(BridgeStatus.ReaderState reader) => reader.Uplinks.Single() is var u && u.CommittedLsn == u.LastLsn;
 
-    private static async Task<BridgeStatus> WaitForStatusAsync(ChildProcess bridge, BridgeConfig config, Func<BridgeStatus, bool> condition, string what)
-    {
-        var deadline = DateTime.UtcNow.AddMinutes(2);
-        while (true)
-        {
-            Assert.False(bridge.HasExited, $"the bridge exited while waiting for {what}:\n{bridge.Output}");
-            try
-            {
-                if (File.Exists(config.StatusFile) && BridgeStatus.Read(config.StatusFile) is { Readers: not null } status && condition(status))
-                {
-                    return status;
-                }
-            }
-            catch (Exception e) when (e is IOException or JsonException or InvalidOperationException)
-            {
-                // Caught between the bridge's writes, or the previous run's file: read it again.
-            }
-            Assert.True(DateTime.UtcNow < deadline, $"waited two minutes for {what}:\n{bridge.Output}");
-            await Task.Delay(100);
-        }
-    }
+    private static Task<BridgeStatus> WaitForStatusAsync(ChildProcess bridge, BridgeConfig config, Func<BridgeStatus, bool> condition, string what) =>
+        BridgeCli.WaitForStatusAsync(bridge, config.StatusFile, s => s.Readers is not null && condition(s), what);
 }

@@ -61,31 +61,10 @@ public sealed class StoreAndForwardTests(UlgokMosquittoFixture mosquitto) : ICla
 
         public string QueueOf(string device) => Path.Combine(Config.Queue.Directory, device, "broker");
 
-        /// <summary>The status the running bridge wrote, once it satisfies <paramref name="condition"/> (two minutes at most).</summary>
-        public async Task<BridgeStatus> WaitForStatusAsync(ChildProcess bridge, Func<BridgeStatus, bool> condition, string what)
-        {
-            var deadline = DateTime.UtcNow.AddMinutes(2);
-            while (true)
-            {
-                Assert.False(bridge.HasExited, $"the bridge exited while waiting for {what}:\n{bridge.Output}");
-                Assert.False(_simulator.IsCompleted, $"the simulator stopped: {_simulator.Exception}");
-                try
-                {
-                    if (File.Exists(Config.StatusFile) && BridgeStatus.Read(Config.StatusFile) is var status && condition(status))
-                    {
-                        return status;
-                    }
-                }
-                catch (IOException)
-                {
-                }
-                if (DateTime.UtcNow > deadline)
-                {
-                    Assert.Fail($"waited two minutes for {what}:\n{bridge.Output}");
-                }
-                await Task.Delay(100);
-            }
-        }
+        /// <summary>The status the running bridge wrote, once it satisfies <paramref name="condition"/>; the plant must keep running meanwhile.</summary>
+        public Task<BridgeStatus> WaitForStatusAsync(ChildProcess bridge, Func<BridgeStatus, bool> condition, string what) =>
+            BridgeCli.WaitForStatusAsync(bridge, Config.StatusFile, condition, what,
+                () => Assert.False(_simulator.IsCompleted, $"the simulator stopped: {_simulator.Exception}"));
 
         public async ValueTask DisposeAsync()
         {

@@ -63,6 +63,33 @@ public static class BridgeCli
     /// <summary>`paju-bridge run CONFIG` as a process of its own, to be stopped or killed.</summary>
     public static ChildProcess Start(string configFile) => ChildProcess.Start(new System.Diagnostics.ProcessStartInfo("dotnet", [Dll, "run", configFile]));
 
+    /// <summary>
+    /// The status the running bridge wrote, once it satisfies <paramref name="condition"/> (two minutes at most); the bridge
+    /// must not exit meanwhile, nor <paramref name="alsoCheck"/> fail. A file caught mid-write is read again.
+    /// </summary>
+    public static async Task<Paju.Field.Bridge.BridgeStatus> WaitForStatusAsync(ChildProcess bridge, string statusFile,
+        Func<Paju.Field.Bridge.BridgeStatus, bool> condition, string what, Action? alsoCheck = null)
+    {
+        var deadline = DateTime.UtcNow.AddMinutes(2);
+        while (true)
+        {
+            Assert.False(bridge.HasExited, $"the bridge exited while waiting for {what}:\n{bridge.Output}");
+            alsoCheck?.Invoke();
+            try
+            {
+                if (File.Exists(statusFile) && Paju.Field.Bridge.BridgeStatus.Read(statusFile) is var status && condition(status))
+                {
+                    return status;
+                }
+            }
+            catch (Exception e) when (e is IOException or System.Text.Json.JsonException)
+            {
+            }
+            Assert.True(DateTime.UtcNow < deadline, $"waited two minutes for {what}:\n{bridge.Output}");
+            await Task.Delay(100);
+        }
+    }
+
     public static Task<Paju.Field.Server.Database.ProcessResult> RunAsync(params string[] arguments) =>
         Paju.Field.Server.Database.ProcessRunner.RunAsync("dotnet", [Dll, .. arguments], null, null, default);
 }
