@@ -5,6 +5,9 @@ namespace Paju.Field.Server.Tiles;
 /// <summary>
 /// The SQL that cuts one tile: PostGIS does it all (ST_TileEnvelope, ST_AsMVTGeom, ST_AsMVT), one
 /// layer per kind concatenated with ||. Parameters: $1 z, $2 x, $3 y.
+/// Every layer orders its features by what they are (an asset by its id, a cluster by its place and counts),
+/// never by how the rows were read: the same data gives the same bytes whatever plan PostgreSQL picks, however
+/// the table lies on disk after updates and vacuums, and on any server — so a tile's ETag holds everywhere.
 /// </summary>
 public static class TileSql
 {
@@ -44,7 +47,7 @@ public static class TileSql
             fields.Append($"{f.Sql} AS {f.Name}, ");
         }
         return $"""
-            SELECT ST_AsMVT(t, '{layer.Kind}', {TileCatalog.Extent}, 'geom', 'id') FROM (
+            SELECT ST_AsMVT(t, '{layer.Kind}', {TileCatalog.Extent}, 'geom', 'id' ORDER BY t.id) FROM (
                 SELECT a.id, {fields}ST_AsMVTGeom(a.geom_3857, env.e, {TileCatalog.Extent}, {TileCatalog.Buffer}, true) AS geom
                 FROM asset a LEFT JOIN {layer.KindTable} k ON k.asset_id = a.id, env
                 WHERE a.kind = '{layer.Kind}' AND a.status = 'active' AND a.geom_3857 && env.m
@@ -55,7 +58,7 @@ public static class TileSql
     /// <summary>Cells of this tile and a ring around it (for the buffer), from the clusters kept on write.</summary>
     private static string ClusterLayer(TileLayer layer) =>
         $"""
-        SELECT ST_AsMVT(t, '{layer.Kind}', {TileCatalog.Extent}, 'geom') FROM (
+        SELECT ST_AsMVT(t, '{layer.Kind}', {TileCatalog.Extent}, 'geom' ORDER BY t.geom, t.count, t.severity, t.n_closed, t.n_overdue) FROM (
             SELECT c.kind, 'active' AS status, c.n AS count, true AS cluster,
                    CASE WHEN c.n3 > 0 THEN 3 WHEN c.n2 > 0 THEN 2 WHEN c.n1 > 0 THEN 1 ELSE 0 END AS severity,
                    c.n_closed, c.n_overdue,
