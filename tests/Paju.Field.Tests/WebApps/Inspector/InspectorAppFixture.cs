@@ -36,6 +36,8 @@ public sealed class InspectorAppFixture(PostgisServer postgis) : IAsyncLifetime
         await using (var conn = await Db.DataSource.OpenConnectionAsync())
         {
             await UserStore.CreateAsync(conn, null, Username, "김점검", Roles.Inspector, Password, default);
+            var admin = await UserStore.CreateAsync(conn, null, "admin.field", "한관리", Roles.Admin, Password, default);
+            _adminToken = (await ApiTokens.IssueAsync(conn, null, admin.Id, "test", TimeSpan.FromHours(2), default)).Token;
         }
         Server = await TestServer.StartAsync(Db.ConnectionString);
         var keys = new TagKeyStore(Path.Combine(Server.DataDirectory, "keys", "tags.json"));
@@ -53,6 +55,16 @@ public sealed class InspectorAppFixture(PostgisServer postgis) : IAsyncLifetime
     }
 
     public TagKeyStore KeyStore { get; private set; } = null!;
+
+    private string _adminToken = "";
+
+    /// <summary>An administrator's client for the API (editing a program while a phone has the app open).</summary>
+    public HttpClient AdminClient()
+    {
+        var client = Server.CreateClient();
+        client.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", _adminToken);
+        return client;
+    }
 
     public string PlateUrl(string code) => Plates[code].Url(Server.BaseAddress.ToString().TrimEnd('/'), KeyStore);
 

@@ -20,6 +20,8 @@ public sealed class InspectorAppTests(InspectorAppFixture f, Browser browser) : 
 
         await Assertions.Expect(session.Page.Locator("#checkin-state")).ToContainTextAsync("체크인 확인됨");
         await Assertions.Expect(session.Page.Locator("#checkin-state")).ToContainTextAsync("표지의 서명을 확인했습니다");
+        // What the phone measured, beside the verdict: the distance to the playground and how sure the position is.
+        await Assertions.Expect(session.Page.GetByText(new System.Text.RegularExpressions.Regex(@"^시설까지 약 \d+ m, 위치 정확도 ±8 m$"))).ToBeVisibleAsync();
         await session.CheckScreenAsync("checked-in");
         Assert.Equal(1L, await f.Db.ScalarAsync<long>("""
             SELECT count(*) FROM checkin c JOIN tag t ON t.id = c.tag_id JOIN asset a ON a.id = c.asset_id
@@ -43,6 +45,10 @@ public sealed class InspectorAppTests(InspectorAppFixture f, Browser browser) : 
         await session.CheckScreenAsync("nearby");
         await session.Page.GetByLabel("시설 찾기").FillAsync("PG-A2");
         await Assertions.Expect(session.Page.Locator("#assets li")).ToHaveCountAsync(1);
+        // By its name too, in Korean.
+        await session.Page.GetByLabel("시설 찾기").FillAsync("놀이터 3");
+        await Assertions.Expect(session.Page.Locator("#assets li")).ToHaveCountAsync(1);
+        await Assertions.Expect(session.Page.Locator("#assets li").First).ToContainTextAsync("앱 시험 놀이터 3");
     }
 
     [Fact]
@@ -69,6 +75,7 @@ public sealed class InspectorAppTests(InspectorAppFixture f, Browser browser) : 
             }
             await Assertions.Expect(page.Locator("#outbox-count")).ToHaveTextAsync("3");
             await Assertions.Expect(page.Locator("#outbox li[data-state=waiting]")).ToHaveCountAsync(3);
+            await Assertions.Expect(page.Locator("#outbox li[data-state=waiting] .state").First).ToHaveTextAsync("대기");
             await session.CheckScreenAsync("outbox-offline");
 
             // The app is closed and opened again with no signal: the shell comes from the service worker, the outbox from the phone.
