@@ -1,5 +1,7 @@
 using System.Net;
+using System.Net.Http.Headers;
 using System.Net.Http.Json;
+using System.Security.Cryptography;
 using System.Text.Json;
 using MQTTnet;
 using Paju.Field.Tags;
@@ -246,5 +248,122 @@ public sealed class CheckInVerificationTests(CheckInFixture f) : IClassFixture<C
         // The citizen's visit spent nothing: the inspector's check-in with the same URL is still fresh.
         var (_, answer) = await f.CheckInAsync(Body(url));
         Assert.Equal("verified", answer.GetProperty("status").GetString());
+    }
+
+    private const double Metre = 1 / 111_000.0; // of latitude
+
+    /// <summary>Posts a check-in to another server on the fixture's database (one configured otherwise).</summary>
+    private async Task<(int Status, JsonElement Body)> CheckInAtAsync(TestServer server, object body)
+    {
+        using var client = server.CreateClient();
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", f.InspectorToken);
+        using var response = await client.PostAsJsonAsync("/api/checkins", body);
+        return ((int)response.StatusCode, await response.Content.ReadFromJsonAsync<JsonElement>());
+    }
+
+    [Fact]
+    public async Task A_position_is_too_far_only_beyond_100_m_plus_its_accuracy_and_passes_within_the_larger_of_30_m_and_its_accuracy()
+    {
+        var url = f.PlaygroundQr.Url(BaseUrl, f.Keys);
+
+        var (_, withinAccuracy) = await f.CheckInAsync(Body(url, lat: PlaygroundLat + 35 * Metre, accuracy: 40));
+        var (_, beyondThirty) = await f.CheckInAsync(Body(url, lat: PlaygroundLat + 35 * Metre, accuracy: 10));
+        var (_, withinThirty) = await f.CheckInAsync(Body(url, lat: PlaygroundLat + 25 * Metre, accuracy: 10));
+        var (_, short130) = await f.CheckInAsync(Body(url, lat: PlaygroundLat + 130 * Metre, accuracy: 40));
+        var (_, beyond150) = await f.CheckInAsync(Body(url, lat: PlaygroundLat + 150 * Metre, accuracy: 40));
+
+        Assert.Equal("verified", withinAccuracy.GetProperty("status").GetString()); // 35 m, but the phone is only sure to ±40 m
+        Assert.Empty(Flags(withinAccuracy));
+        Assert.Equal(["not_close"], Flags(beyondThirty));
+        Assert.Equal("verified", withinThirty.GetProperty("status").GetString());
+        Assert.Equal(["not_close"], Flags(short130)); // 130 m < 100 m + 40 m
+        Assert.InRange(short130.GetProperty("distanceMetres").GetDouble(), 128, 132);
+        Assert.Equal(["too_far"], Flags(beyond150)); // 150 m > 100 m + 40 m
+        Assert.Equal("flagged", beyond150.GetProperty("status").GetString());
+    }
+
+    [Fact]
+    public async Task The_distance_bands_and_the_accuracy_warning_follow_the_configuration()
+    {
+        await using var strict = await TestServer.StartAsync(f.Db.ConnectionString, new Dictionary<string, string?>
+        {
+            ["Paju:Tags:KeyFile"] = f.Keys.Path,
+            ["Paju:Tags:PassMetres"] = "10",
+            ["Paju:Tags:FlagBeyondMetres"] = "40",
+            ["Paju:Tags:WarnAccuracyMetres"] = "5",
+        });
+        var url = f.PlaygroundQr.Url(BaseUrl, f.Keys);
+        object At20() => Body(url, lat: PlaygroundLat + 20 * Metre, accuracy: 4);
+        object At60() => Body(url, lat: PlaygroundLat + 60 * Metre, accuracy: 4);
+        object Vague() => Body(url, accuracy: 8);
+
+        var defaults = new[] { await f.CheckInAsync(At20()), await f.CheckInAsync(At60()), await f.CheckInAsync(Vague()) };
+        var configured = new[] { await CheckInAtAsync(strict, At20()), await CheckInAtAsync(strict, At60()), await CheckInAtAsync(strict, Vague()) };
+
+        Assert.Equal(["", "not_close", ""], defaults.Select(a => string.Join(",", Flags(a.Body))));
+        Assert.Equal(["not_close", "too_far", "low_accuracy"], configured.Select(a => string.Join(",", Flags(a.Body))));
+        Assert.All(configured, a => Assert.Equal("signature", a.Body.GetProperty("proof").GetString()));
+    }
+
+    [Fact]
+    public async Task A_signing_key_given_by_configuration_verifies_the_plates_signed_with_it()
+    {
+        var key = RandomNumberGenerator.GetBytes(32);
+        await using var configured = await TestServer.StartAsync(f.Db.ConnectionString, new Dictionary<string, string?>
+        {
+            ["Paju:Tags:KeyFile"] = f.Keys.Path,
+            ["Paju:Tags:SigningKeys:7"] = Convert.ToHexString(key),
+        });
+        var tagId = f.PlaygroundQr.Id;
+        var plate = $"{BaseUrl}/t/{tagId}?s=7.{TagSignature.Sign(key, tagId)}";
+
+        var (_, withKey) = await CheckInAtAsync(configured, Body(plate, method: "qr"));
+        var (_, keyFilePlate) = await CheckInAtAsync(configured, Body(f.PlaygroundQr.Url(BaseUrl, f.Keys), method: "qr"));
+        var (_, withoutKey) = await f.CheckInAsync(Body(plate, method: "qr"));
+
+        Assert.Equal("signature", withKey.GetProperty("proof").GetString());
+        Assert.Equal("verified", withKey.GetProperty("status").GetString());
+        Assert.Equal("signature", keyFilePlate.GetProperty("proof").GetString()); // the key file's versions still count beside it
+        Assert.Equal("bad_signature", withoutKey.GetProperty("proof").GetString()); // a server without version 7 cannot vouch for it
+    }
+
+    [Fact]
+    public async Task A_check_in_by_the_chips_UID_alone_finds_its_tag_and_is_flagged_uid_only()
+    {
+        await f.AddTagAsync("PG-T0001", "ntag213", uid: "04C1D2E3F40506");
+
+        var (status, answer) = await f.CheckInAsync(Body(null, method: "nfc", uid: "04:c1:d2:e3:f4:05:06"));
+        var (_, unknown) = await f.CheckInAsync(Body(null, method: "nfc", uid: "04C1D2E3F40599"));
+
+        Assert.Equal(201, status);
+        Assert.Equal("PG-T0001", answer.GetProperty("asset").GetProperty("code").GetString());
+        Assert.Equal("uid", answer.GetProperty("proof").GetString());
+        Assert.Equal("flagged", answer.GetProperty("status").GetString()); // a UID can be cloned: never verified on its own
+        Assert.Equal(["uid_only"], Flags(answer));
+        Assert.True(answer.GetProperty("distanceMetres").GetDouble() < 1);
+        Assert.Equal("unknown_tag", unknown.GetProperty("proof").GetString());
+    }
+
+    [Fact]
+    public async Task Distance_to_a_polygon_asset_is_to_its_nearest_edge_and_zero_inside()
+    {
+        // A retention basin about 200 m square.
+        const double south = 37.7650, north = 37.7668, west = 126.7900, east = 126.7923;
+        await f.Db.ExecuteAsync($"""
+            INSERT INTO asset (kind, code, name, geom) VALUES ('retention_basin', 'RB-T01', '체크인 시험 유수지',
+              ST_SetSRID(ST_MakePolygon(ST_MakeLine(ARRAY[ST_MakePoint({west}, {south}), ST_MakePoint({east}, {south}), ST_MakePoint({east}, {north}),
+                                                          ST_MakePoint({west}, {north}), ST_MakePoint({west}, {south})])), 4326))
+            """);
+        var url = (await f.AddTagAsync("RB-T01", "qr")).Url(BaseUrl, f.Keys);
+
+        var (_, inside) = await f.CheckInAsync(Body(url, lat: (south + north) / 2, lon: (west + east) / 2));
+        // 20 m north of the north edge's middle, about 100 m from either corner.
+        var (_, outside) = await f.CheckInAsync(Body(url, lat: north + 20 * Metre, lon: (west + east) / 2));
+
+        Assert.Equal("RB-T01", inside.GetProperty("asset").GetProperty("code").GetString());
+        Assert.Equal(0, inside.GetProperty("distanceMetres").GetDouble());
+        Assert.Equal("verified", inside.GetProperty("status").GetString());
+        Assert.InRange(outside.GetProperty("distanceMetres").GetDouble(), 19, 21);
+        Assert.Equal("verified", outside.GetProperty("status").GetString());
     }
 }
