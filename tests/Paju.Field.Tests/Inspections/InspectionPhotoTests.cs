@@ -1,6 +1,9 @@
+using System.Net.Http.Headers;
 using System.Security.Cryptography;
+using System.Text;
 using System.Text.Json;
 using Paju.Field.Tests.Harness;
+using SkiaSharp;
 using static Paju.Field.Tests.Inspections.InspectionFixture;
 
 namespace Paju.Field.Tests.Inspections;
@@ -112,5 +115,133 @@ public sealed class InspectionPhotoTests(InspectionFixture f) : IClassFixture<In
         Assert.Contains("Content-Range", await noRange.Content.ReadAsStringAsync());
         Assert.Equal(404, unknown);
         Assert.Equal(0, await f.OffsetAsync(id, photo));
+    }
+
+    /// <summary>A small picture in <paramref name="format"/>, made by SkiaSharp's own encoder.</summary>
+    private static byte[] Picture(SKEncodedImageFormat format, byte shade)
+    {
+        using var bitmap = new SKBitmap(48, 32, SKColorType.Rgba8888, SKAlphaType.Opaque);
+        bitmap.Erase(new SKColor(shade, 120, 200));
+        bitmap.SetPixel(3, 4, SKColors.Black);
+        using var image = SKImage.FromBitmap(bitmap);
+        using var data = image.Encode(format, 90);
+        return data.ToArray();
+    }
+
+    /// <summary>Sends a whole (small) photo as one chunk, claiming a type and a file name of the sender's choice.</summary>
+    private async Task<int> SendClaimingAsync(Guid id, Photo photo, string contentType, string fileName)
+    {
+        using var client = f.Client();
+        using var content = new ByteArrayContent(photo.Bytes);
+        content.Headers.ContentType = new MediaTypeHeaderValue(contentType);
+        content.Headers.ContentDisposition = new ContentDispositionHeaderValue("attachment") { FileNameStar = fileName };
+        content.Headers.ContentRange = new ContentRangeHeaderValue(0, photo.Bytes.Length - 1, photo.Bytes.Length);
+        using var response = await client.PutAsync($"/api/inspections/{id}/photos/{photo.Id}", content);
+        return (int)response.StatusCode;
+    }
+
+    private Task<string> MediaTypeAsync(Photo photo) =>
+        f.Db.ScalarAsync<string>("SELECT media_type FROM inspection_photo WHERE photo_id = $1 AND received_at IS NOT NULL", photo.Id);
+
+    [Fact]
+    public async Task A_chunk_whose_Content_Range_says_the_photo_is_over_10_MB_is_refused_in_Korean_and_nothing_is_stored()
+    {
+        var photo = new Photo(Guid.NewGuid(), TestPhotos.Jpeg(50_000, seed: 41));
+        var id = Guid.NewGuid();
+        await f.PutAsync(id, Monthly(photos: [photo]));
+        const long elevenMegabytes = 11L * 1024 * 1024;
+
+        using var client = f.Client();
+        using var content = new ByteArrayContent(photo.Bytes[..4096]);
+        content.Headers.ContentRange = new ContentRangeHeaderValue(0, 4095, elevenMegabytes);
+        using var response = await client.PutAsync($"/api/inspections/{id}/photos/{photo.Id}", content);
+        var problem = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement;
+
+        Assert.Equal(413, (int)response.StatusCode);
+        Assert.Equal("사진이 너무 큽니다", problem.GetProperty("title").GetString());
+        Assert.Contains("10 MB 이하만 받습니다 (11.0 MB)", problem.GetProperty("detail").GetString());
+        Assert.Equal(0, await f.OffsetAsync(id, photo));
+        Assert.False(Directory.Exists(Path.Combine(f.Server.DataDirectory, "photos", "uploads", id.ToString("N"))));
+        Assert.Equal(0L, await f.Db.ScalarAsync<long>("SELECT photos_received::bigint FROM inspection WHERE id = $1", id) + await f.Db.ScalarAsync<long>(
+            "SELECT count(*) FROM inspection_photo WHERE photo_id = $1 AND received_at IS NOT NULL", photo.Id));
+    }
+
+    [Fact]
+    public async Task PNG_and_WebP_photos_are_accepted_by_their_content_whatever_type_or_name_the_upload_claims()
+    {
+        var png = new Photo(Guid.NewGuid(), Picture(SKEncodedImageFormat.Png, 10));
+        var webp = new Photo(Guid.NewGuid(), Picture(SKEncodedImageFormat.Webp, 20));
+        var jpeg = new Photo(Guid.NewGuid(), TestPhotos.Jpeg(20_000, seed: 31));
+        Assert.Equal(new byte[] { 0x89, 0x50, 0x4E, 0x47 }, png.Bytes[..4]);
+        Assert.Equal(("RIFF", "WEBP"), (Encoding.ASCII.GetString(webp.Bytes, 0, 4), Encoding.ASCII.GetString(webp.Bytes, 8, 4)));
+        var id = Guid.NewGuid();
+        var (announced, _) = await f.PutAsync(id, Monthly(photos: [png, webp, jpeg]));
+
+        var statuses = new[]
+        {
+            await SendClaimingAsync(id, png, "image/jpeg", "놀이터.jpg"),
+            await SendClaimingAsync(id, webp, "image/png", "놀이터.png"),
+            await SendClaimingAsync(id, jpeg, "image/webp", "놀이터.webp"),
+        };
+
+        Assert.Equal(201, announced);
+        Assert.Equal([201, 201, 201], statuses);
+        Assert.Equal("image/png", await MediaTypeAsync(png));
+        Assert.Equal("image/webp", await MediaTypeAsync(webp));
+        Assert.Equal("image/jpeg", await MediaTypeAsync(jpeg));
+        using var client = f.Client();
+        using var served = await client.GetAsync($"/api/inspections/{id}/photos/{webp.Id}");
+        Assert.Equal("image/webp", served.Content.Headers.ContentType?.MediaType);
+        Assert.Equal(webp.Bytes, await served.Content.ReadAsByteArrayAsync());
+    }
+
+    [Fact]
+    public async Task What_the_phone_announced_is_kept_beside_what_the_photos_EXIF_says_when_they_differ()
+    {
+        var exifTime = new DateTimeOffset(2026, 11, 30, 10, 5, 0, TimeSpan.FromHours(9));
+        var photo = new Photo(Guid.NewGuid(), TestPhotos.Jpeg(30_000, exifTime, 37.7601, 126.7805, seed: 51));
+        var submission = Monthly(photos: [photo]);
+        // The phone's own clock and fix (say the photo was picked from the gallery later) disagree with the camera's.
+        submission["photos"] = new[]
+        {
+            new { id = photo.Id.ToString(), sha256 = photo.Sha256, bytes = photo.Bytes.Length, takenAt = "2026-11-30T09:40:00+09:00",
+                  position = new { lat = 37.7550, lon = 126.7700 }, source = "device" },
+        };
+        var id = Guid.NewGuid();
+
+        var (status, _) = await f.PutAsync(id, submission);
+        var (uploaded, _) = await f.UploadAsync(id, photo);
+
+        Assert.Equal([201, 201], new[] { status, uploaded });
+        Assert.Equal("2026-11-30T00:40:00|37.75500|126.77000|device|2026-11-30T01:05:00|37.76010|126.78050", await f.Db.ScalarAsync<string>("""
+            SELECT concat_ws('|', to_char(taken_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS'), round(ST_Y(position)::numeric, 5), round(ST_X(position)::numeric, 5), source,
+                             to_char(exif_taken_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS'), round(ST_Y(exif_position)::numeric, 5), round(ST_X(exif_position)::numeric, 5))
+            FROM inspection_photo WHERE photo_id = $1
+            """, photo.Id));
+    }
+
+    [Fact]
+    public async Task A_photo_is_stored_under_its_SHA_256_in_the_data_folder_and_the_same_bytes_in_two_inspections_are_kept_once()
+    {
+        var bytes = TestPhotos.Jpeg(40_000, seed: 61);
+        var (first, second) = (new Photo(Guid.NewGuid(), bytes), new Photo(Guid.NewGuid(), bytes));
+        var (a, b) = (Guid.NewGuid(), Guid.NewGuid());
+        await f.PutAsync(a, Monthly(photos: [first]));
+        await f.PutAsync(b, Monthly("PG-I0002", photos: [second]));
+
+        var (firstUpload, _) = await f.UploadAsync(a, first);
+        var (secondUpload, _) = await f.UploadAsync(b, second);
+
+        Assert.Equal([201, 201], new[] { firstUpload, secondUpload });
+        var root = Path.Combine(f.Server.DataDirectory, "photos");
+        var hash = first.Sha256;
+        var stored = Path.Combine(root, "sha256", hash[..2], hash[2..4], hash);
+        Assert.Equal(bytes, await File.ReadAllBytesAsync(stored, TestContext.Current.CancellationToken));
+        Assert.Equal([stored], Directory.GetFiles(root, "*", SearchOption.AllDirectories).Where(p => File.ReadAllBytes(p).AsSpan().SequenceEqual(bytes)));
+        Assert.False(Directory.Exists(Path.Combine(root, "uploads", a.ToString("N"))));
+        Assert.False(Directory.Exists(Path.Combine(root, "uploads", b.ToString("N"))));
+        Assert.Equal(2L, await f.Db.ScalarAsync<long>("SELECT count(*) FROM inspection_photo WHERE sha256 = $1 AND received_at IS NOT NULL", Convert.FromHexString(hash)));
+        using var client = f.Client();
+        Assert.Equal(bytes, await client.GetByteArrayAsync($"/api/inspections/{b}/photos/{second.Id}"));
     }
 }
