@@ -234,4 +234,88 @@ public sealed class InspectionSubmissionTests(InspectionFixture f) : IClassFixtu
         Assert.True(paths.TryGetProperty("/api/programs", out _));
         Assert.False(paths.TryGetProperty("/login", out _));
     }
+
+    [Fact]
+    public async Task The_receipt_carries_the_servers_time_of_receipt_not_the_phones()
+    {
+        var id = Guid.NewGuid();
+        var before = DateTimeOffset.UtcNow;
+        var (status, receipt) = await f.PutAsync(id, Monthly());
+        var after = DateTimeOffset.UtcNow;
+
+        Assert.Equal(201, status);
+        var receivedAt = receipt.GetProperty("receivedAt").GetDateTimeOffset();
+        Assert.InRange(receivedAt, before.AddMilliseconds(-1), after.AddMilliseconds(1)); // stored to the microsecond
+        Assert.NotEqual(receipt.GetProperty("finishedAt").GetDateTimeOffset(), receivedAt); // the phone said 2026-11-30
+        using var client = f.Client();
+        var later = JsonDocument.Parse(await client.GetStringAsync($"/api/inspections/{id}/receipt")).RootElement;
+        Assert.Equal(receivedAt, later.GetProperty("receivedAt").GetDateTimeOffset());
+    }
+
+    [Fact]
+    public async Task A_periodic_inspection_records_its_result_date_and_validity_and_a_wrong_one_is_refused_in_Korean()
+    {
+        await f.Db.ExecuteAsync($"""
+            INSERT INTO asset (kind, code, name, geom) VALUES ('playground', 'PG-I0003', '정기검사 시험 놀이터', ST_SetSRID(ST_MakePoint({Lon + 0.004}, {Lat}), 4326));
+            INSERT INTO playground (asset_id, facility_no) SELECT id, 'I-0003' FROM asset WHERE code = 'PG-I0003';
+            """);
+        static Dictionary<string, object?> Periodic(Dictionary<string, object?> answers, string? grade = null) => new()
+        {
+            ["program"] = "playground-periodic", ["programVersion"] = 1, ["subject"] = new { kind = "playground", code = "PG-I0003" },
+            ["answers"] = answers, ["grade"] = grade, ["notes"] = "검사기관 합격증명서 사본 확인",
+            ["startedAt"] = "2026-11-20T14:00:00+09:00", ["finishedAt"] = "2026-11-20T15:30:00+09:00",
+        };
+        var passed = new Dictionary<string, object?>
+        {
+            ["result"] = "합격", ["inspected_on"] = "2026-11-20", ["valid_until"] = "2028-11-19", ["body"] = "한국건설생활환경시험연구원",
+        };
+        var wrong = new Dictionary<string, object?> { ["result"] = "통과", ["inspected_on"] = "2026/11/20", ["valid_until"] = "내후년" };
+
+        var (refused, problem) = await f.PutAsync(Guid.NewGuid(), Periodic(wrong, grade: "양호"));
+        var id = Guid.NewGuid();
+        var (status, receipt) = await f.PutAsync(id, Periodic(passed));
+
+        Assert.Equal(400, refused);
+        Assert.Contains("'검사 결과' 은(는) 합격·불합격 중 하나여야 합니다", Problems(problem));
+        Assert.Contains("'검사일' 은(는) 날짜(예: 2026-12-01)여야 합니다", Problems(problem));
+        Assert.Contains("'유효기간 만료일' 은(는) 날짜(예: 2026-12-01)여야 합니다", Problems(problem));
+        Assert.Contains("'안전검사기관' 에 답하지 않았습니다", Problems(problem));
+        Assert.Contains("이 프로그램에는 종합 판정(grade)이 없습니다", Problems(problem));
+        Assert.Equal(201, status);
+        Assert.Equal("playground-periodic", receipt.GetProperty("program").GetString());
+        Assert.Equal("PG-I0003", receipt.GetProperty("asset").GetProperty("code").GetString());
+        Assert.Equal("합격|2026-11-20|2028-11-19|한국건설생활환경시험연구원", await f.Db.ScalarAsync<string>("""
+            SELECT concat_ws('|', content->'answers'->>'result', content->'answers'->>'inspected_on', content->'answers'->>'valid_until', content->'answers'->>'body')
+            FROM inspection_version WHERE inspection_id = $1
+            """, id));
+        // The pass starts the playground's two-year validity from the inspection date.
+        Assert.Equal("2026-11-20/2028-11-19", await f.Db.ScalarAsync<string>(
+            "SELECT p.periodic_valid_from::text || '/' || p.periodic_valid_until::text FROM playground p JOIN asset a ON a.id = p.asset_id WHERE a.code = 'PG-I0003'"));
+    }
+
+    [Fact]
+    public async Task A_submission_and_its_photo_are_audited_and_a_refused_takeover_is_kept_with_who_tried()
+    {
+        var photo = new Photo(Guid.NewGuid(), TestPhotos.Jpeg(30_000, seed: 71));
+        var id = Guid.NewGuid();
+        var (_, receipt) = await f.PutAsync(id, Monthly(photos: [photo]));
+        var (uploaded, _) = await f.UploadAsync(id, photo);
+
+        var (takeover, refusal) = await f.PutAsync(id, Monthly(photos: [photo]), "inspector.lee");
+
+        Assert.Equal(201, uploaded);
+        Assert.Equal(
+            $"inspection.submit/inspector.kim/{receipt.GetProperty("receipt").GetString()},inspection.photo/inspector.kim/{photo.Sha256}",
+            await f.Db.ScalarAsync<string>("""
+                SELECT string_agg(action || '/' || actor || '/' || coalesce(detail->>'receipt', detail->>'sha256'), ',' ORDER BY id)
+                FROM audit_log WHERE entity_type = 'inspection' AND entity_id = $1
+                """, id.ToString()));
+        Assert.Equal(403, takeover);
+        Assert.Contains("다른 사람이 이미 접수했습니다", Problems(refusal));
+        // A refusal changes nothing, so it is no audit entry; the attempt is kept whole, with who made it, for review.
+        Assert.Equal(1L, await f.Db.ScalarAsync<long>("""
+            SELECT count(*) FROM dead_letter WHERE topic = $1 AND reason_code = 'forbidden' AND username = 'inspector.lee'
+              AND reason LIKE '%다른 사람이 이미 접수했습니다%' AND convert_from(payload, 'UTF8')::jsonb->>'program' = 'playground-monthly'
+            """, $"http:PUT /api/inspections/{id}"));
+    }
 }

@@ -85,4 +85,71 @@ public sealed class ProgramVersionTests(InspectionFixture f) : IClassFixture<Ins
         Assert.Equal(400, wrongType);
         Assert.Contains("'소방시설 작동 점검' 은(는) 이 시설 유형에 해당하지 않는 항목입니다", Problems(problem));
     }
+
+    [Fact]
+    public async Task Text_date_and_required_photo_items_are_checked_and_the_edited_version_is_what_the_app_gets()
+    {
+        using var admin = f.Client("admin.han");
+        JsonNode Current(string code, JsonArray programs) => programs.Single(p => p!["code"]!.GetValue<string>() == code)!;
+        var before = JsonNode.Parse(await admin.GetStringAsync("/api/programs"))!.AsArray();
+        var periodic = Current("playground-periodic", before);
+        Assert.Equal(1, periodic["version"]!.GetValue<int>());
+        // The statutory monthly items carry prompts: what to look at on each kind of equipment.
+        var joints = Current("playground-monthly", before)["definition"]!["items"]!.AsArray().Single(i => i!["id"]!.GetValue<string>() == "joints")!;
+        Assert.Contains("그네 고리·체인 마모", joints["prompts"]!.AsArray().Select(p => p!.GetValue<string>()));
+
+        // The certificate's photo becomes required, and a text item with prompts of its own is added.
+        var edited = periodic["definition"]!.DeepClone().AsObject();
+        edited["items"]!.AsArray().Single(i => i!["id"]!.GetValue<string>() == "certificate")!["required"] = true;
+        edited["items"]!.AsArray().Add(new JsonObject
+        {
+            ["id"] = "findings", ["label"] = "지적 사항", ["type"] = "text", ["required"] = true, ["prompts"] = new JsonArray("미끄럼틀", "그네", "바닥재"),
+        });
+        using var put = await admin.PutAsync("/api/programs/playground-periodic", new StringContent(edited.ToJsonString(), Encoding.UTF8, "application/json"));
+        Assert.Equal(HttpStatusCode.Created, put.StatusCode);
+
+        // What the app downloads now is version 2, with both changes.
+        using var inspector = f.Client();
+        var after = Current("playground-periodic", JsonNode.Parse(await inspector.GetStringAsync("/api/programs"))!.AsArray());
+        Assert.Equal(2, after["version"]!.GetValue<int>());
+        var items = after["definition"]!["items"]!.AsArray();
+        Assert.True(items.Single(i => i!["id"]!.GetValue<string>() == "certificate")!["required"]!.GetValue<bool>());
+        Assert.Equal(["미끄럼틀", "그네", "바닥재"], items.Single(i => i!["id"]!.GetValue<string>() == "findings")!["prompts"]!.AsArray().Select(p => p!.GetValue<string>()));
+
+        var photo = new Photo(Guid.NewGuid(), [0xFF, 0xD8, 0xFF, 0xE0, 1, 2, 3, 4]);
+        Dictionary<string, object?> Submission(Dictionary<string, object?> changes, bool withPhoto = true)
+        {
+            var answers = new Dictionary<string, object?>
+            {
+                ["result"] = "합격", ["inspected_on"] = "2026-11-20", ["body"] = "한국건설생활환경시험연구원", ["findings"] = "미끄럼틀 난간 도색 필요", ["certificate"] = photo.Id.ToString(),
+            };
+            foreach (var (k, v) in changes)
+            {
+                answers[k] = v;
+            }
+            return new()
+            {
+                ["program"] = "playground-periodic", ["programVersion"] = 2, ["subject"] = new { kind = "playground", code = "PG-I0002" }, ["answers"] = answers,
+                ["startedAt"] = "2026-11-20T14:00:00+09:00", ["finishedAt"] = "2026-11-20T15:00:00+09:00",
+                ["photos"] = withPhoto ? new[] { new { id = photo.Id.ToString(), sha256 = photo.Sha256, bytes = photo.Bytes.Length, source = "device" } } : null,
+            };
+        }
+
+        var (noPhoto, p1) = await f.PutAsync(Guid.NewGuid(), Submission(new() { ["certificate"] = null }, withPhoto: false));
+        var (unannounced, p2) = await f.PutAsync(Guid.NewGuid(), Submission(new() { ["certificate"] = Guid.NewGuid().ToString() }));
+        var (notText, p3) = await f.PutAsync(Guid.NewGuid(), Submission(new() { ["findings"] = 42 }));
+        var (tooLong, p4) = await f.PutAsync(Guid.NewGuid(), Submission(new() { ["findings"] = new string('가', 4001) }));
+        var (notDate, p5) = await f.PutAsync(Guid.NewGuid(), Submission(new() { ["inspected_on"] = "2026-11-31" }));
+        var (right, receipt) = await f.PutAsync(Guid.NewGuid(), Submission([]));
+
+        Assert.Equal([400, 400, 400, 400, 400], new[] { noPhoto, unannounced, notText, tooLong, notDate });
+        Assert.Contains("'검사 합격증명서' 에 답하지 않았습니다", Problems(p1));
+        Assert.Contains("'검사 합격증명서' 은(는) 함께 알린 사진(photos)의 id 여야 합니다", Problems(p2));
+        Assert.Contains("'지적 사항' 은(는) 4,000자 이하의 글이어야 합니다", Problems(p3));
+        Assert.Contains("'지적 사항' 은(는) 4,000자 이하의 글이어야 합니다", Problems(p4));
+        Assert.Contains("'검사일' 은(는) 날짜(예: 2026-12-01)여야 합니다", Problems(p5));
+        Assert.Equal(201, right);
+        Assert.Equal(2, receipt.GetProperty("programVersion").GetInt32());
+        Assert.Equal("사진 0/1", receipt.GetProperty("photoStatus").GetString());
+    }
 }
