@@ -29,8 +29,9 @@ public static partial class PhotoUploads
         app.MapMethods("/api/inspections/{id:guid}/photos/{photo:guid}", ["HEAD"], HeadAsync).RequireAuthorization(Policies.FieldWork)
             .WithSummary("올라온 바이트 수: Upload-Offset (resume from there), Upload-Length");
         app.MapPut("/api/inspections/{id:guid}/photos/{photo:guid}", PutAsync).RequireAuthorization(Policies.FieldWork)
-            // The declared type is a claim like a file name: a photo sent as image/* is taken and judged by its bytes, not refused by routing.
-            .Accepts<byte[]>("application/octet-stream", "image/jpeg", "image/png", "image/webp")
+            // The declared type is a claim like a file name: whatever it says, the chunk reaches the handler and the bytes are
+            // judged there, so a wrong file gets a reason in Korean and is kept for review instead of routing's bare 415.
+            .Accepts<byte[]>("application/octet-stream", "image/jpeg", "image/png", "image/webp", "*/*")
             .Produces<PhotoProgress>(StatusCodes.Status202Accepted).Produces<PhotoState>(StatusCodes.Status201Created)
             .ProducesProblem(StatusCodes.Status409Conflict).ProducesProblem(StatusCodes.Status413PayloadTooLarge)
             .ProducesProblem(StatusCodes.Status415UnsupportedMediaType).ProducesProblem(StatusCodes.Status422UnprocessableEntity)

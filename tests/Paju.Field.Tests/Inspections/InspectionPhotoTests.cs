@@ -92,6 +92,16 @@ public sealed class InspectionPhotoTests(InspectionFixture f) : IClassFixture<In
         Assert.Equal(415, status);
         Assert.Contains("JPEG, PNG, WebP 사진만", problem.GetProperty("detail").GetString());
         Assert.Equal(1L, await f.Db.ScalarAsync<long>("SELECT count(*) FROM dead_letter WHERE reason_code = 'not_an_image' AND topic LIKE '%' || $1 || '%'", photo.Id.ToString()));
+
+        // Declared for what it is, it gets the same reason in Korean (the bytes decide, not routing), and is kept again.
+        using var client = f.Client();
+        using var content = new ByteArrayContent(exe);
+        content.Headers.ContentType = new MediaTypeHeaderValue("application/x-msdownload");
+        content.Headers.ContentRange = new ContentRangeHeaderValue(0, exe.Length - 1, exe.Length);
+        using var declared = await client.PutAsync($"/api/inspections/{id}/photos/{photo.Id}", content);
+        Assert.Equal(415, (int)declared.StatusCode);
+        Assert.Contains("JPEG, PNG, WebP 사진만", await declared.Content.ReadAsStringAsync());
+        Assert.Equal(2L, await f.Db.ScalarAsync<long>("SELECT count(*) FROM dead_letter WHERE reason_code = 'not_an_image' AND topic LIKE '%' || $1 || '%'", photo.Id.ToString()));
         Assert.Equal(0L, await f.Db.ScalarAsync<long>("SELECT count(*) FROM inspection_photo WHERE photo_id = $1 AND received_at IS NOT NULL", photo.Id));
     }
 
