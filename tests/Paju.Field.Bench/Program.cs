@@ -24,7 +24,7 @@ ogc.SetAction(parse => OgcBench.RunAsync(new OgcBench.Options(
 root.Subcommands.Add(ogc);
 
 var size = new Option<int>("--size") { Description = "playgrounds in the dataset", DefaultValueFactory = _ => 100_000 };
-var rounds = new Option<int>("--rounds") { Description = "uncached passes over the sample (each tile rendered this many times)", DefaultValueFactory = _ => 50 };
+var rounds = new Option<int>("--rounds") { Description = "uncached passes over the sample (each tile rendered this many times)", DefaultValueFactory = _ => 150 };
 var clients = new Option<int>("--clients") { Description = "concurrent clients for throughput", DefaultValueFactory = _ => 32 };
 var seconds = new Option<int>("--seconds") { Description = "length of each throughput run", DefaultValueFactory = _ => 15 };
 var tiles = new Command("tiles", "Vector tiles: uncached latency beside ST_AsMVT, cached throughput beside static files");
