@@ -266,12 +266,13 @@ public sealed class PrivateCluster : IAsyncDisposable
         {
             Port = ChoosePort();
             var result = await ProcessRunner.RunAsync(_binaries.Tool("pg_ctl"),
-                ["-D", PgData, "-l", LogFile, "-w", "-t", "60", "-o", $"-p {Port}", "start"], _runAs, ct: ct);
+                ["-D", PgData, "-l", LogFile, "-w", "-t", "60", "-o", $"-p {Port} {ClusterSettings.ServerOptions()}", "start"], _runAs, ct: ct);
             if (result.Succeeded)
             {
                 StartedHere = true;
                 await File.WriteAllTextAsync(Path.Combine(DataRoot, "db-port"), Port.ToString(), ct);
-                _log.LogInformation("Started the private PostgreSQL cluster on 127.0.0.1:{Port} (data {PgData}, log {Log})", Port, PgData, LogFile);
+                _log.LogInformation("Started the private PostgreSQL cluster on 127.0.0.1:{Port} (data {PgData}, log {Log}; sized for this machine: {Settings})",
+                    Port, PgData, LogFile, ClusterSettings.ServerOptions());
                 return;
             }
 

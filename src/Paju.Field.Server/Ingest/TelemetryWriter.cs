@@ -27,36 +27,25 @@ public sealed class TelemetryWriter(NpgsqlDataSource db, IngestOptions options, 
         RETURNING device, boot, seq
         """;
 
-    // Newest per (device, metric) within the batch first: ON CONFLICT may touch a row only once.
-    // What actually moved forward becomes one 'state' event on the live feed, grouped by device and
-    // timestamp, in this same transaction: the feed never shows a value that was rolled back, and
-    // never misses one that was committed. A replayed reading older than the stored one changes
-    // nothing and so sends nothing.
-    private const string UpsertLatestAndPublish = $$"""
-        WITH changed AS (
-            INSERT INTO latest_metric AS l (device, metric, value, ts, received_at, boot, seq, historical)
-            SELECT DISTINCT ON (r.device, m.key) r.device, m.key, m.value, r.ts, r.received_at, r.boot, r.seq, r.historical
-            FROM unnest($1::integer[], $2::bigint[], $3::bigint[], $4::timestamptz[], $5::timestamptz[], $6::boolean[], $7::jsonb[])
-                 AS r(device, boot, seq, ts, received_at, historical, metrics),
-                 jsonb_each(r.metrics) AS m
-            ORDER BY r.device, m.key, r.ts DESC, r.boot DESC, r.seq DESC
-            ON CONFLICT (device, metric) DO UPDATE
-                SET value = excluded.value, ts = excluded.ts, received_at = excluded.received_at,
-                    boot = excluded.boot, seq = excluded.seq, historical = excluded.historical
-                WHERE (l.ts, l.boot, l.seq) < (excluded.ts, excluded.boot, excluded.seq)
-            RETURNING device, metric, value, ts, historical
-        ), per_reading AS (
-            SELECT d.device_id, d.site, a.code AS asset, c.ts, bool_or(c.historical) AS historical,
-                   jsonb_object_agg(c.metric, c.value) AS metrics
-            FROM changed c JOIN device d ON d.id = c.device LEFT JOIN asset a ON a.id = d.asset_id
-            GROUP BY d.device_id, d.site, a.code, c.ts
-        )
-        SELECT live_event_append('{{LiveEventTypes.State}}', jsonb_build_object('devices', jsonb_agg(jsonb_build_object(
-                   'device', device_id, 'site', site, 'asset', asset, 'ts', ts, 'historical', historical, 'metrics', metrics)
-                   ORDER BY device_id, ts)))
-        FROM per_reading
-        HAVING count(*) > 0
+    // Newest per (device, metric) within the batch first: ON CONFLICT may touch a row only once. What actually moved
+    // forward comes back, and becomes one 'state' event on the live feed (see StateEvent), appended in this same
+    // transaction: the feed never shows a value that was rolled back, and never misses one that was committed. A
+    // replayed reading older than the stored one changes nothing and so sends nothing.
+    private const string UpsertLatest = """
+        INSERT INTO latest_metric AS l (device, metric, value, ts, received_at, boot, seq, historical)
+        SELECT DISTINCT ON (r.device, m.key) r.device, m.key, m.value, r.ts, r.received_at, r.boot, r.seq, r.historical
+        FROM unnest($1::integer[], $2::bigint[], $3::bigint[], $4::timestamptz[], $5::timestamptz[], $6::boolean[], $7::jsonb[])
+             AS r(device, boot, seq, ts, received_at, historical, metrics),
+             jsonb_each(r.metrics) AS m
+        ORDER BY r.device, m.key, r.ts DESC, r.boot DESC, r.seq DESC
+        ON CONFLICT (device, metric) DO UPDATE
+            SET value = excluded.value, ts = excluded.ts, received_at = excluded.received_at,
+                boot = excluded.boot, seq = excluded.seq, historical = excluded.historical
+            WHERE (l.ts, l.boot, l.seq) < (excluded.ts, excluded.boot, excluded.seq)
+        RETURNING device, metric, ts, boot, seq
         """;
+
+    private const string AppendState = $"SELECT live_event_append('{LiveEventTypes.State}', $1::jsonb)";
 
     private const string InsertCheckIns = """
         INSERT INTO checkin (device, boot, seq, ts, received_at, uid, url, reader, operator, position, accuracy_m, historical)
@@ -144,9 +133,22 @@ public sealed class TelemetryWriter(NpgsqlDataSource db, IngestOptions options, 
         if (readings.Count > 0)
         {
             // Last before the commit: appending to the live log holds its lock until the commit.
-            await using var latest = new NpgsqlCommand(UpsertLatestAndPublish, conn, tx);
-            latest.Parameters.AddRange(Parameters(columns));
-            await latest.ExecuteNonQueryAsync(ct);
+            var moved = new List<StateEvent.Moved>();
+            await using (var latest = new NpgsqlCommand(UpsertLatest, conn, tx))
+            {
+                latest.Parameters.AddRange(Parameters(columns));
+                await using var reader = await latest.ExecuteReaderAsync(ct);
+                while (await reader.ReadAsync(ct))
+                {
+                    moved.Add(new(reader.GetInt32(0), reader.GetString(1), reader.GetFieldValue<DateTimeOffset>(2), reader.GetInt64(3), reader.GetInt64(4)));
+                }
+            }
+            if (moved.Count > 0)
+            {
+                await using var append = new NpgsqlCommand(AppendState, conn, tx);
+                append.Parameters.Add(new() { Value = StateEvent.Json(moved, readings.Select(r => r.Item)), NpgsqlDbType = NpgsqlDbType.Jsonb });
+                await append.ExecuteNonQueryAsync(ct);
+            }
         }
 
         await tx.CommitAsync(ct);
