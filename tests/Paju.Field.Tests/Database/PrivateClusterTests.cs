@@ -41,6 +41,37 @@ public sealed class PrivateClusterTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task The_cluster_is_sized_for_the_machine_it_starts_on()
+    {
+        var cluster = await StartAsync(Path.Combine(_root, "sized"));
+        var expected = ClusterSettings.For(GC.GetGCMemoryInfo().TotalAvailableMemoryBytes);
+        foreach (var (name, value) in expected)
+        {
+            // As PostgreSQL reports it: the same quantity, in its own unit (2048MB shows as 2GB).
+            var shown = await ScalarAsync<string>(cluster.ConnectionString(), $"SELECT pg_size_bytes(current_setting('{name}'))::text");
+            var wanted = await ScalarAsync<string>(cluster.ConnectionString(), $"SELECT pg_size_bytes('{value}')::text");
+            if (name == "random_page_cost")
+            {
+                shown = await ScalarAsync<string>(cluster.ConnectionString(), "SELECT current_setting('random_page_cost')");
+                wanted = value;
+            }
+            Assert.True(shown == wanted, $"{name}: {shown}, wanted {wanted}");
+        }
+    }
+
+    [Theory]
+    [InlineData(24L << 30, "2048MB", "13312MB", "32MB")]   // a server: buffers capped at 2 GB, most of the rest to the OS cache
+    [InlineData(2L << 30, "512MB", "1280MB", "16MB")]      // a small VM: a quarter
+    [InlineData(256L << 20, "128MB", "320MB", "16MB")]     // less than 512 MB is taken as 512 MB: never below PostgreSQL's default
+    public void Buffers_take_a_quarter_of_the_memory_within_bounds(long memory, string buffers, string cache, string workMem)
+    {
+        var settings = ClusterSettings.For(memory).ToDictionary(s => s.Name, s => s.Value);
+        Assert.Equal(buffers, settings["shared_buffers"]);
+        Assert.Equal(cache, settings["effective_cache_size"]);
+        Assert.Equal(workMem, settings["work_mem"]);
+    }
+
+    [Fact]
     public async Task A_cluster_is_created_then_reused_while_running_and_stopped_only_by_its_starter()
     {
         var data = Path.Combine(_root, "reuse");
