@@ -53,10 +53,15 @@ public static class AuthEndpoints
         return TypedResults.Ok(UserView.From(user));
     }
 
-    /// <summary>Sets the web sign-in cookie (the JSON API here and the sign-in page's form).</summary>
+    /// <summary>
+    /// Sets the web sign-in cookie (the JSON API here and the sign-in page's form). It outlives the browser's process for
+    /// the session's hours (Paju:SessionHours, a field day or a shift): a phone that closes the inspector app in the
+    /// background, or restarts, in a playground without signal must not find its inspector signed out.
+    /// </summary>
     internal static Task SignInAsync(HttpContext http, AppUser user) =>
         http.SignInAsync(CookieAuthenticationDefaults.AuthenticationScheme,
-            new ClaimsPrincipal(Claims.IdentityFor(user, CookieAuthenticationDefaults.AuthenticationScheme)));
+            new ClaimsPrincipal(Claims.IdentityFor(user, CookieAuthenticationDefaults.AuthenticationScheme)),
+            new AuthenticationProperties { IsPersistent = true });
 
     private static async Task<Results<Ok<TokenView>, ProblemHttpResult>> IssueToken(
         TokenRequest request, HttpContext http, NpgsqlDataSource db, SignInThrottle throttle, IOptions<PajuOptions> options, CancellationToken ct)

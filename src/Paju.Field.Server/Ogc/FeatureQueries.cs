@@ -65,8 +65,12 @@ public static class FeatureQueries
         var order = descending ? "DESC" : "ASC";
         // Behind the bound: a match at or before `after` means a previous page (at or after `before`, a next one).
         // Between the bound and the page's first row nothing matches, so this is the same as "beyond the page".
+        // The nearest such match, walking the id index away from the bound, stops at the first one. Not EXISTS: PostgreSQL
+        // drops an EXISTS's ORDER BY and LIMIT, and on fast-disk settings (random_page_cost near 1) may then plan it as a
+        // bitmap of every match in the bbox before looking at one.
         var behind = request.After is not null || request.Before is not null
-            ? $"EXISTS (SELECT 1 FROM {collection.From} {NeededJoins(collection, where.Sql)} WHERE {where.Sql} AND {collection.IdSql} {(descending ? ">=" : "<=")} ${where.Parameters.Count})"
+            ? $"(SELECT true FROM {collection.From} {NeededJoins(collection, where.Sql)} WHERE {where.Sql} AND {collection.IdSql} {(descending ? ">=" : "<=")} ${where.Parameters.Count} " +
+              $"ORDER BY {collection.IdSql} {(descending ? "ASC" : "DESC")} LIMIT 1) IS NOT NULL"
             : "false";
         return where.Command($"""
             WITH page AS MATERIALIZED (

@@ -13,6 +13,7 @@ public sealed class InspectorAppFixture(PostgisServer postgis) : IAsyncLifetime
 {
     public const string Username = "inspector.field";
     public const string Password = "correct-horse-42";
+    public const string BodyUsername = "body.field";
     public const double Lat = 37.7599, Lon = 126.7802;
 
     public TestDatabase Db { get; } = new(postgis);
@@ -33,9 +34,15 @@ public sealed class InspectorAppFixture(PostgisServer postgis) : IAsyncLifetime
                         ELSE ST_SetSRID(ST_MakePoint({Lon} + (i - 1) * 0.00125, {Lat}), 4326) END
             FROM generate_series(1, 6) i
             """);
+        // PG-A6 is looked after by a managing body (관리주체), whose staff inspect their own playground only.
+        await Db.ExecuteAsync("""
+            INSERT INTO managing_body (code, name) VALUES ('app-body', '앱시험 아파트 관리사무소');
+            UPDATE asset SET managing_body_id = (SELECT id FROM managing_body WHERE code = 'app-body') WHERE code = 'PG-A6';
+            """);
         await using (var conn = await Db.DataSource.OpenConnectionAsync())
         {
             await UserStore.CreateAsync(conn, null, Username, "김점검", Roles.Inspector, Password, default);
+            await UserStore.CreateAsync(conn, null, BodyUsername, "박관리", Roles.ManagingBody, Password, default, managingBody: "app-body");
             var admin = await UserStore.CreateAsync(conn, null, "admin.field", "한관리", Roles.Admin, Password, default);
             _adminToken = (await ApiTokens.IssueAsync(conn, null, admin.Id, "test", TimeSpan.FromHours(2), default)).Token;
         }

@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.Net;
+using System.Net.Http.Json;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json.Nodes;
@@ -225,6 +226,71 @@ public sealed class InspectorAppLifecycleTests(InspectorAppFixture f, Browser br
             FROM inspection i JOIN inspection_version v ON v.inspection_id = i.id JOIN asset a ON a.id = i.asset_id
             WHERE a.code = 'PG-A5'
             """));
+    }
+
+    [Fact]
+    public async Task A_managing_body_signs_in_to_the_app_for_a_field_day_and_finds_only_the_playground_it_looks_after()
+    {
+        await using var session = await WebSession.OpenAsync(browser, f.Server.BaseAddress, Viewport.PhoneSmall);
+        var (lat, lon) = At("PG-A5");
+        await session.PlaceAtAsync(lat, lon, 8);
+        await session.GotoAsync("/login");
+        await session.Page.GetByLabel("아이디").FillAsync(BodyUsername);
+        await session.Page.GetByLabel("비밀번호").FillAsync(Password);
+        var signedInAt = DateTimeOffset.UtcNow;
+        await session.Page.GetByRole(AriaRole.Button, new() { Name = "로그인" }).ClickAsync();
+
+        await session.Page.WaitForURLAsync("**/inspector/**", new() { WaitUntil = WaitUntilState.Commit });
+        await Assertions.Expect(session.Page.GetByRole(AriaRole.Heading, new() { Name = "가까운 점검 대상" })).ToBeVisibleAsync();
+        // Standing among the five others, it is offered its own playground, 1 km away, and nothing else.
+        await Assertions.Expect(session.Page.Locator("#assets li")).ToHaveCountAsync(1);
+        await Assertions.Expect(session.Page.Locator("#assets li").First).ToContainTextAsync("앱 시험 놀이터 6");
+        await session.CheckScreenAsync("managing-body-nearby");
+
+        // The sign-in is kept on the phone for the working day, even if the browser is closed in between.
+        var cookie = (await session.Context.CookiesAsync()).Single(c => c.Name == "paju.session");
+        var expires = DateTimeOffset.FromUnixTimeSeconds((long)cookie.Expires);
+        Assert.InRange(expires - signedInAt, TimeSpan.FromHours(11.9), TimeSpan.FromHours(12.1));
+        Assert.True(cookie.HttpOnly);
+    }
+
+    [Fact]
+    public async Task Todays_work_comes_first_and_a_playground_with_nothing_due_goes_last_however_near()
+    {
+        // PG-A1 has this month's check and a valid 정기시설검사 (filed through the API); every other playground still has work.
+        await f.Db.ExecuteAsync("INSERT INTO playground (asset_id, facility_no) SELECT id, 'A-0001' FROM asset WHERE code = 'PG-A1'");
+        using var admin = f.AdminClient();
+        var seoul = TimeZoneInfo.FindSystemTimeZoneById("Asia/Seoul");
+        var today = DateOnly.FromDateTime(TimeZoneInfo.ConvertTime(DateTimeOffset.UtcNow, seoul).DateTime);
+        var inspected = today.AddDays(-10);
+        var periodic = new Dictionary<string, object?>
+        {
+            ["program"] = "playground-periodic", ["programVersion"] = 1, ["subject"] = new { kind = "playground", code = "PG-A1" },
+            ["answers"] = new Dictionary<string, object?>
+            {
+                ["result"] = "합격", ["inspected_on"] = inspected.ToString("yyyy-MM-dd"), ["valid_until"] = inspected.AddYears(2).AddDays(-1).ToString("yyyy-MM-dd"),
+                ["body"] = "한국건설생활환경시험연구원",
+            },
+            ["notes"] = "검사기관 합격증명서 확인",
+            ["startedAt"] = $"{inspected:yyyy-MM-dd}T14:00:00+09:00", ["finishedAt"] = $"{inspected:yyyy-MM-dd}T15:00:00+09:00",
+        };
+        foreach (var body in new[] { Paju.Field.Tests.Inspections.InspectionFixture.Now(Paju.Field.Tests.Inspections.InspectionFixture.Monthly("PG-A1")), periodic })
+        {
+            using var put = await admin.PutAsJsonAsync($"/api/inspections/{Guid.NewGuid()}", body);
+            Assert.True(put.StatusCode == HttpStatusCode.Created, await put.Content.ReadAsStringAsync());
+        }
+
+        await using var session = await f.OpenAppAsync(browser, standAt: "PG-A1");
+        await session.Page.ReloadAsync();
+        await Assertions.Expect(session.Page.GetByRole(AriaRole.Status).Filter(new() { HasText = "현재 위치 기준" })).ToBeVisibleAsync();
+        var items = session.Page.Locator("#assets li");
+        await Assertions.Expect(items).ToHaveCountAsync(6);
+        // Standing at it, 0 m away, it is still listed after the playground 1.2 km off that has work.
+        await Assertions.Expect(items.Last).ToContainTextAsync("앱 시험 놀이터 1");
+        await Assertions.Expect(items.Last).ToContainTextAsync("월 점검 완료");
+        await Assertions.Expect(items.Last).ToContainTextAsync("정기검사 완료");
+        await Assertions.Expect(items.First).ToContainTextAsync("할 일");
+        await session.CheckScreenAsync("todays-work-first");
     }
 
     private static async Task SubmitMonthlyAsync(IPage page, string code)
