@@ -59,6 +59,7 @@ public static class AlarmEndpoints
         var actor = Actor.From(http);
         await using var conn = await db.OpenConnectionAsync(ct);
         await using var tx = await conn.BeginTransactionAsync(ct);
+        await LiveLogLock.HoldAsync(conn, tx, ct);   // before the alarm's row: one lock order with the evaluator
         var rule = await RuleOfAsync(conn, tx, id, ct);
         if (rule is null)
         {
@@ -94,6 +95,7 @@ public static class AlarmEndpoints
         var until = clock.GetUtcNow().AddMinutes(request.Minutes);
         await using var conn = await db.OpenConnectionAsync(ct);
         await using var tx = await conn.BeginTransactionAsync(ct);
+        await LiveLogLock.HoldAsync(conn, tx, ct);   // before the alarm's row: one lock order with the evaluator
         var rule = await RuleOfAsync(conn, tx, id, ct);
         if (rule is null)
         {

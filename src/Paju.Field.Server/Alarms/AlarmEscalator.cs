@@ -1,3 +1,4 @@
+using Paju.Field.Server.Live;
 using Npgsql;
 using Paju.Field.Server.Audit;
 
@@ -25,6 +26,7 @@ public sealed class AlarmEscalator(NpgsqlDataSource db, IAlarmNotifier notifier,
         await using (var conn = await db.OpenConnectionAsync(ct))
         await using (var tx = await conn.BeginTransactionAsync(ct))
         {
+            await LiveLogLock.HoldAsync(conn, tx, ct);   // before the alarms' rows: one lock order with acknowledgements
             await using (var cmd = new NpgsqlCommand("""
                 UPDATE alarm a SET escalated_at = $1
                 FROM alarm_origin r

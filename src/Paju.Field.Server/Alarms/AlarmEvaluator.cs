@@ -156,6 +156,7 @@ public sealed class AlarmEvaluator(NpgsqlDataSource db, ILogger<AlarmEvaluator> 
 
     private static async Task RaiseAsync(NpgsqlConnection conn, NpgsqlTransaction tx, RuleView rule, double? value, DateTimeOffset now, CancellationToken ct)
     {
+        await LiveLogLock.HoldAsync(conn, tx, ct);
         long id;
         await using (var cmd = new NpgsqlCommand(
             "INSERT INTO alarm (rule_id, priority, raised_at, raised_value) VALUES ($1, $2, $3, $4) RETURNING id", conn, tx))
@@ -172,6 +173,7 @@ public sealed class AlarmEvaluator(NpgsqlDataSource db, ILogger<AlarmEvaluator> 
     private static async Task TransitionAsync(NpgsqlConnection conn, NpgsqlTransaction tx, long alarm, RuleView rule, string type,
         DateTimeOffset now, double? value, string sql, object[] parameters, CancellationToken ct)
     {
+        await LiveLogLock.HoldAsync(conn, tx, ct);   // before the alarm's row: one lock order with acknowledgements
         await using (var cmd = new NpgsqlCommand(sql, conn, tx))
         {
             foreach (var parameter in parameters)

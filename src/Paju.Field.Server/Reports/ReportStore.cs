@@ -122,6 +122,7 @@ public static class ReportStore
     public static async Task ClearAlarmAsync(NpgsqlConnection conn, NpgsqlTransaction tx, long reportId, DateTimeOffset now, Actor actor, CancellationToken ct)
     {
         var ids = new List<(long Id, int Priority)>();
+        await Live.LiveLogLock.HoldAsync(conn, tx, ct);   // before the alarm's row: one lock order with the evaluator
         await using (var clear = new NpgsqlCommand("""
             UPDATE alarm SET cleared_at = $2, acknowledged_at = coalesce(acknowledged_at, $2), acknowledged_by = coalesce(acknowledged_by, $3)
             WHERE report_id = $1 AND cleared_at IS NULL RETURNING id, priority
