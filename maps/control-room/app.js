@@ -196,7 +196,68 @@ function applyDevices(devices, snapshot) {
   paintStations();
 }
 
+/**
+ * The alarm table and the live feed, started before the map: a wall's first 4K frame or a slow basemap can take many
+ * seconds on the room's PC, and alarms come first. What an event does to the map waits for the map.
+ */
+async function startFeed() {
+  await refreshAlarms();
+  if (room.leaving) return;
+  const feed = new LiveFeed({
+    onState: applyDevices,
+    onReset: refreshAlarms,
+    onEvent: async (type, data) => {
+      if (type === 'alarm.raised') {
+        room.raisedTimes.push(Date.now());
+        flood();
+        cue(data.message);
+      }
+      if (type.startsWith('alarm.')) {
+        await refreshAlarms();
+        if (panel.open) panel.refresh().catch(() => {});
+        if (room.map) refreshReports(room.map);   // an urgent report raises an alarm; triage clears it
+      }
+      if (type === 'inspection.filed' || type === 'asset.state') campaign.soon();
+      if (type === 'asset.state') {
+        if (room.map) refreshAssets(room.map);
+        if (assetPanel.open && data.assets?.some(a => a.code === assetPanel.current?.code)) assetPanel.refresh().catch(() => {});
+      }
+      if (type === 'event.step') {
+        if (room.map) refreshEvents(room.map);
+        room.events?.refresh().catch(() => {});
+      }
+      if (type === 'device.status') {
+        const known = room.devices.get(data.device) ?? { device: data.device, asset: data.asset, metrics: {} };
+        room.devices.set(data.device, { ...known, online: data.online });
+        paintStations();
+      }
+    },
+    onStatus: (connected, age) => {
+      const element = $('feed-state');
+      element.classList.toggle('lost', !connected);
+      element.textContent = connected ? '실시간 연결됨' : `연결 끊김 — 마지막 자료 ${age ?? '?'}초 전`;
+    },
+  });
+  // Reports that are not urgent raise no alarm, and events change by the day: both are read again every minute.
+  setInterval(() => {
+    if (room.leaving || !room.map) return;
+    refreshReports(room.map);
+    refreshEvents(room.map);
+    room.events?.refresh().catch(() => {});
+  }, 60_000);
+  let wasConnected = true;
+  setInterval(async () => {
+    // Back after a gap: EventSource resumes the events by itself; the table is read again to be sure nothing is off.
+    if (feed.connected && !wasConnected) await refreshAlarms();
+    wasConnected = feed.connected;
+    alarms.render();
+    paintStations();   // values age without a message: a silent station turns stale on its own
+  }, 1000);
+  await feed.start();
+}
+
 async function main() {
+  const feedStarted = startFeed().catch(failed);
   const map = await createMap($('map'), {
     basemap: config.basemap,
     onLayersReady: layers => {
@@ -251,65 +312,16 @@ async function main() {
   if (new URLSearchParams(location.search).get('wall') === '1') setWall(true);
   room.ready = true;
   room.readyAt = performance.now();   // for the room's benchmark: interactive, from the navigation's start
-  await refreshAlarms();
-  if (room.leaving) return;
-  const feed = new LiveFeed({
-    onState: applyDevices,
-    onReset: refreshAlarms,
-    onEvent: async (type, data) => {
-      if (type === 'alarm.raised') {
-        room.raisedTimes.push(Date.now());
-        flood();
-        cue(data.message);
-      }
-      if (type.startsWith('alarm.')) {
-        await refreshAlarms();
-        if (panel.open) panel.refresh().catch(() => {});
-        refreshReports(room.map);   // an urgent report raises an alarm; triage clears it
-      }
-      if (type === 'inspection.filed' || type === 'asset.state') campaign.soon();
-      if (type === 'asset.state') {
-        refreshAssets(room.map);
-        if (assetPanel.open && data.assets?.some(a => a.code === assetPanel.current?.code)) assetPanel.refresh().catch(() => {});
-      }
-      if (type === 'event.step') {
-        refreshEvents(room.map);
-        events.refresh().catch(() => {});
-      }
-      if (type === 'device.status') {
-        const known = room.devices.get(data.device) ?? { device: data.device, asset: data.asset, metrics: {} };
-        room.devices.set(data.device, { ...known, online: data.online });
-        paintStations();
-      }
-    },
-    onStatus: (connected, age) => {
-      const element = $('feed-state');
-      element.classList.toggle('lost', !connected);
-      element.textContent = connected ? '실시간 연결됨' : `연결 끊김 — 마지막 자료 ${age ?? '?'}초 전`;
-    },
-  });
-  // Reports that are not urgent raise no alarm, and events change by the day: both are read again every minute.
-  setInterval(() => {
-    if (room.leaving) return;
-    refreshReports(room.map);
-    refreshEvents(room.map);
-    events.refresh().catch(() => {});
-  }, 60_000);
-  let wasConnected = true;
-  setInterval(async () => {
-    // Back after a gap: EventSource resumes the events by itself; the table is read again to be sure nothing is off.
-    if (feed.connected && !wasConnected) await refreshAlarms();
-    wasConnected = feed.connected;
-    alarms.render();
-    paintStations();   // values age without a message: a silent station turns stale on its own
-  }, 1000);
-  await feed.start();
+  paintStations();   // the stations' labels and colours, from what the feed has brought meanwhile
+  await feedStarted;
 }
 
 // A laptop's map is small, and a wall shows alarms rather than a legend: the legend starts folded there (one click opens it).
 if (window.innerHeight < 900 || new URLSearchParams(location.search).get('wall') === '1') document.querySelector('.legend')?.removeAttribute('open');
 
-main().catch(e => {
+function failed(e) {
   $('feed-state').textContent = `상황실 화면을 열지 못했습니다: ${e.message}`;
   $('feed-state').classList.add('lost');
-});
+}
+
+main().catch(failed);

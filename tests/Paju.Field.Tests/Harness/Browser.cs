@@ -29,7 +29,7 @@ public sealed class Browser : IAsyncLifetime
     public ValueTask InitializeAsync()
     {
         // Tests wait for what a person would see, generously: a loaded CI machine is slow, never wrong.
-        Assertions.SetDefaultExpectTimeout(30_000);
+        Assertions.SetDefaultExpectTimeout(60_000);
         return ValueTask.CompletedTask;
     }
 

@@ -63,7 +63,7 @@ public sealed partial class WebSession : IAsyncDisposable
             TimezoneId = "Asia/Seoul",
             JavaScriptEnabled = javaScript,
         });
-        context.SetDefaultTimeout(30_000);
+        context.SetDefaultTimeout(60_000);
         var page = await context.NewPageAsync();
         var session = new WebSession(context, page, viewport, baseAddress) { ScriptsOff = !javaScript };
         page.Console += (_, m) =>
@@ -245,7 +245,7 @@ public sealed partial class WebSession : IAsyncDisposable
         try
         {
             var shot = Interlocked.Increment(ref _shots);
-            await ShootAsync(Path.Combine(_screenshots, $"{shot:00}-{Viewport.Name}-{Slug(new Uri(url).AbsolutePath + (name is null ? "" : "-" + name))}.png"));
+            await ShootAsync(Path.Combine(_screenshots, $"{shot:00}-{Viewport.Name}-{Slug(new Uri(url).AbsolutePath + (name is null ? "" : "-" + name))}.png"), navigation);
             var axe = ScriptsOff ? null : await Page.RunAxe();
             foreach (var violation in axe?.Violations.Where(v => v.Impact is "serious" or "critical") ?? [])
             {
@@ -271,9 +271,11 @@ public sealed partial class WebSession : IAsyncDisposable
 
     /// <summary>
     /// The whole page as a PNG. On a busy machine Chromium's compositor sometimes has no frame for a full-page shot of a
-    /// WebGL map ("Unable to capture screenshot"): a tool's hiccup, not the page's fault — so once more, then the viewport.
+    /// WebGL map ("Unable to capture screenshot"), or draws a wall's frame slower than the first try waits: a tool's
+    /// hiccup, not the page's fault — so once more with longer, then the viewport alone. A page that navigated away
+    /// mid-shot is not tried again: the caller sees it left.
     /// </summary>
-    private async Task ShootAsync(string path)
+    private async Task ShootAsync(string path, int navigation)
     {
         for (var attempt = 0; ; attempt++)
         {
@@ -283,14 +285,17 @@ public sealed partial class WebSession : IAsyncDisposable
                 {
                     Path = path,
                     FullPage = attempt < 2,
-                    // A page the test navigates away from mid-shot stalls the screenshot: give up sooner, then see if it left.
-                    Timeout = 10_000,
+                    // A page the test navigates away from mid-shot stalls the screenshot: the first try gives up sooner.
+                    Timeout = attempt == 0 ? 10_000 : 60_000,
                 });
                 return;
             }
             catch (PlaywrightException e) when (attempt < 2 && e.Message.Contains("Unable to capture screenshot", StringComparison.Ordinal))
             {
                 await Task.Delay(500);
+            }
+            catch (TimeoutException) when (attempt < 2 && !Page.IsClosed && Volatile.Read(ref _navigations) == navigation)
+            {
             }
         }
     }
