@@ -30,7 +30,8 @@ public sealed class IngestPipeline(NpgsqlDataSource db, DeviceDirectory devices,
     ILogger<IngestPipeline> log)
     : BackgroundService
 {
-    private sealed record Pending(IncomingMessage Message, TaskCompletionSource<IngestOutcome> Done);
+    /// <param name="Early">What the message is, found before it queued; null when the device directory could not be read then.</param>
+    private sealed record Pending(IncomingMessage Message, Classified? Early, TaskCompletionSource<IngestOutcome> Done);
 
     private readonly Channel<Pending> _queue = Channel.CreateBounded<Pending>(new BoundedChannelOptions(20_000)
     {
@@ -49,7 +50,10 @@ public sealed class IngestPipeline(NpgsqlDataSource db, DeviceDirectory devices,
     /// <summary>Completes when the message is committed (stored, found a duplicate, or dead-lettered).</summary>
     public async Task<IngestOutcome> SubmitAsync(IncomingMessage message, CancellationToken ct)
     {
-        var pending = new Pending(message, new TaskCompletionSource<IngestOutcome>(TaskCreationOptions.RunContinuationsAsynchronously));
+        // Understood here, on the publisher's own task and in parallel with the others, so that a batch holds its
+        // writer slot for the database alone.
+        var early = await ClassifyEarlyAsync(message, ct);
+        var pending = new Pending(message, early, new TaskCompletionSource<IngestOutcome>(TaskCreationOptions.RunContinuationsAsynchronously));
         await _queue.Writer.WriteAsync(pending, ct);
         return await pending.Done.Task.WaitAsync(ct);
     }
@@ -127,11 +131,12 @@ public sealed class IngestPipeline(NpgsqlDataSource db, DeviceDirectory devices,
         {
             try
             {
-                // Classification reads the device directory, which needs the database too: retry it with the write.
+                // A message that could not be classified on arrival (the device directory needs the database too) is
+                // classified now, and retried with the write.
                 var classified = new List<Classified>(batch.Count);
                 foreach (var p in batch)
                 {
-                    classified.Add(await ClassifyOrRejectAsync(p.Message, ct));
+                    classified.Add(p.Early ?? await ClassifyOrRejectAsync(p.Message, ct));
                 }
                 await WriteOrSplitAsync(batch, classified, ct);
                 return;
@@ -193,6 +198,19 @@ public sealed class IngestPipeline(NpgsqlDataSource db, DeviceDirectory devices,
             log.LogError("A message could not be stored even as a dead letter ({Failure}). Kept here: topic {Topic}, received {ReceivedAt:O}, reason {Reason}, payload (base64) {Payload}",
                 DatabaseErrors.Describe(e), message.Topic, message.ReceivedAt, reason, Convert.ToBase64String(message.Payload.Span));
             return [IngestOutcome.DeadLettered];
+        }
+    }
+
+    /// <summary>Classifies a message on arrival, or leaves it for its batch when the database is away.</summary>
+    private async Task<Classified?> ClassifyEarlyAsync(IncomingMessage m, CancellationToken ct)
+    {
+        try
+        {
+            return await ClassifyOrRejectAsync(m, ct);
+        }
+        catch (Exception e) when (DatabaseErrors.IsTransient(e) && !ct.IsCancellationRequested)
+        {
+            return null;
         }
     }
 

@@ -20,29 +20,34 @@ public sealed class TelemetryWriter(NpgsqlDataSource db, IngestOptions options, 
     /// <summary>last_seen_at is for people ("heard from 3 s ago"): writing it more often than this is churn.</summary>
     private static readonly TimeSpan LastSeenResolution = TimeSpan.FromSeconds(10);
 
-    private const string InsertReadings = """
-        INSERT INTO telemetry (device, boot, seq, ts, received_at, historical, metrics)
-        SELECT * FROM unnest($1::integer[], $2::bigint[], $3::bigint[], $4::timestamptz[], $5::timestamptz[], $6::boolean[], $7::jsonb[])
-        ON CONFLICT DO NOTHING
-        RETURNING device, boot, seq
-        """;
-
-    // Newest per (device, metric) within the batch first: ON CONFLICT may touch a row only once. What actually moved
-    // forward comes back, and becomes one 'state' event on the live feed (see StateEvent), appended in this same
-    // transaction: the feed never shows a value that was rolled back, and never misses one that was committed. A
-    // replayed reading older than the stored one changes nothing and so sends nothing.
-    private const string UpsertLatest = """
-        INSERT INTO latest_metric AS l (device, metric, value, ts, received_at, boot, seq, historical)
-        SELECT DISTINCT ON (r.device, m.key) r.device, m.key, m.value, r.ts, r.received_at, r.boot, r.seq, r.historical
-        FROM unnest($1::integer[], $2::bigint[], $3::bigint[], $4::timestamptz[], $5::timestamptz[], $6::boolean[], $7::jsonb[])
-             AS r(device, boot, seq, ts, received_at, historical, metrics),
-             jsonb_each(r.metrics) AS m
-        ORDER BY r.device, m.key, r.ts DESC, r.boot DESC, r.seq DESC
-        ON CONFLICT (device, metric) DO UPDATE
-            SET value = excluded.value, ts = excluded.ts, received_at = excluded.received_at,
-                boot = excluded.boot, seq = excluded.seq, historical = excluded.historical
-            WHERE (l.ts, l.boot, l.seq) < (excluded.ts, excluded.boot, excluded.seq)
-        RETURNING device, metric, ts, boot, seq
+    // The readings go over once and are parsed once, for both tables: the log of readings (duplicates ignored by the
+    // key) and the newest value per (device, metric). Newest within the batch first: ON CONFLICT may touch a row only
+    // once. What was stored and what actually moved forward come back together; what moved becomes one 'state' event
+    // on the live feed (see StateEvent), appended later in this same transaction: the feed never shows a value that was
+    // rolled back, and never misses one that was committed. A replayed reading older than the stored one changes
+    // nothing and so sends nothing.
+    private const string WriteReadings = """
+        WITH r AS (
+            SELECT * FROM unnest($1::integer[], $2::bigint[], $3::bigint[], $4::timestamptz[], $5::timestamptz[], $6::boolean[], $7::jsonb[])
+                AS r(device, boot, seq, ts, received_at, historical, metrics)),
+        stored AS (
+            INSERT INTO telemetry (device, boot, seq, ts, received_at, historical, metrics)
+            SELECT device, boot, seq, ts, received_at, historical, metrics FROM r
+            ON CONFLICT DO NOTHING
+            RETURNING device, boot, seq),
+        moved AS (
+            INSERT INTO latest_metric AS l (device, metric, value, ts, received_at, boot, seq, historical)
+            SELECT DISTINCT ON (r.device, m.key) r.device, m.key, m.value, r.ts, r.received_at, r.boot, r.seq, r.historical
+            FROM r, jsonb_each(r.metrics) AS m
+            ORDER BY r.device, m.key, r.ts DESC, r.boot DESC, r.seq DESC
+            ON CONFLICT (device, metric) DO UPDATE
+                SET value = excluded.value, ts = excluded.ts, received_at = excluded.received_at,
+                    boot = excluded.boot, seq = excluded.seq, historical = excluded.historical
+                WHERE (l.ts, l.boot, l.seq) < (excluded.ts, excluded.boot, excluded.seq)
+            RETURNING device, metric, ts, boot, seq)
+        SELECT device, boot, seq, NULL::text, NULL::timestamptz FROM stored
+        UNION ALL
+        SELECT device, boot, seq, metric, ts FROM moved
         """;
 
     private const string AppendState = $"SELECT live_event_append('{LiveEventTypes.State}', $1::jsonb)";
@@ -73,18 +78,24 @@ public sealed class TelemetryWriter(NpgsqlDataSource db, IngestOptions options, 
         await using var conn = await db.OpenConnectionAsync(ct);
         await using var tx = await conn.BeginTransactionAsync(ct);
 
-        // The readings' columns, made once (the metrics' JSON above all) for both statements that take them.
-        var columns = readings.Count > 0 ? ReadingColumns(readings) : [];
+        var moved = new List<StateEvent.Moved>();
         if (readings.Count > 0)
         {
             var stored = new HashSet<(int, long, long)>();
-            await using (var insert = new NpgsqlCommand(InsertReadings, conn, tx))
+            await using (var write = new NpgsqlCommand(WriteReadings, conn, tx))
             {
-                insert.Parameters.AddRange(Parameters(columns));
-                await using var reader = await insert.ExecuteReaderAsync(ct);
+                write.Parameters.AddRange(Parameters(ReadingColumns(readings)));
+                await using var reader = await write.ExecuteReaderAsync(ct);
                 while (await reader.ReadAsync(ct))
                 {
-                    stored.Add((reader.GetInt32(0), reader.GetInt64(1), reader.GetInt64(2)));
+                    if (reader.IsDBNull(3))
+                    {
+                        stored.Add((reader.GetInt32(0), reader.GetInt64(1), reader.GetInt64(2)));
+                    }
+                    else
+                    {
+                        moved.Add(new(reader.GetInt32(0), reader.GetString(3), reader.GetFieldValue<DateTimeOffset>(4), reader.GetInt64(1), reader.GetInt64(2)));
+                    }
                 }
             }
             foreach (var (i, r) in readings)
@@ -130,25 +141,12 @@ public sealed class TelemetryWriter(NpgsqlDataSource db, IngestOptions options, 
             }
         }
 
-        if (readings.Count > 0)
+        // Last before the commit: appending to the live log holds its lock until the commit.
+        if (moved.Count > 0)
         {
-            // Last before the commit: appending to the live log holds its lock until the commit.
-            var moved = new List<StateEvent.Moved>();
-            await using (var latest = new NpgsqlCommand(UpsertLatest, conn, tx))
-            {
-                latest.Parameters.AddRange(Parameters(columns));
-                await using var reader = await latest.ExecuteReaderAsync(ct);
-                while (await reader.ReadAsync(ct))
-                {
-                    moved.Add(new(reader.GetInt32(0), reader.GetString(1), reader.GetFieldValue<DateTimeOffset>(2), reader.GetInt64(3), reader.GetInt64(4)));
-                }
-            }
-            if (moved.Count > 0)
-            {
-                await using var append = new NpgsqlCommand(AppendState, conn, tx);
-                append.Parameters.Add(new() { Value = StateEvent.Json(moved, readings.Select(r => r.Item)), NpgsqlDbType = NpgsqlDbType.Jsonb });
-                await append.ExecuteNonQueryAsync(ct);
-            }
+            await using var append = new NpgsqlCommand(AppendState, conn, tx);
+            append.Parameters.Add(new() { Value = StateEvent.Json(moved, readings.Select(r => r.Item)), NpgsqlDbType = NpgsqlDbType.Jsonb });
+            await append.ExecuteNonQueryAsync(ct);
         }
 
         await tx.CommitAsync(ct);
