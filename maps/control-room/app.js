@@ -256,8 +256,23 @@ async function startFeed() {
   await feed.start();
 }
 
+/** The stations' list, read beside the map: it names each station and its values before the map has drawn. */
+async function listStations() {
+  const stations = await api('/ogc/collections/pump_station/items?limit=100');
+  // Stations of one district sit a few hundred metres apart: at city zoom their labels would pile up, so each is
+  // stacked by latitude (north on top) around its point.
+  const byLatitude = [...stations.features].sort((a, b) => b.geometry.coordinates[1] - a.geometry.coordinates[1]);
+  byLatitude.forEach((f, i) => {
+    const offsetY = (i - (byLatitude.length - 1) / 2) * 24;
+    room.stations.set(f.properties.code, { name: f.properties.name, lngLat: f.geometry.coordinates, offsetY });
+  });
+  paintStations();
+}
+
 async function main() {
   const feedStarted = startFeed().catch(failed);
+  const stationsListed = listStations();
+  stationsListed.catch(() => {});   // awaited below, after the map: a failure shows there, not as an unhandled rejection
   const map = await createMap($('map'), {
     basemap: config.basemap,
     onLayersReady: layers => {
@@ -294,15 +309,8 @@ async function main() {
   });
   $('credit').textContent = [...map.boundaryCredits, config.basemap?.attribution && `배경지도: ${config.basemap.attribution}`]
     .filter(Boolean).join(' · ');
-  const stations = await api('/ogc/collections/pump_station/items?limit=100');
-  // Stations of one district sit a few hundred metres apart: at city zoom their labels would pile up, so each is
-  // stacked by latitude (north on top) around its point.
-  const byLatitude = [...stations.features].sort((a, b) => b.geometry.coordinates[1] - a.geometry.coordinates[1]);
-  byLatitude.forEach((f, i) => {
-    const lngLat = f.geometry.coordinates;
-    const offsetY = (i - (byLatitude.length - 1) / 2) * 24;
-    room.stations.set(f.properties.code, { name: f.properties.name, lngLat, label: stationLabel(map, f.properties.code, lngLat, offsetY) });
-  });
+  await stationsListed;
+  for (const [code, station] of room.stations) station.label = stationLabel(map, code, station.lngLat, station.offsetY);
   const events = new EventList({
     list: $('events'), title: $('events-title'), previous: $('events-previous'), next: $('events-next'),
     onFly: at => room.map.flyTo({ center: at, zoom: 15 }),

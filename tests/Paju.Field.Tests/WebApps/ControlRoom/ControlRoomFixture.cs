@@ -34,6 +34,40 @@ public sealed class ControlRoomFixture(PostgisServer postgis) : IAsyncLifetime
     /// <summary>Tiles the basemap server has served: the room draws the configured basemap.</summary>
     public int BasemapRequests => Volatile.Read(ref _basemapRequests);
 
+    private TaskCompletionSource _basemapGate = Answered();
+    private int _heldBasemapRequests;
+
+    /// <summary>Tile requests that found the basemap held and are waiting for it.</summary>
+    public int HeldBasemapRequests => Volatile.Read(ref _heldBasemapRequests);
+
+    /// <summary>
+    /// The basemap server stops answering (a tile server down or a proxy holding the line) until the returned scope ends:
+    /// every tile request waits, as a browser's does for a host that accepted the connection and never replies.
+    /// </summary>
+    public IDisposable HoldBasemap()
+    {
+        var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        Volatile.Write(ref _basemapGate, gate);
+        Volatile.Write(ref _heldBasemapRequests, 0);
+        return new BasemapHold(() =>
+        {
+            Volatile.Write(ref _basemapGate, Answered());
+            gate.TrySetResult();
+        });
+    }
+
+    private static TaskCompletionSource Answered()
+    {
+        var open = new TaskCompletionSource();
+        open.SetResult();
+        return open;
+    }
+
+    private sealed class BasemapHold(Action release) : IDisposable
+    {
+        public void Dispose() => release();
+    }
+
     public int MqttPort { get; private set; }
 
     public string Secret { get; private set; } = "";
@@ -79,8 +113,14 @@ public sealed class ControlRoomFixture(PostgisServer postgis) : IAsyncLifetime
         tiles.WebHost.UseUrls("http://127.0.0.1:0");
         _tiles = tiles.Build();
         var png = BasemapTile();
-        _tiles.MapGet("/{z:int}/{x:int}/{y:int}.png", (HttpContext http) =>
+        _tiles.MapGet("/{z:int}/{x:int}/{y:int}.png", async (HttpContext http) =>
         {
+            var gate = Volatile.Read(ref _basemapGate);
+            if (!gate.Task.IsCompleted)
+            {
+                Interlocked.Increment(ref _heldBasemapRequests);
+                await gate.Task.WaitAsync(http.RequestAborted);
+            }
             Interlocked.Increment(ref _basemapRequests);
             http.Response.Headers.AccessControlAllowOrigin = "*";
             return Results.Bytes(png, "image/png");
@@ -120,8 +160,8 @@ public sealed class ControlRoomFixture(PostgisServer postgis) : IAsyncLifetime
         return client;
     }
 
-    /// <summary>Signed in through the login page, which lands operators in the room.</summary>
-    public async Task<WebSession> OpenRoomAsync(Browser browser, Viewport viewport)
+    /// <summary>Signed in through the login page, which lands operators in the room; by default once its map has loaded.</summary>
+    public async Task<WebSession> OpenRoomAsync(Browser browser, Viewport viewport, bool waitForMap = true)
     {
         var session = await WebSession.OpenAsync(browser, Server.BaseAddress, viewport);
         await session.GotoAsync("/login");
@@ -131,6 +171,10 @@ public sealed class ControlRoomFixture(PostgisServer postgis) : IAsyncLifetime
         await Assertions.Expect(session.Page.GetByRole(AriaRole.Heading, new() { Name = "경보", Level = 1 })).ToBeVisibleAsync();
         // Generous: a 4K wall's first frame is drawn in software by the test's Chromium, on a CI machine shared with the server.
         await Assertions.Expect(session.Page.Locator("#feed-state")).ToHaveTextAsync("실시간 연결됨", new() { Timeout = 90_000 });
+        if (!waitForMap)
+        {
+            return session;
+        }
         var deadline = DateTime.UtcNow.AddSeconds(120);
         while (!await session.Page.EvaluateAsync<bool>("() => window.pajuRoom?.ready === true && window.pajuRoom.map.areTilesLoaded()"))
         {

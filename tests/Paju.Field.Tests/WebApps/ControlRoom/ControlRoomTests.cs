@@ -184,6 +184,47 @@ public sealed class ControlRoomTests(ControlRoomFixture f, Browser browser) : IC
     }
 
     [Fact]
+    public async Task Alarms_and_the_live_feed_come_up_and_a_new_alarm_shows_while_the_basemap_does_not_answer()
+    {
+        // A rule of this test alone, so that no other test's alarm can stand in for the one raised here.
+        await f.Db.ExecuteAsync("""
+            INSERT INTO alarm_rule (code, device, asset_id, metric, kind, threshold, deadband, on_delay_s, window_s, priority, message_ko)
+            SELECT 'ROOM-NO-MAP', d.id, NULL, 'no_map_gauge_m', 'high', 10, 0, 0, 600, 2, '배경지도 없이 울린 경보 (시험)'
+            FROM device d WHERE d.device_id = $1
+            """, ControlRoomFixture.Device);
+        await using var controller = await f.ControllerAsync();
+        using var hold = f.HoldBasemap();
+        // The room's PC reaches the server but not the basemap's host: the map waits for its tiles; the alarms do not.
+        await using var session = await f.OpenRoomAsync(browser, Viewport.Laptop, waitForMap: false);
+        var page = session.Page;
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (f.HeldBasemapRequests == 0)
+        {
+            Assert.True(DateTime.UtcNow < deadline, "The room's map never asked for its basemap.");
+            await Task.Delay(100);
+        }
+        await controller.PublishAsync(controller.Reading(DateTimeOffset.UtcNow, numbers: new() { ["no_map_gauge_m"] = 12 }));
+        var row = page.Locator("#alarm-rows tr", new() { HasText = "배경지도 없이 울린 경보 (시험)" });
+        await Assertions.Expect(row).ToContainTextAsync("미확인", new() { Timeout = 60_000 });
+        await Assertions.Expect(row).ToContainTextAsync("2순위");
+        await Assertions.Expect(page.Locator("#new-alarm")).ToContainTextAsync("새 경보: 배경지도 없이 울린 경보 (시험)");
+        await Assertions.Expect(page.Locator("#stations")).ToContainTextAsync("울곡 배수펌프장 — 정상");   // the list needs no map
+        Assert.False(await page.EvaluateAsync<bool>("() => window.pajuRoom.ready === true"), "the map was ready: the basemap was not held");
+        await session.CheckScreenAsync("no-basemap-yet");
+
+        // The basemap's host answers again: the map finishes loading on the same page, under the alarm it already shows.
+        hold.Dispose();
+        deadline = DateTime.UtcNow.AddSeconds(120);
+        while (!await page.EvaluateAsync<bool>("() => window.pajuRoom.ready === true && window.pajuRoom.map.areTilesLoaded()"))
+        {
+            Assert.True(DateTime.UtcNow < deadline, "The room's map did not load once its basemap answered.");
+            await Task.Delay(200);
+        }
+        await Assertions.Expect(row).ToContainTextAsync("미확인");
+        await session.CheckScreenAsync("basemap-back");
+    }
+
+    [Fact]
     public async Task A_shelved_alarm_leaves_the_unacknowledged_count_and_returns_by_itself_when_its_time_is_up()
     {
         await using var controller = await f.ControllerAsync();
