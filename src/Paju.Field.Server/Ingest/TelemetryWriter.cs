@@ -141,15 +141,22 @@ public sealed class TelemetryWriter(NpgsqlDataSource db, IngestOptions options, 
             }
         }
 
-        // Last before the commit: appending to the live log holds its lock until the commit.
+        // Last, and in the same round trip as the COMMIT: appending to the live log holds its lock until the commit, so
+        // the lock is held for the database's own time, never across this process's wait for its next turn on a busy
+        // machine (every batch queues on that lock). NpgsqlTransaction sees the commit and has nothing left to do.
         if (moved.Count > 0)
         {
-            await using var append = new NpgsqlCommand(AppendState, conn, tx);
+            await using var finish = new NpgsqlBatch(conn, tx);
+            var append = new NpgsqlBatchCommand(AppendState);
             append.Parameters.Add(new() { Value = StateEvent.Json(moved, readings.Select(r => r.Item)), NpgsqlDbType = NpgsqlDbType.Jsonb });
-            await append.ExecuteNonQueryAsync(ct);
+            finish.BatchCommands.Add(append);
+            finish.BatchCommands.Add(new NpgsqlBatchCommand("COMMIT"));
+            await finish.ExecuteNonQueryAsync(ct);
         }
-
-        await tx.CommitAsync(ct);
+        else
+        {
+            await tx.CommitAsync(ct);
+        }
         foreach (var (id, at) in seen)
         {
             _lastSeenWritten[id] = at;
