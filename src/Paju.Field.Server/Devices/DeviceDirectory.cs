@@ -11,15 +11,20 @@ public sealed class DeviceDirectory(NpgsqlDataSource db)
 {
     private static readonly TimeSpan MaxAge = TimeSpan.FromSeconds(30);
     private volatile Dictionary<string, Device> _devices = [];
-    private DateTime _loadedAt = DateTime.MinValue;
+    private DateTime _loadedAt = DateTime.MinValue;   // when the last finished read began
     private readonly SemaphoreSlim _reload = new(1, 1);
+    private long _reads;
+    private long _lastGoodRead;   // the number of the last read that succeeded; written under _reload
     private readonly ConcurrentDictionary<(string, string), bool> _verified = new();
+
+    /// <summary>How many reads of the devices from the database have begun.</summary>
+    public long Reads => Interlocked.Read(ref _reads);
 
     public async Task<Device?> FindAsync(string deviceId, CancellationToken ct)
     {
         if (DateTime.UtcNow - _loadedAt > MaxAge || !_devices.ContainsKey(deviceId))
         {
-            await ReloadAsync(ct);
+            await ReloadAsync(Interlocked.Read(ref _reads), ct);
         }
         return _devices.GetValueOrDefault(deviceId);
     }
@@ -52,14 +57,30 @@ public sealed class DeviceDirectory(NpgsqlDataSource db)
         return _devices.Values.Where(d => d.Role == DeviceStore.DeviceRole && !d.Disabled).Select(d => d.Site).ToHashSet(StringComparer.Ordinal);
     }
 
-    public async Task ReloadAsync(CancellationToken ct)
+    public Task ReloadAsync(CancellationToken ct) => ReloadAsync(Interlocked.Read(ref _reads), ct);
+
+    /// <summary>
+    /// Reads the devices again, once for all who asked together: when the cache ages out under load, a thousand messages
+    /// or reconnecting devices ask at once, and each would otherwise read the whole table in turn (a worker draining a
+    /// backlog fell to 150 messages a second that way). <paramref name="readsWhenAsked"/> is how many reads had begun when
+    /// the caller asked: if one begun since has succeeded (reads run one at a time), it saw everything the caller could
+    /// want, and the caller does not read again.
+    /// </summary>
+    private async Task ReloadAsync(long readsWhenAsked, CancellationToken ct)
     {
         await _reload.WaitAsync(ct);
         try
         {
+            if (_lastGoodRead > readsWhenAsked)
+            {
+                return;
+            }
+            var startedAt = DateTime.UtcNow;
+            var read = Interlocked.Increment(ref _reads);
             await using var conn = await db.OpenConnectionAsync(ct);
             _devices = (await DeviceStore.ListAsync(conn, ct)).ToDictionary(d => d.DeviceId);
-            _loadedAt = DateTime.UtcNow;
+            _loadedAt = startedAt;   // as old as the read's start: what changed during it is read next time
+            _lastGoodRead = read;    // a read that failed answers nobody: the next in line reads again
         }
         finally
         {

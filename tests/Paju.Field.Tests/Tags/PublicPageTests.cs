@@ -83,7 +83,7 @@ public sealed class PublicPageTests(InspectionFixture f, Browser browser) : ICla
             extraAnswers: new() { ["joints"] = "이용금지" }, notes: "그네 고리 파손"));
         Assert.Equal(201, (await f.PutAsync(Guid.NewGuid(), closing)).Status);
 
-        var deadline = DateTime.UtcNow.AddSeconds(30);
+        var deadline = DateTime.UtcNow.AddSeconds(60);
         string body;
         while (!(body = await citizen.GetStringAsync($"/t/{_parkPlate.Id}")).Contains("closed-banner"))
         {

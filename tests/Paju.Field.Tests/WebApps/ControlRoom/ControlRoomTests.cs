@@ -72,7 +72,7 @@ public sealed class ControlRoomTests(ControlRoomFixture f, Browser browser) : IC
         {
             await page.EvaluateAsync("() => { window.pajuRoom.map.jumpTo({ center: [126.75, 37.93], zoom: 10 }); }");
             await row.GetByRole(AriaRole.Link, new() { Name = "ULGOK-PS1 지도에서 보기" }).ClickAsync();
-            var deadline = DateTime.UtcNow.AddSeconds(30);
+            var deadline = DateTime.UtcNow.AddSeconds(60);
             while (!await page.EvaluateAsync<bool>("""
                 () => { const m = window.pajuRoom.map, s = window.pajuRoom.stations.get('ULGOK-PS1').lngLat, c = m.getCenter();
                         return !m.isMoving() && Math.abs(m.getZoom() - 15) < 0.01 && Math.abs(c.lng - s[0]) < 1e-4 && Math.abs(c.lat - s[1]) < 1e-4; }
@@ -284,7 +284,7 @@ public sealed class ControlRoomTests(ControlRoomFixture f, Browser browser) : IC
         await using var session = await f.OpenRoomAsync(browser, Viewport.Laptop);
         var page = session.Page;
         await Assertions.Expect(page.Locator(".legend")).ToContainTextAsync("시민 신고");
-        var deadline = DateTime.UtcNow.AddSeconds(30);
+        var deadline = DateTime.UtcNow.AddSeconds(60);
         while (!(await page.EvaluateAsync<string[]>("() => window.pajuRoom.map.querySourceFeatures('reports').map(f => f.properties.receipt)")).Contains(receipt))
         {
             Assert.True(DateTime.UtcNow < deadline, "The open report is not on the map's reports layer.");
@@ -322,7 +322,7 @@ public sealed class ControlRoomTests(ControlRoomFixture f, Browser browser) : IC
         await Assertions.Expect(panel.Locator(".pump-rows tr").Nth(1)).ToContainTextAsync("고장");
 
         // The chart: the stored series, then one more point when the next reading arrives — no reload.
-        var deadline = DateTime.UtcNow.AddSeconds(30);
+        var deadline = DateTime.UtcNow.AddSeconds(60);
         int points;
         while ((points = await page.EvaluateAsync<int>("() => window.pajuRoom.panel.data?.[0].length ?? 0")) == 0)
         {
@@ -446,7 +446,7 @@ public sealed class ControlRoomTests(ControlRoomFixture f, Browser browser) : IC
             await Assertions.Expect(panel.Locator(".asset-programs")).ToContainTextAsync("월 안전점검");
             await Assertions.Expect(panel.Locator(".asset-inspections li").First).ToContainTextAsync("어린이놀이시설 월 안전점검");
             await Assertions.Expect(panel.Locator(".asset-closed")).ToBeHiddenAsync();
-            var deadline = DateTime.UtcNow.AddSeconds(30);
+            var deadline = DateTime.UtcNow.AddSeconds(60);
             while (!await page.EvaluateAsync<bool>("() => !window.pajuRoom.map.isMoving() && window.pajuRoom.map.getZoom() >= 15.9"))
             {
                 Assert.True(DateTime.UtcNow < deadline, "The map did not fly to the found playground.");
@@ -515,7 +515,7 @@ public sealed class ControlRoomTests(ControlRoomFixture f, Browser browser) : IC
         var page = session.Page;
 
         // On the map: upcoming and ongoing events only, the overdue plan marked as such.
-        var deadline = DateTime.UtcNow.AddSeconds(30);
+        var deadline = DateTime.UtcNow.AddSeconds(60);
         while (!await page.EvaluateAsync<bool>("""
             code => window.pajuRoom.map.querySourceFeatures('events').some(f => f.properties.code === code && f.properties.plan_overdue === true)
             """, code))
@@ -542,7 +542,7 @@ public sealed class ControlRoomTests(ControlRoomFixture f, Browser browser) : IC
         await using (await session.ExpectFailures("net::ERR_ABORTED"))
         {
             await row.Locator("button").ClickAsync();
-            deadline = DateTime.UtcNow.AddSeconds(30);
+            deadline = DateTime.UtcNow.AddSeconds(60);
             while (!await page.EvaluateAsync<bool>("""
                 at => { const m = window.pajuRoom.map, c = m.getCenter(); return !m.isMoving() && Math.abs(c.lng - at[0]) < 1e-4 && Math.abs(c.lat - at[1]) < 1e-4; }
                 """, at))
@@ -557,10 +557,10 @@ public sealed class ControlRoomTests(ControlRoomFixture f, Browser browser) : IC
 
     private static async Task WaitIdleAsync(WebSession session)
     {
-        var deadline = DateTime.UtcNow.AddSeconds(30);
+        var deadline = DateTime.UtcNow.AddSeconds(60);
         while (!await session.Page.EvaluateAsync<bool>("() => window.pajuRoom.map.loaded() && window.pajuRoom.map.areTilesLoaded()"))
         {
-            Assert.True(DateTime.UtcNow < deadline, "The map did not settle within 30 s.");
+            Assert.True(DateTime.UtcNow < deadline, "The map did not settle within 60 s.");
             await Task.Delay(100);
         }
         await Task.Delay(300);   // a frame for feature-state to be drawn

@@ -124,10 +124,10 @@ public sealed class InspectorAppFixture(PostgisServer postgis) : IAsyncLifetime
         await session.Page.WaitForURLAsync("**/inspector/**", new() { WaitUntil = WaitUntilState.Commit });
         await Assertions.Expect(session.Page.GetByRole(AriaRole.Heading, new() { Name = "가까운 점검 대상" })).ToBeVisibleAsync();
         // Polled from here: Playwright's in-page polling would compile the predicate, which the app's CSP (no eval) forbids.
-        var deadline = DateTime.UtcNow.AddSeconds(30);
+        var deadline = DateTime.UtcNow.AddSeconds(60);
         while (!await session.Page.EvaluateAsync<bool>("() => navigator.serviceWorker.controller !== null"))
         {
-            Assert.True(DateTime.UtcNow < deadline, "The service worker did not take charge of the app within 30 s.");
+            Assert.True(DateTime.UtcNow < deadline, "The service worker did not take charge of the app within 60 s.");
             await Task.Delay(100);
         }
         await session.SettleAsync();

@@ -207,7 +207,7 @@ public sealed class InspectorAppLifecycleTests(InspectorAppFixture f, Browser br
         var refreshed = page.WaitForResponseAsync(r => r.Url.EndsWith("/api/programs") && r.Status == 200);
         await page.GotoAsync("/inspector/");
         await refreshed;
-        var deadline = DateTime.UtcNow.AddSeconds(30);
+        var deadline = DateTime.UtcNow.AddSeconds(60);
         do
         {
             await page.EvaluateAsync("location.hash = '#/'");
