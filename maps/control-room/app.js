@@ -273,6 +273,8 @@ async function main() {
   const feedStarted = startFeed().catch(failed);
   const stationsListed = listStations();
   stationsListed.catch(() => {});   // awaited below, after the map: a failure shows there, not as an unhandled rejection
+  // The campaign strip sits above the map: drawn late, it would push the alarm table down under the operator's pointer.
+  const campaignRead = campaign.refresh().catch(() => {});
   const map = await createMap($('map'), {
     basemap: config.basemap,
     onLayersReady: layers => {
@@ -316,7 +318,7 @@ async function main() {
     onFly: at => room.map.flyTo({ center: at, zoom: 15 }),
   });
   room.events = events;
-  await Promise.all([events.refresh(), campaign.refresh().catch(() => {})]);
+  await Promise.all([events.refresh(), campaignRead]);
   if (new URLSearchParams(location.search).get('wall') === '1') setWall(true);
   room.ready = true;
   room.readyAt = performance.now();   // for the room's benchmark: interactive, from the navigation's start
