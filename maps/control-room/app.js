@@ -45,6 +45,8 @@ room.campaign = campaign;
 
 // Wall mode: ?wall=1 on the wall's browser (its kiosk is full screen already), or the toggle, which also asks for full screen.
 function setWall(on) {
+  // A wall shows alarms rather than a legend: turning wall mode on folds it (one click opens it), so it covers no map.
+  if (on) document.querySelector('.legend')?.removeAttribute('open');
   document.body.classList.toggle('wall', on);
   document.documentElement.classList.toggle('wall', on);
   $('wall-mode').setAttribute('aria-pressed', String(on));

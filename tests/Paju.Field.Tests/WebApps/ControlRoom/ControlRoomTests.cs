@@ -398,6 +398,8 @@ public sealed class ControlRoomTests(ControlRoomFixture f, Browser browser) : IC
             await Assertions.Expect(page.Locator("body")).ToHaveClassAsync(new System.Text.RegularExpressions.Regex("wall"));
             await Assertions.Expect(page.GetByRole(AriaRole.Button, new() { Name = "보통 표시" })).ToHaveAttributeAsync("aria-pressed", "true");
             Assert.Contains("wall=1", page.Url);
+            // The legend folds, so it covers neither the map nor its credits (it stayed open over them before).
+            await Assertions.Expect(page.Locator(".legend")).Not.ToHaveAttributeAsync("open", "");
             Assert.True(await page.EvaluateAsync<double>("() => parseFloat(getComputedStyle(document.body).fontSize)") >= 23.5);
             Assert.Equal("rgb(14, 18, 21)", await page.EvaluateAsync<string>("() => getComputedStyle(document.body).backgroundColor"));
             // Alarms first: the alarm panel is the left column.
