@@ -16,6 +16,6 @@ public static class Machine
         var os = File.Exists("/etc/os-release")
             ? File.ReadLines("/etc/os-release").FirstOrDefault(l => l.StartsWith("PRETTY_NAME="))?.Split('=', 2)[1].Trim('"') ?? RuntimeInformation.OSDescription
             : RuntimeInformation.OSDescription;
-        return $"{Environment.ProcessorCount} cores ({cpu}), {memory} RAM, {os}, {RuntimeInformation.FrameworkDescription}";
+        return $"{Environment.ProcessorCount} cores ({cpu}), {memory} RAM, {os}, {RuntimeInformation.FrameworkDescription} ({(System.Runtime.GCSettings.IsServerGC ? "server" : "workstation")} GC)";
     }
 }
