@@ -11,8 +11,9 @@ namespace Paju.Field.Server.Ingest;
 /// on a shared subscription, the one on a plain subscription, or one of N each subscribed to its own
 /// sites (see MqttOptions.Subscription). The session is persistent (clean start off, long expiry) so
 /// the broker keeps what arrives while a worker is down; messages are acknowledged by hand, after
-/// their batch committed, so a worker killed mid-batch gets them redelivered (and the key drops
-/// the copies). The client's receive maximum lets a whole batch be in flight.
+/// their batch committed and in the order they arrived (InOrderAcknowledgements), so a worker killed
+/// mid-batch gets them redelivered (and the key drops the copies). The client's receive maximum
+/// lets a whole batch be in flight.
 /// </summary>
 public sealed class BrokerSubscriptionIngest(MqttOptions options, IngestOptions ingest, IngestPipeline pipeline, DeviceDirectory devices,
     TimeProvider clock, ILogger<BrokerSubscriptionIngest> log, string clientId) : BackgroundService
@@ -23,6 +24,7 @@ public sealed class BrokerSubscriptionIngest(MqttOptions options, IngestOptions 
     private static readonly TimeSpan SiteRescan = TimeSpan.FromSeconds(10);
 
     private readonly HashSet<string> _subscribed = new(StringComparer.Ordinal);
+    private readonly InOrderAcknowledgements _acknowledgements = new();
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -30,9 +32,9 @@ public sealed class BrokerSubscriptionIngest(MqttOptions options, IngestOptions 
         using var client = new MqttClientFactory().CreateMqttClient();
         client.ApplicationMessageReceivedAsync += e =>
         {
-            // Taken now, acknowledged after commit; returning at once lets the next message in.
+            // Taken now, in arrival order; acknowledged after commit, in that order; returning at once lets the next message in.
             e.AutoAcknowledge = false;
-            _ = HandleAsync(e, stoppingToken);
+            _ = HandleAsync(e, _acknowledgements.Add(e.AcknowledgeAsync), stoppingToken);
             return Task.CompletedTask;
         };
         var clientOptions = new MqttClientOptionsBuilder()
@@ -56,6 +58,7 @@ public sealed class BrokerSubscriptionIngest(MqttOptions options, IngestOptions 
             {
                 if (!client.IsConnected)
                 {
+                    _acknowledgements.Reset();
                     var result = await client.ConnectAsync(clientOptions, stoppingToken);
                     if (result.ResultCode != MqttClientConnectResultCode.Success)
                     {
@@ -128,18 +131,26 @@ public sealed class BrokerSubscriptionIngest(MqttOptions options, IngestOptions 
             clientId, fresh.Count, options.Partition ?? "declared", host, port, sessionPresent ? "resumed" : "new", string.Join(", ", fresh));
     }
 
-    private async Task HandleAsync(MqttApplicationMessageReceivedEventArgs e, CancellationToken ct)
+    private async Task HandleAsync(MqttApplicationMessageReceivedEventArgs e, InOrderAcknowledgements.Received received, CancellationToken ct)
     {
         try
         {
             var message = e.ApplicationMessage;
             await pipeline.SubmitAsync(new IncomingMessage(message.Topic, message.Payload.ToArray(), clock.GetUtcNow(), null, null), ct);
-            await e.AcknowledgeAsync(ct);
+            await _acknowledgements.AcknowledgeAsync(received, ct);
         }
         catch (Exception ex) when (ex is OperationCanceledException or MQTTnet.Exceptions.MqttCommunicationException or InvalidOperationException)
         {
             // Not acknowledged: the broker redelivers it to this session (after a reconnect) or to another worker.
             log.LogWarning("Message on {Topic} left unacknowledged: {Reason}", e.ApplicationMessage.Topic, ex.Message);
+            try
+            {
+                await _acknowledgements.SkipAsync(received, CancellationToken.None);
+            }
+            catch (Exception next) when (next is MQTTnet.Exceptions.MqttCommunicationException or InvalidOperationException)
+            {
+                // The connection is gone: the PUBACKs after this one are owed to a dead connection too.
+            }
         }
     }
 }
