@@ -38,7 +38,12 @@ export class AlarmTable {
 
   render() {
     const now = Date.now();
+    // The rows are rebuilt on every alarm event. The control a keyboard user is on is found again in the new rows: an
+    // alarm arriving while the operator tabs to 확인 must not throw the focus back to the top of the page.
+    const focused = this.rows.contains(document.activeElement) ? document.activeElement : null;
+    const was = focused?.dataset.action ? { alarm: focused.closest('tr')?.dataset.alarm, action: focused.dataset.action } : null;
     this.rows.replaceChildren(...this.alarms.map(alarm => this.row(alarm, now)));
+    if (was) this.rows.querySelector(`tr[data-alarm="${was.alarm}"] [data-action="${was.action}"]`)?.focus({ preventScroll: true });
     const unacked = this.alarms.filter(a => !a.acknowledgedAt).length;
     this.count.textContent = this.alarms.length ? `${this.alarms.length}건 (미확인 ${unacked})` : '';
     this.empty.hidden = this.alarms.length > 0;
@@ -62,6 +67,7 @@ export class AlarmTable {
     box.checked = this.selected.has(alarm.id);
     box.disabled = !!alarm.acknowledgedAt;
     box.setAttribute('aria-label', `${alarm.message} 선택`);
+    box.dataset.action = 'select';
     box.addEventListener('change', () => {
       if (box.checked) this.selected.add(alarm.id); else this.selected.delete(alarm.id);
       this.render();
@@ -77,6 +83,7 @@ export class AlarmTable {
       const link = document.createElement('a');
       link.href = `#asset/${encodeURIComponent(alarm.asset)}`;
       link.className = 'asset';
+      link.dataset.action = 'fly';
       link.textContent = `${alarm.asset} 지도에서 보기`;
       link.addEventListener('click', e => { e.preventDefault(); this.onFly(alarm.asset); });
       what.append(link);
@@ -91,18 +98,19 @@ export class AlarmTable {
     cell(seoulTime(alarm.raisedAt));
     const actions = document.createElement('div');
     if (!alarm.acknowledgedAt) {
-      actions.append(this.button('확인', `${alarm.message} 확인`, () => this.acknowledge([alarm.id])));
+      actions.append(this.button('확인', `${alarm.message} 확인`, 'acknowledge', () => this.acknowledge([alarm.id])));
     }
     if (!alarm.clearedAt && state.code !== 'shelved') {
-      actions.append(this.button('보류', `${alarm.message} 보류`, () => this.shelve(alarm)));
+      actions.append(this.button('보류', `${alarm.message} 보류`, 'shelve', () => this.shelve(alarm)));
     }
     cell(actions);
     return tr;
   }
 
-  button(text, label, onClick) {
+  button(text, label, action, onClick) {
     const button = document.createElement('button');
     button.type = 'button';
+    button.dataset.action = action;
     button.textContent = text;
     button.setAttribute('aria-label', label);
     button.addEventListener('click', onClick);

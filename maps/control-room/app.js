@@ -1,5 +1,5 @@
 // The control room: the map of the Ulgok stations and the city's assets, the alarm table, the live feed.
-import { clickableAssetLayers, createMap, refreshAssets, refreshEvents, refreshReports, setDark, setLayerVisible, setStationState, stationLabel } from './map.js';
+import { clickableAssetLayers, createMap, refreshAssets, refreshEvents, refreshReports, setDark, setLayerVisible, setStationState, setSymbolScale, stationLabel } from './map.js';
 import { AssetPanel, searchBox } from './asset-panel.js';
 import { CampaignStrip } from './campaign.js';
 import { EventList } from './events.js';
@@ -53,12 +53,25 @@ function setWall(on) {
   $('wall-mode').textContent = on ? '보통 표시' : '벽면 표시';
   if (room.map) {
     setDark(room.map, on);
+    setSymbolScale(room.map, lastScale = wallScale());
     room.map.resize();
   }
   const url = new URL(location.href);
   if (on) url.searchParams.set('wall', '1'); else url.searchParams.delete('wall');
   history.replaceState(null, '', url);
 }
+/** How much the map's dots and lines grow on the wall: with its type, from 1 on a 1920 screen to 2 on a 3840 one. */
+function wallScale() {
+  if (!document.body.classList.contains('wall')) return 1;
+  const rem = parseFloat(getComputedStyle(document.documentElement).fontSize);
+  return Math.round(Math.min(2.5, Math.max(1, rem / 24)) * 4) / 4;   // in quarter steps: a resize by a few pixels repaints nothing
+}
+let lastScale = 1;
+addEventListener('resize', () => {
+  const k = wallScale();
+  if (room.map && k !== lastScale) setSymbolScale(room.map, k);
+  lastScale = k;
+});
 $('wall-mode').addEventListener('click', async () => {
   const on = !document.body.classList.contains('wall');
   setWall(on);

@@ -195,6 +195,26 @@ export function setDark(map, dark) {
   if (map.getLayer('basemap')) map.setPaintProperty('basemap', 'raster-brightness-max', dark ? 0.45 : 1);
 }
 
+const symbolSizes = { circle: ['circle-radius', 'circle-stroke-width'], line: ['line-width'] };
+const symbolBase = new Map();
+
+/**
+ * The map's dots and lines at k times their desk size: on a 4K wall the type doubles (1rem follows the width), and the
+ * stations and assets must grow with it to read from across the room. None of these sizes depends on the zoom, so a
+ * product with the desk value (a number or a data expression) is a valid paint value.
+ */
+export function setSymbolScale(map, k) {
+  for (const layer of map.getStyle().layers) {
+    for (const property of symbolSizes[layer.type] ?? []) {
+      const key = `${layer.id}|${property}`;
+      if (!symbolBase.has(key)) symbolBase.set(key, map.getPaintProperty(layer.id, property));
+      const base = symbolBase.get(key);
+      if (base === undefined) continue;
+      map.setPaintProperty(layer.id, property, k === 1 ? base : typeof base === 'number' ? base * k : ['*', k, base]);
+    }
+  }
+}
+
 /** Turns a layer on or off. */
 export function setLayerVisible(map, id, visible) {
   map.setLayoutProperty(id, 'visibility', visible ? 'visible' : 'none');

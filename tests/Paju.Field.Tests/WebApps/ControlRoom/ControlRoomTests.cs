@@ -24,6 +24,12 @@ public sealed class ControlRoomTests(ControlRoomFixture f, Browser browser) : IC
     [Fact]
     public async Task A_station_is_grey_until_its_reading_raises_an_alarm_and_then_the_alarm_is_acknowledged_by_keyboard_with_a_comment()
     {
+        // A rule of this test alone (of no station, so it colours nothing): the alarm that arrives while the operator is on a button.
+        await f.Db.ExecuteAsync("""
+            INSERT INTO alarm_rule (code, device, asset_id, metric, kind, threshold, deadband, on_delay_s, window_s, priority, message_ko)
+            SELECT 'ROOM-FOCUS', d.id, NULL, 'focus_gauge_m', 'high', 10, 0, 0, 600, 3, '확인하는 중에 울린 경보 (시험)'
+            FROM device d WHERE d.device_id = $1
+            """, ControlRoomFixture.Device);
         await using var controller = await f.ControllerAsync();
         await using var session = await f.OpenRoomAsync(browser, Viewport.Wall);
         var page = session.Page;
@@ -51,6 +57,11 @@ public sealed class ControlRoomTests(ControlRoomFixture f, Browser browser) : IC
         // Keyboard only: to the row's 확인 button, Enter; the dialog opens on the comment; Tab to its 확인, Enter.
         var ack = row.GetByRole(AriaRole.Button, new() { Name = "울곡 유수지 수위 매우 높음 (시험) 확인" });
         await ack.FocusAsync();
+        // Another alarm arrives while the operator is on the button: the table is rebuilt, and the focus stays on it
+        // (it fell back to the page before, and the Enter that followed did nothing).
+        await controller.PublishAsync(controller.Reading(DateTimeOffset.UtcNow, numbers: new() { ["focus_gauge_m"] = 12 }));
+        await Assertions.Expect(page.Locator("#alarm-rows tr", new() { HasText = "확인하는 중에 울린 경보 (시험)" })).ToContainTextAsync("미확인", new() { Timeout = 60_000 });
+        await Assertions.Expect(ack).ToBeFocusedAsync();
         await page.Keyboard.PressAsync("Enter");
         await Assertions.Expect(page.GetByRole(AriaRole.Dialog, new() { Name = "경보 확인" })).ToBeVisibleAsync();
         await page.Keyboard.PressAsync("Tab");
@@ -408,6 +419,9 @@ public sealed class ControlRoomTests(ControlRoomFixture f, Browser browser) : IC
             var alarms = await page.Locator("#alarms").BoundingBoxAsync();
             var map = await page.Locator("#map").BoundingBoxAsync();
             Assert.True(alarms!.X < map!.X, "the alarm panel is not left of the map");
+            // At 1920 the type is the desk's 24 px: the map's dots and controls keep their desk size.
+            Assert.Equal(3, await page.EvaluateAsync<double>("() => window.pajuRoom.map.getPaintProperty('catch_basin', 'circle-radius')"));
+            Assert.Equal(29, (await page.Locator(".maplibregl-ctrl-zoom-in").BoundingBoxAsync())!.Width, 1.0);
             await WaitIdleAsync(session);
             await session.CheckScreenAsync("wall");
         }
@@ -424,8 +438,17 @@ public sealed class ControlRoomTests(ControlRoomFixture f, Browser browser) : IC
             Assert.True(await page.EvaluateAsync<double>("() => parseFloat(getComputedStyle(document.body).fontSize)") >= 47);
             Assert.True(await page.EvaluateAsync<double>("() => parseFloat(getComputedStyle(document.querySelector('#alarms-title')).fontSize)") >= 70);
             await Assertions.Expect(page.Locator(".legend")).Not.ToHaveAttributeAsync("open", "");
+            // The map grows with the type: dots and lines twice their desk size, the stations too, and the zoom buttons.
+            Assert.Equal(6, await page.EvaluateAsync<double>("() => window.pajuRoom.map.getPaintProperty('catch_basin', 'circle-radius')"));
+            Assert.Equal(5, await page.EvaluateAsync<double>("() => window.pajuRoom.map.getPaintProperty('outline', 'line-width')"));
+            Assert.Contains("[\"*\",2,", await page.EvaluateAsync<string>("() => JSON.stringify(window.pajuRoom.map.getPaintProperty('playground', 'circle-radius'))"));
+            Assert.True((await page.Locator(".maplibregl-ctrl-zoom-in").BoundingBoxAsync())!.Width >= 57, "the zoom buttons stayed at their desk size");
             await WaitIdleAsync(session);
             await session.CheckScreenAsync("wall");
+
+            // Back at the desk size, the map is too.
+            await page.GetByRole(AriaRole.Button, new() { Name = "보통 표시" }).ClickAsync();
+            Assert.Equal(3, await page.EvaluateAsync<double>("() => window.pajuRoom.map.getPaintProperty('catch_basin', 'circle-radius')"));
         }
     }
 
