@@ -1,6 +1,7 @@
 // The alarm table operators work from (ISA-18.2): unacknowledged, acknowledged, returned-unacknowledged and shelved,
 // by priority then time; acknowledge one or several with a comment; shelve for a chosen time with a reason.
 import { api } from '../shared/api.js';
+import { keepingFocus } from '../shared/keep-focus.js';
 import { seoulTime } from './seoul.js';
 
 /** ISA-18.2's state of one alarm, in the room's words. */
@@ -38,12 +39,8 @@ export class AlarmTable {
 
   render() {
     const now = Date.now();
-    // The rows are rebuilt on every alarm event. The control a keyboard user is on is found again in the new rows: an
-    // alarm arriving while the operator tabs to 확인 must not throw the focus back to the top of the page.
-    const focused = this.rows.contains(document.activeElement) ? document.activeElement : null;
-    const was = focused?.dataset.action ? { alarm: focused.closest('tr')?.dataset.alarm, action: focused.dataset.action } : null;
-    this.rows.replaceChildren(...this.alarms.map(alarm => this.row(alarm, now)));
-    if (was) this.rows.querySelector(`tr[data-alarm="${was.alarm}"] [data-action="${was.action}"]`)?.focus({ preventScroll: true });
+    // Rebuilt on every alarm event: an alarm arriving while the operator tabs to 확인 must not take the focus away.
+    keepingFocus(this.rows, () => this.rows.replaceChildren(...this.alarms.map(alarm => this.row(alarm, now))));
     const unacked = this.alarms.filter(a => !a.acknowledgedAt).length;
     this.count.textContent = this.alarms.length ? `${this.alarms.length}건 (미확인 ${unacked})` : '';
     this.empty.hidden = this.alarms.length > 0;
@@ -67,7 +64,7 @@ export class AlarmTable {
     box.checked = this.selected.has(alarm.id);
     box.disabled = !!alarm.acknowledgedAt;
     box.setAttribute('aria-label', `${alarm.message} 선택`);
-    box.dataset.action = 'select';
+    box.dataset.focusKey = `${alarm.id}:select`;
     box.addEventListener('change', () => {
       if (box.checked) this.selected.add(alarm.id); else this.selected.delete(alarm.id);
       this.render();
@@ -83,7 +80,7 @@ export class AlarmTable {
       const link = document.createElement('a');
       link.href = `#asset/${encodeURIComponent(alarm.asset)}`;
       link.className = 'asset';
-      link.dataset.action = 'fly';
+      link.dataset.focusKey = `${alarm.id}:fly`;
       link.textContent = `${alarm.asset} 지도에서 보기`;
       link.addEventListener('click', e => { e.preventDefault(); this.onFly(alarm.asset); });
       what.append(link);
@@ -98,19 +95,19 @@ export class AlarmTable {
     cell(seoulTime(alarm.raisedAt));
     const actions = document.createElement('div');
     if (!alarm.acknowledgedAt) {
-      actions.append(this.button('확인', `${alarm.message} 확인`, 'acknowledge', () => this.acknowledge([alarm.id])));
+      actions.append(this.button('확인', `${alarm.message} 확인`, `${alarm.id}:acknowledge`, () => this.acknowledge([alarm.id])));
     }
     if (!alarm.clearedAt && state.code !== 'shelved') {
-      actions.append(this.button('보류', `${alarm.message} 보류`, 'shelve', () => this.shelve(alarm)));
+      actions.append(this.button('보류', `${alarm.message} 보류`, `${alarm.id}:shelve`, () => this.shelve(alarm)));
     }
     cell(actions);
     return tr;
   }
 
-  button(text, label, action, onClick) {
+  button(text, label, focusKey, onClick) {
     const button = document.createElement('button');
     button.type = 'button';
-    button.dataset.action = action;
+    button.dataset.focusKey = focusKey;
     button.textContent = text;
     button.setAttribute('aria-label', label);
     button.addEventListener('click', onClick);

@@ -1,6 +1,7 @@
 // The campaign strip: this month's playground checks N/719 and the half-year's SAPA checks (공중이용시설), each opening to
 // its breakdown (by 읍면동, by facility type) — read again when an inspection is filed or an asset's state changes.
 import { api } from '../shared/api.js';
+import { keepingFocus } from '../shared/keep-focus.js';
 
 const typeNames = {
   building: '건축물', bridge: '교량', water_sewer: '상·하수도', retaining_wall_slope: '옹벽·사면', library: '도서관', tunnel_underpass: '터널·지하차도',
@@ -25,13 +26,13 @@ export class CampaignStrip {
     const month = o.month.replace(/^(\d{4})-(\d{2})$/, (_, y, m) => `${y}년 ${Number(m)}월`);
     const playground = o.playgroundCampaign.progress;
     const facility = o.facilityHalfYear.progress;
-    this.element.replaceChildren(
+    keepingFocus(this.element, () => this.element.replaceChildren(
       this.item('campaign-playground', `${month} 놀이시설 점검 ${playground.done.toLocaleString('ko-KR')}/${playground.total.toLocaleString('ko-KR')} (${percent(playground)}%)`
         + (playground.overdue ? ` · 지연 ${playground.overdue}` : ''), playground,
         o.playgroundCampaign.byArea.map(a => [a.area ?? '읍면동 미지정', a.progress])),
       this.item('campaign-facility', `${o.halfYear} 공중이용시설 점검 ${facility.done}/${facility.total} (${percent(facility)}%)`
         + (facility.overdue ? ` · 지연 ${facility.overdue}` : ''), facility,
-        o.facilityHalfYear.byType.map(t => [typeNames[t.type] ?? t.type, t.progress])));
+        o.facilityHalfYear.byType.map(t => [typeNames[t.type] ?? t.type, t.progress]))));
   }
 
   item(id, summaryText, progress, rows) {
@@ -41,6 +42,7 @@ export class CampaignStrip {
     details.open = this.element.querySelector(`#${id}`)?.open ?? false;
     const summary = document.createElement('summary');
     summary.textContent = summaryText;
+    summary.dataset.focusKey = id;
     const bar = document.createElement('progress');
     bar.max = progress.total || 1;
     bar.value = progress.done;

@@ -1,6 +1,7 @@
 // Festivals and events in the room: upcoming and ongoing ones as a map layer (an overdue safety plan in orange, the
 // only colour; every state also in words in the list), and a list by month the division works from.
 import { api } from '../shared/api.js';
+import { keepingFocus } from '../shared/keep-focus.js';
 import { seoulDate } from './seoul.js';
 
 /** What the map asks for: events not yet over (the OGC API's open interval from now). */
@@ -39,7 +40,7 @@ export class EventList {
     this.title.textContent = `${this.month.year}년 ${this.month.month}월 행사`;
     const answer = await api(`/api/events?month=${key}`);
     if (key !== this.key) return;   // moved on meanwhile
-    this.list.replaceChildren(...(answer.events.length ? answer.events.map(e => this.row(e)) : [this.empty()]));
+    keepingFocus(this.list, () => this.list.replaceChildren(...(answer.events.length ? answer.events.map(e => this.row(e)) : [this.empty()])));
   }
 
   empty() {
@@ -62,6 +63,7 @@ export class EventList {
     name.className = 'link';
     name.textContent = e.name;
     name.setAttribute('aria-label', `${e.name} 지도에서 보기`);
+    name.dataset.focusKey = e.code;
     name.addEventListener('click', () => this.onFly(e.at));
     const state = document.createElement('span');
     state.className = 'state';

@@ -392,6 +392,7 @@ public sealed class ControlRoomTests(ControlRoomFixture f, Browser browser) : IC
             """);
         var lon = await f.Db.ScalarAsync<double>("SELECT ST_X(geom) FROM asset WHERE kind = 'playground' AND code = $1", code);
         var lat = await f.Db.ScalarAsync<double>("SELECT ST_Y(geom) FROM asset WHERE kind = 'playground' AND code = $1", code);
+        await playground.FocusAsync();   // a keyboard user on the strip when the update comes: the focus stays there
         using var phone = await f.ApiClientAsync();
         var check = Paju.Field.Tests.Inspections.InspectionFixture.Now(Paju.Field.Tests.Inspections.InspectionFixture.Monthly(code));
         check["position"] = new { lat, lon };
@@ -399,6 +400,7 @@ public sealed class ControlRoomTests(ControlRoomFixture f, Browser browser) : IC
         Assert.True((int)filed.StatusCode == 201, await filed.Content.ReadAsStringAsync());
         await Assertions.Expect(page.Locator("#campaign-playground progress")).ToHaveJSPropertyAsync("value", before + 1, new() { Timeout = 30_000 });
         await Assertions.Expect(page.Locator("#campaign-playground")).ToHaveAttributeAsync("open", "");   // still open after the update
+        await Assertions.Expect(playground).ToBeFocusedAsync();
     }
 
     [Fact]
@@ -566,6 +568,10 @@ public sealed class ControlRoomTests(ControlRoomFixture f, Browser browser) : IC
         await Assertions.Expect(page.Locator("#events li.overdue")).ToHaveCountAsync(1);
         await row.Locator("button").ScrollIntoViewIfNeededAsync();
         await session.CheckScreenAsync("events-month");
+        // The list is read again when an event changes (a review's step): a keyboard user on an event stays on it.
+        await row.Locator("button").FocusAsync();
+        await page.EvaluateAsync("() => window.pajuRoom.events.refresh()");
+        await Assertions.Expect(row.Locator("button")).ToBeFocusedAsync();
         var at = await f.Db.ScalarAsync<double[]>("SELECT ARRAY[ST_X(geom), ST_Y(geom)] FROM asset WHERE kind = 'event' AND code = $1", code);
         // MapLibre cancels the tiles a flight leaves behind: those cancellations are its own, not failures.
         await using (await session.ExpectFailures("net::ERR_ABORTED"))
