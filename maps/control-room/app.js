@@ -53,7 +53,7 @@ function setWall(on) {
   $('wall-mode').textContent = on ? '보통 표시' : '벽면 표시';
   if (room.map) {
     setDark(room.map, on);
-    setSymbolScale(room.map, lastScale = wallScale());
+    setSymbolScale(room.map, wallScale());
     room.map.resize();
   }
   const url = new URL(location.href);
@@ -64,14 +64,9 @@ function setWall(on) {
 function wallScale() {
   if (!document.body.classList.contains('wall')) return 1;
   const rem = parseFloat(getComputedStyle(document.documentElement).fontSize);
-  return Math.round(Math.min(2.5, Math.max(1, rem / 24)) * 4) / 4;   // in quarter steps: a resize by a few pixels repaints nothing
+  return Math.round(Math.min(2.5, Math.max(1, rem / 24)) * 4) / 4;   // in quarter steps: a resize by a few pixels changes nothing
 }
-let lastScale = 1;
-addEventListener('resize', () => {
-  const k = wallScale();
-  if (room.map && k !== lastScale) setSymbolScale(room.map, k);
-  lastScale = k;
-});
+addEventListener('resize', () => { if (room.map) setSymbolScale(room.map, wallScale()); });
 $('wall-mode').addEventListener('click', async () => {
   const on = !document.body.classList.contains('wall');
   setWall(on);

@@ -197,6 +197,7 @@ export function setDark(map, dark) {
 
 const symbolSizes = { circle: ['circle-radius', 'circle-stroke-width'], line: ['line-width'] };
 const symbolBase = new Map();
+let symbolScale = 1;
 
 /**
  * The map's dots and lines at k times their desk size: on a 4K wall the type doubles (1rem follows the width), and the
@@ -204,6 +205,8 @@ const symbolBase = new Map();
  * product with the desk value (a number or a data expression) is a valid paint value.
  */
 export function setSymbolScale(map, k) {
+  if (k === symbolScale) return;   // a resize that leaves the scale as it was repaints nothing
+  symbolScale = k;
   for (const layer of map.getStyle().layers) {
     for (const property of symbolSizes[layer.type] ?? []) {
       const key = `${layer.id}|${property}`;

@@ -8,9 +8,8 @@
 export function keepingFocus(container, rebuild) {
   const focused = container.contains(document.activeElement) ? document.activeElement : null;
   const key = focused?.dataset.focusKey;
-  const result = rebuild();
+  rebuild();
   if (key && !container.contains(focused)) {
     container.querySelector(`[data-focus-key="${CSS.escape(key)}"]`)?.focus({ preventScroll: true });
   }
-  return result;
 }

@@ -5,12 +5,16 @@ namespace Paju.Field.Tests.Ingest;
 /// <summary>PUBACKs leave in the order the messages arrived, whatever order their batches commit in ([MQTT-4.6.0-2]).</summary>
 public sealed class InOrderAcknowledgementTests
 {
+    /// <summary>Messages 1…count received in that order; each PUBACK sent adds its number to <paramref name="sent"/>.</summary>
+    private static List<InOrderAcknowledgements.Received> Receive(InOrderAcknowledgements acks, List<int> sent, int count) =>
+        [.. Enumerable.Range(1, count).Select(n => acks.Add(_ => { sent.Add(n); return Task.CompletedTask; }))];
+
     [Fact]
     public async Task Messages_done_out_of_order_are_acknowledged_in_the_order_they_arrived()
     {
         var acks = new InOrderAcknowledgements();
         var sent = new List<int>();
-        var received = Enumerable.Range(1, 6).Select(n => acks.Add(_ => { sent.Add(n); return Task.CompletedTask; })).ToList();
+        var received = Receive(acks, sent, 6);
 
         // The second batch (4–6) commits first: nothing may go before 1–3.
         await acks.AcknowledgeAsync(received[4], default);
@@ -31,7 +35,7 @@ public sealed class InOrderAcknowledgementTests
     {
         var acks = new InOrderAcknowledgements();
         var sent = new List<int>();
-        var received = Enumerable.Range(1, 3).Select(n => acks.Add(_ => { sent.Add(n); return Task.CompletedTask; })).ToList();
+        var received = Receive(acks, sent, 3);
         await acks.AcknowledgeAsync(received[2], default);
         await acks.AcknowledgeAsync(received[1], default);
         await acks.SkipAsync(received[0], default);

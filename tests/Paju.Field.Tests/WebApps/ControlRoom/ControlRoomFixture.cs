@@ -84,11 +84,7 @@ public sealed class ControlRoomFixture(PostgisServer postgis) : IAsyncLifetime
             FROM device d WHERE d.device_id = $1;
             """, Device);
         // A rule of no station (a gauge of its own), for the shelving test: it never colours a station.
-        await Db.ExecuteAsync("""
-            INSERT INTO alarm_rule (code, device, asset_id, metric, kind, threshold, deadband, on_delay_s, window_s, priority, message_ko)
-            SELECT 'ROOM-GAUGE-HIGH', d.id, NULL, 'test_gauge_m', 'high', 10, 0, 0, 600, 3, '시험 계측기 값 높음'
-            FROM device d WHERE d.device_id = $1
-            """, Device);
+        await AddGaugeRuleAsync("ROOM-GAUGE-HIGH", "test_gauge_m", 3, "시험 계측기 값 높음");
         // Eleven gauges of their own, for the alarm-flood test: more than 10 new alarms in 10 minutes.
         await Db.ExecuteAsync("""
             INSERT INTO alarm_rule (code, device, asset_id, metric, kind, threshold, deadband, on_delay_s, window_s, priority, message_ko)
@@ -131,6 +127,16 @@ public sealed class ControlRoomFixture(PostgisServer postgis) : IAsyncLifetime
             ["Paju:ControlRoom:StaleSeconds"] = StaleSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture),
         });
     }
+
+    /// <summary>
+    /// An alarm rule on a gauge of its own, of no station (it colours none): a reading above 10 raises it at once.
+    /// A test that needs an alarm no other test can stand in for adds one.
+    /// </summary>
+    public Task AddGaugeRuleAsync(string code, string metric, int priority, string message) => Db.ExecuteAsync("""
+        INSERT INTO alarm_rule (code, device, asset_id, metric, kind, threshold, deadband, on_delay_s, window_s, priority, message_ko)
+        SELECT $2, d.id, NULL, $3, 'high', 10, 0, 0, 600, $4, $5
+        FROM device d WHERE d.device_id = $1
+        """, Device, code, metric, priority, message);
 
     /// <summary>The station's controller, connected and announced online (its birth message), as the bridge does.</summary>
     public async Task<MqttDevice> ControllerAsync()

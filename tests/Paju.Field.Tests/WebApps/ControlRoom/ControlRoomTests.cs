@@ -25,11 +25,7 @@ public sealed class ControlRoomTests(ControlRoomFixture f, Browser browser) : IC
     public async Task A_station_is_grey_until_its_reading_raises_an_alarm_and_then_the_alarm_is_acknowledged_by_keyboard_with_a_comment()
     {
         // A rule of this test alone (of no station, so it colours nothing): the alarm that arrives while the operator is on a button.
-        await f.Db.ExecuteAsync("""
-            INSERT INTO alarm_rule (code, device, asset_id, metric, kind, threshold, deadband, on_delay_s, window_s, priority, message_ko)
-            SELECT 'ROOM-FOCUS', d.id, NULL, 'focus_gauge_m', 'high', 10, 0, 0, 600, 3, '확인하는 중에 울린 경보 (시험)'
-            FROM device d WHERE d.device_id = $1
-            """, ControlRoomFixture.Device);
+        await f.AddGaugeRuleAsync("ROOM-FOCUS", "focus_gauge_m", 3, "확인하는 중에 울린 경보 (시험)");
         await using var controller = await f.ControllerAsync();
         await using var session = await f.OpenRoomAsync(browser, Viewport.Wall);
         var page = session.Page;
@@ -198,11 +194,7 @@ public sealed class ControlRoomTests(ControlRoomFixture f, Browser browser) : IC
     public async Task Alarms_and_the_live_feed_come_up_and_a_new_alarm_shows_while_the_basemap_does_not_answer()
     {
         // A rule of this test alone, so that no other test's alarm can stand in for the one raised here.
-        await f.Db.ExecuteAsync("""
-            INSERT INTO alarm_rule (code, device, asset_id, metric, kind, threshold, deadband, on_delay_s, window_s, priority, message_ko)
-            SELECT 'ROOM-NO-MAP', d.id, NULL, 'no_map_gauge_m', 'high', 10, 0, 0, 600, 2, '배경지도 없이 울린 경보 (시험)'
-            FROM device d WHERE d.device_id = $1
-            """, ControlRoomFixture.Device);
+        await f.AddGaugeRuleAsync("ROOM-NO-MAP", "no_map_gauge_m", 2, "배경지도 없이 울린 경보 (시험)");
         await using var controller = await f.ControllerAsync();
         using var hold = f.HoldBasemap();
         // The room's PC reaches the server but not the basemap's host: the map waits for its tiles; the alarms do not.
