@@ -41,7 +41,8 @@ public static class HealthEndpoints
         [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Endpoint = null,
         [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] long? Stored = null,
         [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] long? Duplicates = null,
-        [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] long? DeadLetters = null);
+        [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] long? DeadLetters = null,
+        [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] long? Waiting = null);
 
     /// <summary>The embedded broker's state and what the ingest stored since start; "external" when devices use another broker.</summary>
     private static BrokerHealth CheckBroker(IServiceProvider services)
@@ -54,7 +55,7 @@ public static class HealthEndpoints
         var broker = services.GetRequiredService<Ingest.EmbeddedBroker>();
         var pipeline = services.GetRequiredService<Ingest.IngestPipeline>();
         return new BrokerHealth(broker.IsRunning ? "ok" : "unavailable", "embedded", options.Endpoint,
-            pipeline.Stored, pipeline.Duplicates, pipeline.DeadLetters);
+            pipeline.Stored, pipeline.Duplicates, pipeline.DeadLetters, pipeline.Waiting);
     }
 
     private static async Task<DatabaseHealth> CheckDatabaseAsync(NpgsqlDataSource db, CancellationToken requestAborted)

@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Net;
+using MQTTnet.Packets;
 using MQTTnet.Protocol;
 using MQTTnet.Server;
 using Paju.Field.Server.Accounts;
@@ -11,7 +12,8 @@ namespace Paju.Field.Server.Ingest;
 /// <summary>
 /// The embedded default: an MQTTnet 5 broker inside the server with the same credentials and ACL
 /// as the mosquitto files. MQTTnet has no shared subscriptions, so ingest runs right here: each
-/// publish is handed to the pipeline and its PUBACK goes out only after its batch committed.
+/// publish is handed to the pipeline and its PUBACK goes out only after its batch committed, while the
+/// device's next publishes are already read (see HeldAcknowledgements).
 /// Devices connect with client id = username = device id, may publish only under
 /// paju/v1/{their site}/{their id}/… and may not subscribe; ingest accounts may subscribe.
 /// </summary>
@@ -20,6 +22,7 @@ public sealed class EmbeddedBroker(MqttOptions options, DeviceDirectory devices,
     : IHostedService, IDisposable
 {
     private const string DeviceKey = "paju.device";
+    private const string AcknowledgementsKey = "paju.acknowledgements";
     private MqttServer? _server;
 
     public int Port { get; private set; }
@@ -38,6 +41,8 @@ public sealed class EmbeddedBroker(MqttOptions options, DeviceDirectory devices,
         _server.ValidatingConnectionAsync += ValidateAsync;
         _server.InterceptingPublishAsync += InterceptPublishAsync;
         _server.InterceptingSubscriptionAsync += InterceptSubscriptionAsync;
+        _server.InterceptingInboundPacketAsync += NoteArrivingPublishAsync;
+        _server.InterceptingOutboundPacketAsync += HoldAcknowledgementAsync;
         try
         {
             await _server.StartAsync();
@@ -95,6 +100,7 @@ public sealed class EmbeddedBroker(MqttOptions options, DeviceDirectory devices,
             log.LogDebug("Could not clear {Device}'s failed connects: {Reason}", device.DeviceId, ex.Message);
         }
         e.SessionItems[DeviceKey] = device;
+        e.SessionItems[AcknowledgementsKey] = new HeldAcknowledgements(e.RemoteEndPoint);
     }
 
     /// <summary>The throttle lives in the database; while it cannot be reached, connects are judged by their secret alone.</summary>
@@ -139,12 +145,70 @@ public sealed class EmbeddedBroker(MqttOptions options, DeviceDirectory devices,
         var message = new IncomingMessage(topic, e.ApplicationMessage.Payload.ToArray(), clock.GetUtcNow(), e.ClientId, sender.DeviceId,
             Denied: parsed is not null && !allowed, Sender: sender);
 
-        var outcome = await pipeline.SubmitAsync(message, CancellationToken.None);
-        if (outcome == IngestOutcome.DeadLettered)
+        var queued = await pipeline.EnqueueAsync(message, CancellationToken.None);
+        if (queued.Rejected)
         {
             // Kept for operators, not passed on to subscribers.
             e.ProcessPublish = false;
+        }
+        if (e.ApplicationMessage.QualityOfServiceLevel == MqttQualityOfServiceLevel.AtMostOnce)
+        {
+            return;
+        }
+        if (e.SessionItems[AcknowledgementsKey] is HeldAcknowledgements held)
+        {
+            // Its PUBACK waits in the send loop (HoldAcknowledgementAsync); the device's next publish can be read now.
+            held.Hold(held.Arriving, queued.Committed, message.Denied);
+            return;
+        }
+        if (await queued.Committed == IngestOutcome.DeadLettered)
+        {
+            e.ProcessPublish = false;
             e.Response.ReasonCode = message.Denied ? MqttPubAckReasonCode.NotAuthorized : MqttPubAckReasonCode.PayloadFormatInvalid;
+        }
+    }
+
+    private Task NoteArrivingPublishAsync(InterceptingPacketEventArgs e)
+    {
+        if (e.Packet is MqttPublishPacket { QualityOfServiceLevel: > MqttQualityOfServiceLevel.AtMostOnce } publish
+            && e.SessionItems[AcknowledgementsKey] is HeldAcknowledgements held)
+        {
+            held.Arriving = publish.PacketIdentifier;
+        }
+        return Task.CompletedTask;
+    }
+
+    /// <summary>A device's PUBACK (PUBREC for QoS 2) leaves only once its message committed, with the outcome's reason code.</summary>
+    private async Task HoldAcknowledgementAsync(InterceptingPacketEventArgs e)
+    {
+        var packetIdentifier = e.Packet switch
+        {
+            MqttPubAckPacket ack => ack.PacketIdentifier,
+            MqttPubRecPacket rec => rec.PacketIdentifier,
+            _ => (ushort)0,
+        };
+        if (packetIdentifier == 0 || e.SessionItems[AcknowledgementsKey] is not HeldAcknowledgements acknowledgements)
+        {
+            return;
+        }
+        if (!Equals(acknowledgements.Connection, e.RemoteEndPoint))
+        {
+            // A connection the device has since replaced: the new one answers for the redelivered messages.
+            e.ProcessPacket = false;
+            return;
+        }
+        if (!acknowledgements.TryRelease(packetIdentifier, out var held) || await held.Committed.WaitAsync(e.CancellationToken) != IngestOutcome.DeadLettered)
+        {
+            return;
+        }
+        switch (e.Packet)
+        {
+            case MqttPubAckPacket ack:
+                ack.ReasonCode = held.Denied ? MqttPubAckReasonCode.NotAuthorized : MqttPubAckReasonCode.PayloadFormatInvalid;
+                break;
+            case MqttPubRecPacket rec:
+                rec.ReasonCode = held.Denied ? MqttPubRecReasonCode.NotAuthorized : MqttPubRecReasonCode.PayloadFormatInvalid;
+                break;
         }
     }
 

@@ -20,6 +20,10 @@ public enum IngestOutcome
     DeadLettered,
 }
 
+/// <param name="Rejected">Known on arrival to be a dead letter (malformed, not allowed, unknown device).</param>
+/// <param name="Committed">Completes when the message's batch committed.</param>
+public sealed record Queued(bool Rejected, Task<IngestOutcome> Committed);
+
 /// <summary>
 /// The one way into the telemetry tables. Messages queue here and are written in batches, one
 /// transaction each; a message's task completes only after its batch committed, and the brokers
@@ -41,21 +45,41 @@ public sealed class IngestPipeline(NpgsqlDataSource db, DeviceDirectory devices,
 
     private readonly TelemetryWriter _writer = new(db, options, verifier);
     private readonly SemaphoreSlim _writers = new(Math.Max(1, options.ConcurrentBatches));
-    private long _stored, _duplicates, _deadLetters;
+    private long _stored, _duplicates, _deadLetters, _waiting;
 
     public long Stored => Interlocked.Read(ref _stored);
     public long Duplicates => Interlocked.Read(ref _duplicates);
     public long DeadLetters => Interlocked.Read(ref _deadLetters);
 
+    /// <summary>Messages received and not yet committed: queued, in a batch being written, or held while the database is away.</summary>
+    public long Waiting => Interlocked.Read(ref _waiting);
+
     /// <summary>Completes when the message is committed (stored, found a duplicate, or dead-lettered).</summary>
-    public async Task<IngestOutcome> SubmitAsync(IncomingMessage message, CancellationToken ct)
+    public async Task<IngestOutcome> SubmitAsync(IncomingMessage message, CancellationToken ct) =>
+        await (await EnqueueAsync(message, ct)).Committed.WaitAsync(ct);
+
+    /// <summary>
+    /// Understands the message and queues it for a batch; returns once it is queued, with the task its commit
+    /// completes. A caller can so take the publisher's next message while this one is written. When the queue is
+    /// full this waits, which holds the publisher back.
+    /// </summary>
+    public async Task<Queued> EnqueueAsync(IncomingMessage message, CancellationToken ct)
     {
         // Understood here, on the publisher's own task and in parallel with the others, so that a batch holds its
         // writer slot for the database alone.
         var early = await ClassifyEarlyAsync(message, ct);
         var pending = new Pending(message, early, new TaskCompletionSource<IngestOutcome>(TaskCreationOptions.RunContinuationsAsynchronously));
-        await _queue.Writer.WriteAsync(pending, ct);
-        return await pending.Done.Task.WaitAsync(ct);
+        Interlocked.Increment(ref _waiting);
+        try
+        {
+            await _queue.Writer.WriteAsync(pending, ct);
+        }
+        catch
+        {
+            Interlocked.Decrement(ref _waiting);
+            throw;
+        }
+        return new Queued(early is Classified.Rejected, pending.Done.Task);
     }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -112,7 +136,10 @@ public sealed class IngestPipeline(NpgsqlDataSource db, DeviceDirectory devices,
         {
             foreach (var p in batch)
             {
-                p.Done.TrySetCanceled(ct);
+                if (p.Done.TrySetCanceled(ct))
+                {
+                    Interlocked.Decrement(ref _waiting);
+                }
             }
         }
         finally
@@ -179,7 +206,10 @@ public sealed class IngestPipeline(NpgsqlDataSource db, DeviceDirectory devices,
         for (var i = 0; i < batch.Count; i++)
         {
             Count(outcomes[i]);
-            batch[i].Done.TrySetResult(outcomes[i]);
+            if (batch[i].Done.TrySetResult(outcomes[i]))
+            {
+                Interlocked.Decrement(ref _waiting);
+            }
         }
     }
 

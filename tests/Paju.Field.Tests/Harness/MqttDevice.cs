@@ -11,12 +11,29 @@ namespace Paju.Field.Tests.Harness;
 public sealed class MqttDevice : IAsyncDisposable
 {
     private readonly IMqttClient _client;
+    private readonly List<WirePacket> _wire;
 
-    private MqttDevice(IMqttClient client, string site, string device)
+    private MqttDevice(IMqttClient client, List<WirePacket> wire, string site, string device)
     {
         _client = client;
+        _wire = wire;
         Site = site;
         Device = device;
+    }
+
+    /// <summary>A packet as it crossed the wire: its MQTT type (3 PUBLISH, 4 PUBACK …) and packet identifier, if it has one a test reads.</summary>
+    public readonly record struct WirePacket(bool Sent, int Type, ushort? Id);
+
+    /// <summary>Every packet sent and received, in wire order.</summary>
+    public IReadOnlyList<WirePacket> Wire
+    {
+        get
+        {
+            lock (_wire)
+            {
+                return [.. _wire];
+            }
+        }
     }
 
     public string Site { get; }
@@ -31,6 +48,15 @@ public sealed class MqttDevice : IAsyncDisposable
         MqttProtocolVersion version = MqttProtocolVersion.V500, string? clientId = null)
     {
         var client = new MqttClientFactory().CreateMqttClient();
+        var wire = new List<WirePacket>();
+        client.InspectPacketAsync += e =>
+        {
+            lock (wire)
+            {
+                wire.Add(Read(e.Direction == MQTTnet.Diagnostics.PacketInspection.MqttPacketFlowDirection.Outbound, e.Buffer));
+            }
+            return Task.CompletedTask;
+        };
         var options = new MqttClientOptionsBuilder()
             .WithTcpServer("127.0.0.1", port)
             .WithClientId(clientId ?? device)
@@ -60,7 +86,25 @@ public sealed class MqttDevice : IAsyncDisposable
             client.Dispose();
             throw new MqttConnectionRefused(result.ResultCode);
         }
-        return new MqttDevice(client, site, device);
+        return new MqttDevice(client, wire, site, device);
+    }
+
+    /// <summary>The type and, for PUBLISH (QoS 1, 2), PUBACK and PUBREC, the packet identifier of a whole packet's bytes.</summary>
+    private static WirePacket Read(bool sent, byte[] packet)
+    {
+        var type = packet[0] >> 4;
+        var at = 1;
+        while ((packet[at++] & 0x80) != 0)
+        {
+            // the remaining length, 1–4 bytes
+        }
+        if (type == 3)
+        {
+            var qos = (packet[0] >> 1) & 3;
+            at += 2 + ((packet[at] << 8) | packet[at + 1]);   // the topic name
+            return new(sent, type, qos > 0 ? (ushort)((packet[at] << 8) | packet[at + 1]) : null);
+        }
+        return new(sent, type, type is 4 or 5 ? (ushort)((packet[at] << 8) | packet[at + 1]) : null);
     }
 
     public TelemetryReading Reading(DateTimeOffset? ts = null, bool historical = false, Dictionary<string, double>? numbers = null,

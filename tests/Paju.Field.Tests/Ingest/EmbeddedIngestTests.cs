@@ -56,6 +56,52 @@ public sealed class EmbeddedIngestTests(EmbeddedBrokerFixture mqtt) : IClassFixt
     }
 
     [Fact]
+    public async Task A_device_s_next_publishes_are_read_while_the_first_waits_for_its_commit_and_acknowledged_in_order()
+    {
+        await using var device = await mqtt.ConnectNewDeviceAsync("ulgok-ps1-pipelined");
+        device.Boot = 1011;
+        Assert.True((await device.PublishAsync(device.Reading())).IsSuccess);   // its newest-value rows now exist
+
+        // Another transaction holds the device's newest-value rows, so none of its readings can commit meanwhile.
+        await using var conn = await mqtt.Db.DataSource.OpenConnectionAsync();
+        await using var holder = await conn.BeginTransactionAsync();
+        await using (var hold = new Npgsql.NpgsqlCommand(
+            "SELECT l.metric FROM latest_metric l JOIN device d ON d.id = l.device WHERE d.device_id = 'ulgok-ps1-pipelined' FOR UPDATE OF l", conn, holder))
+        {
+            Assert.NotNull(await hold.ExecuteScalarAsync());
+        }
+        var publishes = Enumerable.Range(0, 3).Select(_ => device.PublishAsync(device.Reading())).ToArray();
+
+        // All three reach the ingest while the first cannot commit: the broker did not wait for it before reading the next.
+        using var http = mqtt.Server.CreateClient();
+        async Task<long> WaitingAsync() => (await http.GetFromJsonAsync<JsonElement>("/health")).GetProperty("broker").GetProperty("waiting").GetInt64();
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (await WaitingAsync() is var waiting && waiting < 3)
+        {
+            Assert.True(DateTime.UtcNow < deadline, $"only {waiting} of the device's 3 publishes reached the ingest while the first waited for its commit");
+            await Task.Delay(50);
+        }
+        Assert.All(publishes, p => Assert.False(p.IsCompleted, "a publish was acknowledged before it could commit"));
+
+        await holder.RollbackAsync();
+        var answers = await Task.WhenAll(publishes);
+        while (await WaitingAsync() is var left && left > 0)
+        {
+            Assert.True(DateTime.UtcNow < deadline.AddSeconds(60), $"{left} messages still counted as waiting after every commit");
+            await Task.Delay(50);
+        }
+
+        Assert.All(answers, a => Assert.True(a.IsSuccess, a.ReasonCode.ToString()));
+        Assert.Equal(4L, await RowsAsync("ulgok-ps1-pipelined", 1011));
+        // The PUBACKs came in the order the publishes went out [MQTT-4.6.0-2].
+        var wire = device.Wire;
+        var sent = wire.Where(p => p is { Sent: true, Type: 3 }).Select(p => p.Id).TakeLast(3).ToList();
+        var acknowledged = wire.Where(p => p is { Sent: false, Type: 4 }).Select(p => p.Id).TakeLast(3).ToList();
+        Assert.Equal(3, sent.Distinct().Count());
+        Assert.Equal(sent, acknowledged);
+    }
+
+    [Fact]
     public async Task Latest_state_changes_only_for_a_newer_reading()
     {
         await using var device = await mqtt.ConnectAsync();
