@@ -37,21 +37,14 @@ public sealed class IngestPipeline(NpgsqlDataSource db, DeviceDirectory devices,
     /// <param name="Early">What the message is, found before it queued; null when the device directory could not be read then.</param>
     private sealed record Pending(IncomingMessage Message, Classified? Early, TaskCompletionSource<IngestOutcome> Done);
 
-    /// <summary>Messages queued at most, over all lanes; beyond it a publisher waits.</summary>
-    private const int QueueCapacity = 20_000;
-
-    // One lane per concurrent batch, each batching and writing its own share of the devices, one batch after the
-    // other. Two batches written at once so never hold rows the other needs: when any batch could carry any device,
-    // one batch waited on the other's locks (latest_metric, device) until its commit, and writing two at once gained
-    // nothing. A device's messages also commit in the order they arrived.
-    private readonly Channel<Pending>[] _lanes = [.. Enumerable.Range(0, Math.Max(1, options.ConcurrentBatches)).Select(_ =>
-        Channel.CreateBounded<Pending>(new BoundedChannelOptions(QueueCapacity / Math.Max(1, options.ConcurrentBatches))
-        {
-            SingleReader = true,
-            FullMode = BoundedChannelFullMode.Wait,
-        }))];
+    private readonly Channel<Pending> _queue = Channel.CreateBounded<Pending>(new BoundedChannelOptions(20_000)
+    {
+        SingleReader = true,
+        FullMode = BoundedChannelFullMode.Wait,
+    });
 
     private readonly TelemetryWriter _writer = new(db, options, verifier);
+    private readonly SemaphoreSlim _writers = new(Math.Max(1, options.ConcurrentBatches));
     private long _stored, _duplicates, _deadLetters, _waiting;
 
     public long Stored => Interlocked.Read(ref _stored);
@@ -79,7 +72,7 @@ public sealed class IngestPipeline(NpgsqlDataSource db, DeviceDirectory devices,
         Interlocked.Increment(ref _waiting);
         try
         {
-            await _lanes[LaneOf(message, early)].Writer.WriteAsync(pending, ct);
+            await _queue.Writer.WriteAsync(pending, ct);
         }
         catch
         {
@@ -89,30 +82,16 @@ public sealed class IngestPipeline(NpgsqlDataSource db, DeviceDirectory devices,
         return new Queued(early is Classified.Rejected, pending.Done.Task);
     }
 
-    /// <summary>
-    /// A device's lane (0…N-1), by the same stable hash of its id that partitions sites between workers; the device is
-    /// known from what the message was found to be, or else from its topic.
-    /// </summary>
-    public static int LaneOf(string? device, int lanes) => device is null ? 0 : SitePartition.Of(device, lanes) - 1;
-
-    private int LaneOf(IncomingMessage message, Classified? early) =>
-        LaneOf((early as Classified.FromDevice)?.Device.DeviceId ?? TelemetryTopic.TryParse(message.Topic, out _)?.Device, _lanes.Length);
-
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        var batch = new List<Pending>(options.BatchSize);
+        var reader = _queue.Reader;
         await DropExpiredPartitionsAsync(stoppingToken);
+        var lastRetention = DateTime.UtcNow;
         _ = ReportLoopAsync(stoppingToken);
-        _ = RetentionLoopAsync(stoppingToken);
-        await Task.WhenAll(_lanes.Select(lane => RunLaneAsync(lane.Reader, stoppingToken)));
-    }
-
-    private async Task RunLaneAsync(ChannelReader<Pending> reader, CancellationToken stoppingToken)
-    {
         while (await reader.WaitToReadAsync(stoppingToken))
         {
-            // Take what is there, then wait a moment for more: larger batches, fewer commits. What arrives while a batch
-            // is written waits in the lane and makes the next batch.
-            var batch = new List<Pending>(options.BatchSize);
+            // Take what is there, then wait a moment for more: larger batches, fewer commits.
             using (var window = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken))
             {
                 window.CancelAfter(options.BatchWindowMilliseconds);
@@ -134,11 +113,20 @@ public sealed class IngestPipeline(NpgsqlDataSource db, DeviceDirectory devices,
                 {
                 }
             }
-            await WriteOrCancelAsync(batch, stoppingToken);
+            // Commits overlap: while one batch waits on PostgreSQL the next is gathered and written.
+            await _writers.WaitAsync(stoppingToken);
+            var taken = batch;
+            batch = new List<Pending>(options.BatchSize);
+            _ = WriteAndReleaseAsync(taken, stoppingToken);
+            if (DateTime.UtcNow - lastRetention > TimeSpan.FromHours(6))
+            {
+                await DropExpiredPartitionsAsync(stoppingToken);
+                lastRetention = DateTime.UtcNow;
+            }
         }
     }
 
-    private async Task WriteOrCancelAsync(List<Pending> batch, CancellationToken ct)
+    private async Task WriteAndReleaseAsync(List<Pending> batch, CancellationToken ct)
     {
         try
         {
@@ -153,6 +141,10 @@ public sealed class IngestPipeline(NpgsqlDataSource db, DeviceDirectory devices,
                     Interlocked.Decrement(ref _waiting);
                 }
             }
+        }
+        finally
+        {
+            _writers.Release();
         }
     }
 
@@ -275,21 +267,6 @@ public sealed class IngestPipeline(NpgsqlDataSource db, DeviceDirectory devices,
         catch (NpgsqlException e)
         {
             log.LogWarning("Could not apply telemetry retention now: {Reason}", e.Message);
-        }
-    }
-
-    private async Task RetentionLoopAsync(CancellationToken ct)
-    {
-        using var timer = new PeriodicTimer(TimeSpan.FromHours(6));
-        try
-        {
-            while (await timer.WaitForNextTickAsync(ct))
-            {
-                await DropExpiredPartitionsAsync(ct);
-            }
-        }
-        catch (OperationCanceledException)
-        {
         }
     }
 
