@@ -78,7 +78,7 @@ public static class IngestCommand
             builder.Configuration.AddConfiguration(configuration);
             ConsoleLogging.Configure(builder.Logging, cli.Options.LogFormat);
             builder.Services.AddSingleton(_ => DatabaseSession.CreateDataSource(session.ConnectionString));
-            builder.Services.AddIngestPipeline(configuration);
+            builder.Services.AddIngestPipeline(configuration, AcknowledgementOrder.PerConnection);
             var id = parse.GetValue(clientId)!;
             builder.Services.AddHostedService(sp => ActivatorUtilities.CreateInstance<BrokerSubscriptionIngest>(sp, id));
             using var host = builder.Build();

@@ -28,7 +28,7 @@ public sealed class IngestOptions : IPajuOptions
     [Range(1, 36_500)]
     public int RetentionDays { get; set; } = 400;
 
-    /// <summary>Batches written at once, each in its own transaction: one collects while another commits.</summary>
+    /// <summary>Batches written at once, each in its own transaction and for its own share of the devices.</summary>
     [Range(1, 64)]
     public int ConcurrentBatches { get; set; } = 2;
 }

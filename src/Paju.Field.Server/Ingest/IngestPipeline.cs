@@ -30,21 +30,39 @@ public sealed record Queued(bool Rejected, Task<IngestOutcome> Committed);
 /// acknowledge (PUBACK) only then. If the database is down the batch is retried until it is back,
 /// with nothing acknowledged meanwhile, so devices keep their messages and nothing is lost.
 /// </summary>
+/// <param name="acknowledgements">How the broker in front acknowledges: it decides how the concurrent batches divide the work.</param>
 public sealed class IngestPipeline(NpgsqlDataSource db, DeviceDirectory devices, IngestOptions options, Tags.CheckInVerifier verifier, TimeProvider clock,
-    ILogger<IngestPipeline> log)
+    ILogger<IngestPipeline> log, AcknowledgementOrder acknowledgements = AcknowledgementOrder.PerDevice)
     : BackgroundService
 {
     /// <param name="Early">What the message is, found before it queued; null when the device directory could not be read then.</param>
     private sealed record Pending(IncomingMessage Message, Classified? Early, TaskCompletionSource<IngestOutcome> Done);
 
-    private readonly Channel<Pending> _queue = Channel.CreateBounded<Pending>(new BoundedChannelOptions(20_000)
-    {
-        SingleReader = true,
-        FullMode = BoundedChannelFullMode.Wait,
-    });
+    /// <summary>Messages queued at most, over all lanes; beyond it a publisher waits.</summary>
+    private const int QueueCapacity = 20_000;
+
+    private static int Concurrent(IngestOptions options) => Math.Max(1, options.ConcurrentBatches);
+
+    // When each device is acknowledged on its own (the embedded broker), there is one lane per concurrent batch, each
+    // batching and writing its own share of the devices, one batch after the other. Two batches written at once so
+    // never hold rows the other needs: when any batch could carry any device, one batch waited on the other's locks
+    // (latest_metric, device) until its commit, and writing two at once gained nothing. A device's messages also commit
+    // in the order they arrived.
+    // When one connection carries every device and is acknowledged in arrival order (a `paju ingest` worker behind
+    // mosquitto), lanes would tie each other up: the acknowledgements of a lane that committed wait behind the oldest
+    // message of a lane still writing, the broker's window fills, and both lanes run dry. There the batches are taken
+    // from one queue in arrival order and overlap instead.
+    private readonly Channel<Pending>[] _lanes = [.. Enumerable.Range(0, acknowledgements == AcknowledgementOrder.PerDevice ? Concurrent(options) : 1)
+        .Select(_ => Channel.CreateBounded<Pending>(new BoundedChannelOptions(QueueCapacity)
+        {
+            SingleReader = true,
+            FullMode = BoundedChannelFullMode.Wait,
+        }))];
+
+    /// <summary>Batches of one lane written at once.</summary>
+    private int BatchesPerLane => acknowledgements == AcknowledgementOrder.PerDevice ? 1 : Concurrent(options);
 
     private readonly TelemetryWriter _writer = new(db, options, verifier);
-    private readonly SemaphoreSlim _writers = new(Math.Max(1, options.ConcurrentBatches));
     private long _stored, _duplicates, _deadLetters, _waiting;
 
     public long Stored => Interlocked.Read(ref _stored);
@@ -72,7 +90,7 @@ public sealed class IngestPipeline(NpgsqlDataSource db, DeviceDirectory devices,
         Interlocked.Increment(ref _waiting);
         try
         {
-            await _queue.Writer.WriteAsync(pending, ct);
+            await _lanes[LaneOf(message, early)].Writer.WriteAsync(pending, ct);
         }
         catch
         {
@@ -82,16 +100,44 @@ public sealed class IngestPipeline(NpgsqlDataSource db, DeviceDirectory devices,
         return new Queued(early is Classified.Rejected, pending.Done.Task);
     }
 
+    /// <summary>
+    /// A device's lane (0…N-1), by the same stable hash of its id that partitions sites between workers; the device is
+    /// known from what the message was found to be, or else from its topic.
+    /// </summary>
+    public static int LaneOf(string? device, int lanes) => device is null ? 0 : SitePartition.Of(device, lanes) - 1;
+
+    private int LaneOf(IncomingMessage message, Classified? early) =>
+        LaneOf((early as Classified.FromDevice)?.Device.DeviceId ?? TelemetryTopic.TryParse(message.Topic, out _)?.Device, _lanes.Length);
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        var batch = new List<Pending>(options.BatchSize);
-        var reader = _queue.Reader;
         await DropExpiredPartitionsAsync(stoppingToken);
-        var lastRetention = DateTime.UtcNow;
         _ = ReportLoopAsync(stoppingToken);
+        _ = RetentionLoopAsync(stoppingToken);
+        await Task.WhenAll(_lanes.Select(lane => RunLaneAsync(lane.Reader, stoppingToken)));
+    }
+
+    private async Task RunLaneAsync(ChannelReader<Pending> reader, CancellationToken stoppingToken)
+    {
+        using var slots = new SemaphoreSlim(BatchesPerLane);
+        var writing = new List<Task>();
+        try
+        {
+            await BatchLaneAsync(reader, slots, writing, stoppingToken);
+        }
+        finally
+        {
+            // The batches still being written end (committed, or cancelled and not acknowledged) before their slots go.
+            await Task.WhenAll(writing);
+        }
+    }
+
+    private async Task BatchLaneAsync(ChannelReader<Pending> reader, SemaphoreSlim slots, List<Task> writing, CancellationToken stoppingToken)
+    {
         while (await reader.WaitToReadAsync(stoppingToken))
         {
             // Take what is there, then wait a moment for more: larger batches, fewer commits.
+            var batch = new List<Pending>(options.BatchSize);
             using (var window = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken))
             {
                 window.CancelAfter(options.BatchWindowMilliseconds);
@@ -113,20 +159,18 @@ public sealed class IngestPipeline(NpgsqlDataSource db, DeviceDirectory devices,
                 {
                 }
             }
-            // Commits overlap: while one batch waits on PostgreSQL the next is gathered and written.
-            await _writers.WaitAsync(stoppingToken);
-            var taken = batch;
-            batch = new List<Pending>(options.BatchSize);
-            _ = WriteAndReleaseAsync(taken, stoppingToken);
-            if (DateTime.UtcNow - lastRetention > TimeSpan.FromHours(6))
+            // What arrived while the lane waited for a batch slot joins this batch rather than making a small one after it.
+            await slots.WaitAsync(stoppingToken);
+            while (batch.Count < options.BatchSize && reader.TryRead(out var more))
             {
-                await DropExpiredPartitionsAsync(stoppingToken);
-                lastRetention = DateTime.UtcNow;
+                batch.Add(more);
             }
+            writing.RemoveAll(w => w.IsCompleted);
+            writing.Add(WriteAndReleaseAsync(batch, slots, stoppingToken));
         }
     }
 
-    private async Task WriteAndReleaseAsync(List<Pending> batch, CancellationToken ct)
+    private async Task WriteAndReleaseAsync(List<Pending> batch, SemaphoreSlim slot, CancellationToken ct)
     {
         try
         {
@@ -144,7 +188,7 @@ public sealed class IngestPipeline(NpgsqlDataSource db, DeviceDirectory devices,
         }
         finally
         {
-            _writers.Release();
+            slot.Release();
         }
     }
 
@@ -267,6 +311,21 @@ public sealed class IngestPipeline(NpgsqlDataSource db, DeviceDirectory devices,
         catch (NpgsqlException e)
         {
             log.LogWarning("Could not apply telemetry retention now: {Reason}", e.Message);
+        }
+    }
+
+    private async Task RetentionLoopAsync(CancellationToken ct)
+    {
+        using var timer = new PeriodicTimer(TimeSpan.FromHours(6));
+        try
+        {
+            while (await timer.WaitForNextTickAsync(ct))
+            {
+                await DropExpiredPartitionsAsync(ct);
+            }
+        }
+        catch (OperationCanceledException)
+        {
         }
     }
 

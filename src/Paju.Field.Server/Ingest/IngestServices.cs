@@ -20,14 +20,15 @@ public static class IngestServices
     }
 
     /// <summary>The pipeline and what it needs: the same in the server (embedded broker) and in `paju ingest` workers.</summary>
-    public static IServiceCollection AddIngestPipeline(this IServiceCollection services, IConfiguration configuration)
+    public static IServiceCollection AddIngestPipeline(this IServiceCollection services, IConfiguration configuration,
+        AcknowledgementOrder acknowledgements = AcknowledgementOrder.PerDevice)
     {
         services.AddPajuOptions<MqttOptions>(configuration);
         services.AddPajuOptions<IngestOptions>(configuration);
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton<DeviceDirectory>();
         services.AddCheckInVerification(configuration);
-        services.AddSingleton<IngestPipeline>();
+        services.AddSingleton(sp => ActivatorUtilities.CreateInstance<IngestPipeline>(sp, acknowledgements));
         services.AddHostedService(sp => sp.GetRequiredService<IngestPipeline>());
         return services;
     }

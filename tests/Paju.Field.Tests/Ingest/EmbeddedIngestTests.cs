@@ -2,10 +2,12 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json;
+using Microsoft.Extensions.DependencyInjection;
 using MQTTnet;
 using MQTTnet.Formatter;
 using Paju.Field.Server.Accounts;
 using Paju.Field.Server.Database;
+using Paju.Field.Server.Ingest;
 using Paju.Field.Telemetry;
 using Paju.Field.Tests.Harness;
 
@@ -99,6 +101,53 @@ public sealed class EmbeddedIngestTests(EmbeddedBrokerFixture mqtt) : IClassFixt
         var acknowledged = wire.Where(p => p is { Sent: false, Type: 4 }).Select(p => p.Id).TakeLast(3).ToList();
         Assert.Equal(3, sent.Distinct().Count());
         Assert.Equal(sent, acknowledged);
+    }
+
+    [Fact]
+    public async Task A_device_whose_rows_are_held_stops_only_its_own_share_of_the_devices()
+    {
+        // Two devices in different lanes (the default writes two batches at once, each for its own share of the devices).
+        var lanes = mqtt.Server.Services.GetRequiredService<IngestOptions>().ConcurrentBatches;
+        Assert.True(lanes >= 2);
+        var candidates = Enumerable.Range(1, 20).Select(i => $"ulgok-ps1-lane-{i}").ToList();
+        var held = candidates[0];
+        var free = candidates.First(c => IngestPipeline.LaneOf(c, lanes) != IngestPipeline.LaneOf(held, lanes));
+        await using var heldDevice = await mqtt.ConnectNewDeviceAsync(held);
+        await using var freeDevice = await mqtt.ConnectNewDeviceAsync(free);
+        heldDevice.Boot = freeDevice.Boot = 1012;
+        Assert.True((await heldDevice.PublishAsync(heldDevice.Reading())).IsSuccess);
+
+        await using var conn = await mqtt.Db.DataSource.OpenConnectionAsync();
+        await using var holder = await conn.BeginTransactionAsync();
+        await using (var hold = new Npgsql.NpgsqlCommand(
+            "SELECT l.metric FROM latest_metric l JOIN device d ON d.id = l.device WHERE d.device_id = $1 FOR UPDATE OF l", conn, holder))
+        {
+            hold.Parameters.AddWithValue(held);
+            Assert.NotNull(await hold.ExecuteScalarAsync());
+        }
+        // The held device's first message is in a batch that waits for the rows; then a second one arrives. Were the
+        // devices not divided, that second one would go to the other batch slot and wait on the same rows, and with
+        // both slots waiting nothing from any device could be stored.
+        var first = heldDevice.PublishAsync(heldDevice.Reading());
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (await mqtt.Db.ScalarAsync<long>("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'") == 0)
+        {
+            Assert.True(DateTime.UtcNow < deadline, "the held device's batch never waited for its rows");
+            await Task.Delay(50);
+        }
+        var second = heldDevice.PublishAsync(heldDevice.Reading());
+
+        for (var i = 0; i < 5; i++)
+        {
+            var ack = await freeDevice.PublishAsync(freeDevice.Reading()).WaitAsync(TimeSpan.FromSeconds(60));
+            Assert.True(ack.IsSuccess, ack.ReasonCode.ToString());
+        }
+        Assert.Equal(5L, await RowsAsync(free, 1012));
+        Assert.False(first.IsCompleted || second.IsCompleted, "a message was acknowledged while its rows were held");
+
+        await holder.RollbackAsync();
+        Assert.All(await Task.WhenAll(first, second), a => Assert.True(a.IsSuccess, a.ReasonCode.ToString()));
+        Assert.Equal(3L, await RowsAsync(held, 1012));
     }
 
     [Fact]
