@@ -21,11 +21,15 @@ public sealed class TelemetryWriter(NpgsqlDataSource db, IngestOptions options, 
     private static readonly TimeSpan LastSeenResolution = TimeSpan.FromSeconds(10);
 
     // The readings go over once and are parsed once, for both tables: the log of readings (duplicates ignored by the
-    // key) and the newest value per (device, metric). Newest within the batch first: ON CONFLICT may touch a row only
-    // once. What was stored and what actually moved forward come back together; what moved becomes one 'state' event
-    // on the live feed (see StateEvent), appended later in this same transaction: the feed never shows a value that was
-    // rolled back, and never misses one that was committed. A replayed reading older than the stored one changes
-    // nothing and so sends nothing.
+    // key) and the newest value per (device, metric). Newest within the batch first: a row may change only once in a
+    // statement. A newest value already held is updated in place when the reading is newer; only a (device, metric)
+    // seen for the first time is inserted. (An upsert of rows that nearly always exist locked each row, logging the
+    // lock, before updating it: half again the time of the plain update.) Should another batch add the same new
+    // (device, metric) at the same moment, the insert meets its row and keeps the newer. What was stored and what
+    // actually moved forward come back together; what moved becomes one 'state' event on the live feed (see
+    // StateEvent), appended later in this same transaction: the feed never shows a value that was rolled back, and
+    // never misses one that was committed. A replayed reading older than the stored one changes nothing and so sends
+    // nothing.
     private const string WriteReadings = """
         WITH r AS (
             SELECT * FROM unnest($1::integer[], $2::bigint[], $3::bigint[], $4::timestamptz[], $5::timestamptz[], $6::boolean[], $7::jsonb[])
@@ -35,11 +39,20 @@ public sealed class TelemetryWriter(NpgsqlDataSource db, IngestOptions options, 
             SELECT device, boot, seq, ts, received_at, historical, metrics FROM r
             ON CONFLICT DO NOTHING
             RETURNING device, boot, seq),
-        moved AS (
-            INSERT INTO latest_metric AS l (device, metric, value, ts, received_at, boot, seq, historical)
-            SELECT DISTINCT ON (r.device, m.key) r.device, m.key, m.value, r.ts, r.received_at, r.boot, r.seq, r.historical
+        newest AS (
+            SELECT DISTINCT ON (r.device, m.key) r.device, m.key AS metric, m.value, r.ts, r.received_at, r.boot, r.seq, r.historical
             FROM r, jsonb_each(r.metrics) AS m
-            ORDER BY r.device, m.key, r.ts DESC, r.boot DESC, r.seq DESC
+            ORDER BY r.device, m.key, r.ts DESC, r.boot DESC, r.seq DESC),
+        moved AS (
+            UPDATE latest_metric l
+                SET value = n.value, ts = n.ts, received_at = n.received_at, boot = n.boot, seq = n.seq, historical = n.historical
+            FROM newest n
+            WHERE l.device = n.device AND l.metric = n.metric AND (l.ts, l.boot, l.seq) < (n.ts, n.boot, n.seq)
+            RETURNING l.device, l.metric, l.ts, l.boot, l.seq),
+        added AS (
+            INSERT INTO latest_metric AS l (device, metric, value, ts, received_at, boot, seq, historical)
+            SELECT n.device, n.metric, n.value, n.ts, n.received_at, n.boot, n.seq, n.historical FROM newest n
+            WHERE NOT EXISTS (SELECT FROM latest_metric held WHERE held.device = n.device AND held.metric = n.metric)
             ON CONFLICT (device, metric) DO UPDATE
                 SET value = excluded.value, ts = excluded.ts, received_at = excluded.received_at,
                     boot = excluded.boot, seq = excluded.seq, historical = excluded.historical
@@ -48,6 +61,8 @@ public sealed class TelemetryWriter(NpgsqlDataSource db, IngestOptions options, 
         SELECT device, boot, seq, NULL::text, NULL::timestamptz FROM stored
         UNION ALL
         SELECT device, boot, seq, metric, ts FROM moved
+        UNION ALL
+        SELECT device, boot, seq, metric, ts FROM added
         """;
 
     private const string AppendState = $"SELECT live_event_append('{LiveEventTypes.State}', $1::jsonb)";

@@ -150,6 +150,50 @@ public sealed class EmbeddedIngestTests(EmbeddedBrokerFixture mqtt) : IClassFixt
         Assert.Equal(3L, await RowsAsync(held, 1012));
     }
 
+    [Theory]
+    [InlineData("ulgok-ps1-first-newer", -1, 3.0)]   // the other transaction's value is older: the reading's replaces it
+    [InlineData("ulgok-ps1-first-older", 1, 1.0)]    // the other transaction's value is newer: it stays
+    public async Task A_first_value_another_batch_adds_at_the_same_moment_gives_way_only_to_a_newer_reading(string name, int otherMinutes, double kept)
+    {
+        await using var device = await mqtt.ConnectNewDeviceAsync(name);
+        device.Boot = 1014;
+        var now = DateTimeOffset.UtcNow;
+
+        // Another transaction adds the device's first value of a metric and has not committed: the batch cannot see it,
+        // and its insert of the same (device, metric) waits for it.
+        await using var conn = await mqtt.Db.DataSource.OpenConnectionAsync();
+        await using var other = await conn.BeginTransactionAsync();
+        await using (var add = new Npgsql.NpgsqlCommand("""
+            INSERT INTO latest_metric (device, metric, value, ts, received_at, boot, seq, historical)
+            SELECT id, 'tank_level_m', '1.0', $2, now(), 1014, 999, false FROM device WHERE device_id = $1
+            """, conn, other))
+        {
+            add.Parameters.AddWithValue(name);
+            add.Parameters.AddWithValue(now.AddMinutes(otherMinutes));
+            Assert.Equal(1, await add.ExecuteNonQueryAsync());
+        }
+        var publish = device.PublishAsync(device.Reading(now, numbers: new() { ["tank_level_m"] = 3.0 }));
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (await mqtt.Db.ScalarAsync<long>("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'") == 0)
+        {
+            Assert.True(DateTime.UtcNow < deadline, "the batch never waited for the other transaction's row");
+            await Task.Delay(50);
+        }
+        await other.CommitAsync();
+
+        Assert.True((await publish).IsSuccess);
+        Assert.Equal(kept, await mqtt.Db.ScalarAsync<double>("""
+            SELECT (value #>> '{}')::float8 FROM latest_metric l JOIN device d ON d.id = l.device
+            WHERE d.device_id = $1 AND metric = 'tank_level_m'
+            """, name));
+        // The live feed tells of the reading's value only when it became the newest.
+        var told = await mqtt.Db.ScalarAsync<long>("""
+            SELECT count(*) FROM live_event e, jsonb_array_elements(e.payload -> 'devices') d
+            WHERE e.type = 'state' AND d ->> 'device' = $1 AND d -> 'metrics' ? 'tank_level_m'
+            """, name);
+        Assert.Equal(kept == 3.0 ? 1L : 0L, told);
+    }
+
     [Fact]
     public async Task Latest_state_changes_only_for_a_newer_reading()
     {
