@@ -43,17 +43,19 @@ public sealed class IngestPipeline(NpgsqlDataSource db, DeviceDirectory devices,
 
     private static int Concurrent(IngestOptions options) => Math.Max(1, options.ConcurrentBatches);
 
+    private static int Lanes(IngestOptions options, AcknowledgementOrder acknowledgements) =>
+        acknowledgements == AcknowledgementOrder.PerDevice ? Concurrent(options) : 1;
+
     // When each device is acknowledged on its own (the embedded broker), there is one lane per concurrent batch, each
     // batching and writing its own share of the devices, one batch after the other. Two batches written at once so
     // never hold rows the other needs: when any batch could carry any device, one batch waited on the other's locks
     // (latest_metric, device) until its commit, and writing two at once gained nothing. A device's messages also commit
     // in the order they arrived.
     // When one connection carries every device and is acknowledged in arrival order (a `paju ingest` worker behind
-    // mosquitto), lanes would tie each other up: the acknowledgements of a lane that committed wait behind the oldest
-    // message of a lane still writing, the broker's window fills, and both lanes run dry. There the batches are taken
-    // from one queue in arrival order and overlap instead.
-    private readonly Channel<Pending>[] _lanes = [.. Enumerable.Range(0, acknowledgements == AcknowledgementOrder.PerDevice ? Concurrent(options) : 1)
-        .Select(_ => Channel.CreateBounded<Pending>(new BoundedChannelOptions(QueueCapacity)
+    // mosquitto), what a lane commits is still acknowledged only after the oldest message of every other lane, so lanes
+    // would only hold acknowledgements back. There the batches are taken from one queue in arrival order and overlap.
+    private readonly Channel<Pending>[] _lanes = [.. Enumerable.Range(0, Lanes(options, acknowledgements))
+        .Select(_ => Channel.CreateBounded<Pending>(new BoundedChannelOptions(QueueCapacity / Lanes(options, acknowledgements))
         {
             SingleReader = true,
             FullMode = BoundedChannelFullMode.Wait,
