@@ -28,7 +28,10 @@ public sealed class IngestOptions : IPajuOptions
     [Range(1, 36_500)]
     public int RetentionDays { get; set; } = 400;
 
-    /// <summary>Batches written at once, each in its own transaction and for its own share of the devices.</summary>
+    /// <summary>
+    /// Batches written at once, each in its own transaction: behind the embedded broker each for its own share of the
+    /// devices, in a `paju ingest` worker overlapping from one queue in arrival order (see IngestPipeline's lanes).
+    /// </summary>
     [Range(1, 64)]
     public int ConcurrentBatches { get; set; } = 2;
 }

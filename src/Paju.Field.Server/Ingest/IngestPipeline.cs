@@ -61,8 +61,8 @@ public sealed class IngestPipeline(NpgsqlDataSource db, DeviceDirectory devices,
             FullMode = BoundedChannelFullMode.Wait,
         }))];
 
-    /// <summary>Batches of one lane written at once.</summary>
-    private int BatchesPerLane => acknowledgements == AcknowledgementOrder.PerDevice ? 1 : Concurrent(options);
+    /// <summary>Batches of one lane written at once: the concurrent batches shared out over the lanes.</summary>
+    private int BatchesPerLane => Concurrent(options) / _lanes.Length;
 
     private readonly TelemetryWriter _writer = new(db, options, verifier);
     private long _stored, _duplicates, _deadLetters, _waiting;
