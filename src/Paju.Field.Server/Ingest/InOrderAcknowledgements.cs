@@ -3,10 +3,9 @@ namespace Paju.Field.Server.Ingest;
 /// <summary>
 /// Sends PUBACKs in the order the PUBLISH packets arrived, as MQTT requires of a receiver ([MQTT-4.6.0-2]), whatever
 /// order their batches commit in (two batches commit side by side, and a batch's messages finish on many tasks).
-/// (A backlog once drained from mosquitto at about 77 messages a second, which was first put down to out-of-order
-/// PUBACKs. The cause was the worker's 8 KiB socket buffers closing the TCP window, see BrokerSubscriptionIngest; with
-/// them enlarged, a backlog of 18,000 drains as quickly with the PUBACKs in any order. The order is kept because the
-/// protocol asks for it.)
+/// The order is kept for the protocol's sake: measured against mosquitto, a backlog of 18,000 drains as quickly with
+/// PUBACKs in any order (the slow drain once put down to their order was the worker's socket buffers, see
+/// BrokerSubscriptionIngest).
 /// </summary>
 public sealed class InOrderAcknowledgements
 {

@@ -54,8 +54,11 @@ public sealed class IngestPipeline(NpgsqlDataSource db, DeviceDirectory devices,
     // When one connection carries every device and is acknowledged in arrival order (a `paju ingest` worker behind
     // mosquitto), what a lane commits is still acknowledged only after the oldest message of every other lane, so lanes
     // would only hold acknowledgements back. There the batches are taken from one queue in arrival order and overlap.
-    private readonly Channel<Pending>[] _lanes = [.. Enumerable.Range(0, Lanes(options, acknowledgements))
-        .Select(_ => Channel.CreateBounded<Pending>(new BoundedChannelOptions(QueueCapacity / Lanes(options, acknowledgements))
+    private readonly Channel<Pending>[] _lanes = NewLanes(Lanes(options, acknowledgements));
+
+    /// <summary>The lanes, sharing the queue's bound between them.</summary>
+    private static Channel<Pending>[] NewLanes(int count) => [.. Enumerable.Range(0, count)
+        .Select(_ => Channel.CreateBounded<Pending>(new BoundedChannelOptions(QueueCapacity / count)
         {
             SingleReader = true,
             FullMode = BoundedChannelFullMode.Wait,

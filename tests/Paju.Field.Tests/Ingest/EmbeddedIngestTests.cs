@@ -129,12 +129,7 @@ public sealed class EmbeddedIngestTests(EmbeddedBrokerFixture mqtt) : IClassFixt
         // devices not divided, that second one would go to the other batch slot and wait on the same rows, and with
         // both slots waiting nothing from any device could be stored.
         var first = heldDevice.PublishAsync(heldDevice.Reading());
-        var deadline = DateTime.UtcNow.AddSeconds(60);
-        while (await mqtt.Db.ScalarAsync<long>("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'") == 0)
-        {
-            Assert.True(DateTime.UtcNow < deadline, "the held device's batch never waited for its rows");
-            await Task.Delay(50);
-        }
+        await UntilABatchWaitsForALockAsync("the held device's batch never waited for its rows");
         var second = heldDevice.PublishAsync(heldDevice.Reading());
 
         for (var i = 0; i < 5; i++)
@@ -173,12 +168,7 @@ public sealed class EmbeddedIngestTests(EmbeddedBrokerFixture mqtt) : IClassFixt
             Assert.Equal(1, await add.ExecuteNonQueryAsync());
         }
         var publish = device.PublishAsync(device.Reading(now, numbers: new() { ["tank_level_m"] = 3.0 }));
-        var deadline = DateTime.UtcNow.AddSeconds(60);
-        while (await mqtt.Db.ScalarAsync<long>("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'") == 0)
-        {
-            Assert.True(DateTime.UtcNow < deadline, "the batch never waited for the other transaction's row");
-            await Task.Delay(50);
-        }
+        await UntilABatchWaitsForALockAsync("the batch never waited for the other transaction's row");
         await other.CommitAsync();
 
         Assert.True((await publish).IsSuccess);
@@ -192,6 +182,17 @@ public sealed class EmbeddedIngestTests(EmbeddedBrokerFixture mqtt) : IClassFixt
             WHERE e.type = 'state' AND d ->> 'device' = $1 AND d -> 'metrics' ? 'tank_level_m'
             """, name);
         Assert.Equal(kept == 3.0 ? 1L : 0L, told);
+    }
+
+    /// <summary>Returns once a session of the test database waits on a row lock; fails after a minute with the reason given.</summary>
+    private async Task UntilABatchWaitsForALockAsync(string failure)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (await mqtt.Db.ScalarAsync<long>("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'") == 0)
+        {
+            Assert.True(DateTime.UtcNow < deadline, failure);
+            await Task.Delay(50);
+        }
     }
 
     [Fact]
