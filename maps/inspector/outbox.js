@@ -37,27 +37,41 @@ export function checkInWord(view) {
   return { verified: '확인됨', flagged: '확인 필요', refused: '인정 안 됨' }[view?.status] ?? '접수됨';
 }
 
-/** Sends what waits; one run at a time (a second call joins the first). */
+/**
+ * Sends what waits; one run at a time. A call during a run (the signal came back, the app came to the foreground)
+ * asks for one more run after it: the run under way may already have tried an item and found no network, and
+ * joining it would leave that item waiting for the next occasion.
+ */
+let again = false;
 export function sync() {
-  if (!running) {
-    running = (async () => {
-      try {
-        const items = await outboxItems();
-        const done = new Set(items.filter(i => i.state === 'done').map(i => i.id));
-        for (const item of items) {
-          if (item.state === 'done' || item.state === 'error') continue;
-          if (!navigator.onLine) break;
-          // An inspection resting on a check-in waits for it: the server wants the check-in first.
-          if (item.kind === 'inspection' && item.checkIn && !done.has(item.checkIn) && items.some(i => i.id === item.checkIn)) continue;
-          const ok = item.kind === 'checkin' ? await sendCheckIn(item) : await sendInspection(item);
-          if (ok) done.add(item.id);
-        }
-      } finally {
-        running = null;
-      }
-    })();
+  if (running) {
+    again = true;
+    return running;
   }
+  running = (async () => {
+    try {
+      do {
+        again = false;
+        await sendWaiting();
+      } while (again);
+    } finally {
+      running = null;
+    }
+  })();
   return running;
+}
+
+async function sendWaiting() {
+  const items = await outboxItems();
+  const done = new Set(items.filter(i => i.state === 'done').map(i => i.id));
+  for (const item of items) {
+    if (item.state === 'done' || item.state === 'error') continue;
+    if (!navigator.onLine) break;
+    // An inspection resting on a check-in waits for it: the server wants the check-in first.
+    if (item.kind === 'inspection' && item.checkIn && !done.has(item.checkIn) && items.some(i => i.id === item.checkIn)) continue;
+    const ok = item.kind === 'checkin' ? await sendCheckIn(item) : await sendInspection(item);
+    if (ok) done.add(item.id);
+  }
 }
 
 async function update(item, changes) {
