@@ -111,7 +111,7 @@ public static class AuthEndpoints
     internal static async Task<(AppUser? User, ThrottleVerdict Verdict)> TrySignInAsync(string? username, string? password, HttpContext http,
         NpgsqlDataSource db, SignInThrottle throttle, CancellationToken ct)
     {
-        var account = (username ?? "").Trim().ToLowerInvariant();
+        var account = AccountName(username);
         var address = http.Connection.RemoteIpAddress?.ToString() ?? "unknown";
         var verdict = await throttle.CheckAllAsync([(SignInThrottle.Account, account), (SignInThrottle.Address, address)], ct);
         if (verdict is not ThrottleVerdict.Allowed)
@@ -138,6 +138,15 @@ public static class AuthEndpoints
         return (null, verdict);
     }
 
+    /// <summary>
+    /// The account a sign-in names, as the throttle counts it and the audit log records it. Usernames are at most 32
+    /// characters, so a longer one names no account: it is cut to 64 characters (with …) rather than recorded whole — a
+    /// 100,000-character "username" would not fit the audit log's index and turned a wrong sign-in into a 500.
+    /// </summary>
+    private static string AccountName(string? username) => Bounded((username ?? "").Trim().ToLowerInvariant());
+
+    private static string Bounded(string name) => name.Length <= 64 ? name : name[..64] + "…";
+
     /// <summary>401 for a wrong password; 429 with Retry-After while slowed down; 423 while locked — each saying, in Korean, how long.</summary>
     private static ProblemHttpResult Refusal(HttpContext http, ThrottleVerdict verdict)
     {
@@ -162,9 +171,9 @@ public static class AuthEndpoints
             ? null
             : await UserStore.VerifyPasswordAsync(conn, username, password, ct);
         var actor = user is null
-            ? Actor.From(http) with { Name = username ?? "", Via = "web" }
+            ? Actor.From(http) with { Name = Bounded(username ?? ""), Via = "web" }
             : Actor.From(http) with { UserId = user.Id, Name = user.Username };
-        await AuditLog.WriteAsync(conn, null, actor, user is null ? "login.failed" : "login", "user", username, ct: ct);
+        await AuditLog.WriteAsync(conn, null, actor, user is null ? "login.failed" : "login", "user", username is null ? null : Bounded(username), ct: ct);
         return user;
     }
 }

@@ -18,6 +18,9 @@ public static class HostingServices
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton<PublicUrls>();
         services.AddProblemDetails();
+        // A request that cannot be bound throws, so that UnreadableRequestHandler can say why and keep what was sent.
+        services.Configure<Microsoft.AspNetCore.Routing.RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
+        services.AddExceptionHandler<UnreadableRequestHandler>();
         services.ConfigureHttpJsonOptions(o =>
             // Korean stays Korean and links keep their '&' instead of \uXXXX escapes; responses are JSON, never inlined in HTML.
             o.SerializerOptions.Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping);

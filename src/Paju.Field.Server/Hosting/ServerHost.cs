@@ -58,6 +58,7 @@ public static class ServerHost
         app.UseAuthentication();
         app.UseAuthorization();
         app.UseSameOriginCookieWrites();
+        app.UseRequestTextCheck();
 
         app.MapWebApps();
         app.MapHosting();
