@@ -18,6 +18,9 @@ public static class RequestTextCheck
     /// <summary>Deeper than any body of this API (an inspection's answers are depth 4).</summary>
     public const int MaxDepth = 32;
 
+    /// <summary>How much of a refused body is kept when nobody is signed in.</summary>
+    public const int AnonymousKeptBytes = 64 * 1024;
+
     /// <summary>Where the body read here is left for <see cref="UnreadableRequestHandler"/> to keep, should binding fail.</summary>
     internal const string BodyKey = "paju.request-body";
 
@@ -66,7 +69,17 @@ public static class RequestTextCheck
         var topic = $"http:{http.Request.Method} {http.Request.Path}";
         var problems = technical is null ? new[] { problem } : [problem, technical];
         var db = http.RequestServices.GetRequiredService<Npgsql.NpgsqlDataSource>();
-        await DeadLetters.KeepAsync(db, Actor.From(http), topic, code, string.Join(" ", problems), body, CancellationToken.None);
+        // Someone signed in answers for what they send and is kept whole. Anyone else (a sign-in page is open to all) is
+        // kept to its first 64 KiB, so refused bodies cannot be used to fill the database; the reason says what was cut.
+        var kept = body;
+        var reason = string.Join(" ", problems);
+        if (http.User.Identity?.IsAuthenticated != true && body.Length > AnonymousKeptBytes)
+        {
+            kept = body[..AnonymousKeptBytes];
+            reason += string.Create(System.Globalization.CultureInfo.InvariantCulture,
+                $" (로그인하지 않은 요청이라 {body.Length:N0} B 중 앞 {AnonymousKeptBytes:N0} B 만 보관)");
+        }
+        await DeadLetters.KeepAsync(db, Actor.From(http), topic, code, reason, kept, CancellationToken.None);
         http.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(RequestTextCheck))
             .LogWarning("Refused {Topic} from {User} ({Status}): {Problem} — the body ({Bytes} B) is kept as a dead letter",
                 topic, Actor.From(http).Name, status, string.Join(" ", problems), body.Length);

@@ -143,6 +143,31 @@ public sealed class PersonInputTests(WebFixture web) : IClassFixture<WebFixture>
         Assert.Equal(new string('가', 64) + "…", await cmd.ExecuteScalarAsync());
     }
 
+    [Fact]
+    public async Task A_refused_body_from_someone_not_signed_in_is_kept_to_its_first_64_KiB_and_a_signed_in_one_whole()
+    {
+        var big = Encoding.UTF8.GetBytes($$"""{"username":"admin1\u0000","password":"{{new string('x', 200_000)}}"}""");
+        using (var anonymous = web.Server.CreateClient())
+        using (var response = await SendAsync(anonymous, "POST", "/api/auth/login", big))
+        {
+            Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        }
+        Assert.Equal(big[..(64 * 1024)], await NewestDeadLetterAsync("http:POST /api/auth/login"));
+        await using (var cmd = web.Db.DataSource.CreateCommand("SELECT reason FROM dead_letter WHERE topic = 'http:POST /api/auth/login' ORDER BY id DESC LIMIT 1"))
+        {
+            Assert.Contains(string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{big.Length:N0} B 중 앞 65,536 B 만 보관"),
+                (string?)await cmd.ExecuteScalarAsync(), StringComparison.Ordinal);
+        }
+
+        using var admin = await AdminAsync();
+        var note = Encoding.UTF8.GetBytes($$"""{"comment":"{{new string('가', 100_000)}}\u0000"}""");
+        using (var response = await SendAsync(admin, "POST", "/api/alarms/1/acknowledge", note))
+        {
+            Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        }
+        Assert.Equal(note, await NewestDeadLetterAsync("http:POST /api/alarms/1/acknowledge"));
+    }
+
     private static Task<HttpResponseMessage> SendAsync(HttpClient client, string method, string path, byte[] body)
     {
         var request = new HttpRequestMessage(new HttpMethod(method), path) { Content = new ByteArrayContent(body) };
