@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Microsoft.AspNetCore.WebUtilities;
+using Paju.Field.Json;
 using Paju.Field.Server.Audit;
 using Paju.Field.Server.Ingest;
 
@@ -213,30 +214,14 @@ public static class RequestTextCheck
                 // The name is shown as text can hold it: the reason itself is stored.
                 if (value.Contains('\0', StringComparison.Ordinal))
                 {
-                    return $"'{TelemetryWriter.StorableText(name)}' 항목에 NUL 문자(%00)가 있습니다. 저장할 수 없는 문자이니 지우고 다시 보내세요.";
+                    return $"'{PostgresText.Storable(name)}' 항목에 NUL 문자(%00)가 있습니다. 저장할 수 없는 문자이니 지우고 다시 보내세요.";
                 }
-                if (HasUnpairedSurrogate(value))
+                if (!PostgresText.CanHold(value))
                 {
-                    return $"'{TelemetryWriter.StorableText(name)}' 항목에 글자가 아닌 바이트가 있습니다. 저장할 수 없습니다.";
+                    return $"'{PostgresText.Storable(name)}' 항목에 글자가 아닌 바이트가 있습니다. 저장할 수 없습니다.";
                 }
             }
         }
         return null;
-    }
-
-    private static bool HasUnpairedSurrogate(string text)
-    {
-        for (var i = 0; i < text.Length; i++)
-        {
-            if (char.IsHighSurrogate(text[i]) && i + 1 < text.Length && char.IsLowSurrogate(text[i + 1]))
-            {
-                i++;
-            }
-            else if (char.IsSurrogate(text[i]))
-            {
-                return true;
-            }
-        }
-        return false;
     }
 }

@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Text.Json;
 using NetTopologySuite.Geometries;
 using NetTopologySuite.IO;
+using Paju.Field.Json;
 
 namespace Paju.Field.Server.Import;
 
@@ -45,11 +46,23 @@ public sealed class RowMapper(ImportKind kind, FieldOverrides overrides)
         string? Get(int i) => i >= 0 && values[i] is { Length: > 0 } v ? v : null;
 
         row.Number = record.Number;
+        row.Problem = record.Problem;
+        // Text PostgreSQL cannot hold (a NUL, an unpaired surrogate: a file written by a broken tool) is this row's
+        // problem, named with its field; the row is staged with U+FFFD in its place, so that the COPY of the whole file
+        // never fails for one cell and the report shows the value.
+        for (var i = 0; i < values.Length; i++)
+        {
+            if (values[i] is { } cell && !PostgresText.CanHold(cell))
+            {
+                values[i] = PostgresText.Storable(cell);
+                row.Problem ??= new RowProblem(i < record.Names.Length ? PostgresText.Storable(record.Names[i]) : null,
+                    "글자가 아닌 값(NUL 문자나 짝이 없는 서로게이트)이 있습니다: 파일을 만든 프로그램에서 이 칸을 다시 적으십시오", values[i]);
+            }
+        }
         row.Code = Get(at.Code)?.Trim();
         row.Name = Get(at.Name)?.Trim();
         row.X = row.Y = null;
         row.Wkb = null;
-        row.Problem = record.Problem;
         row.Detail = new string?[kind.Details.Count];
         for (var i = 0; i < kind.Details.Count; i++)
         {

@@ -188,25 +188,7 @@ public sealed class TelemetryWriter(NpgsqlDataSource db, IngestOptions options, 
     /// surrogates, which PostgreSQL text cannot hold, become U+FFFD. The raw bytes are kept in payload.
     /// </summary>
     [return: System.Diagnostics.CodeAnalysis.NotNullIfNotNull(nameof(text))]
-    internal static string? StorableText(string? text)
-    {
-        if (text is null)
-        {
-            return null;
-        }
-        var chars = text.ToCharArray();
-        for (var i = 0; i < chars.Length; i++)
-        {
-            var c = chars[i];
-            if (c == '\0'
-                || (char.IsHighSurrogate(c) && (i + 1 == chars.Length || !char.IsLowSurrogate(chars[i + 1])))
-                || (char.IsLowSurrogate(c) && (i == 0 || !char.IsHighSurrogate(chars[i - 1]))))
-            {
-                chars[i] = '\uFFFD';
-            }
-        }
-        return new string(chars);
-    }
+    internal static string? StorableText(string? text) => text is null ? null : Paju.Field.Json.PostgresText.Storable(text);
 
     /// <summary>The stored name of a reject reason: snake case of the enum (malformed_json, out_of_range …).</summary>
     public static string ReasonCode(RejectReason reason) =>

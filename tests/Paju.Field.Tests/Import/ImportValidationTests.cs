@@ -101,6 +101,34 @@ public sealed class ImportValidationTests(PostgisServer server)
     }
 
     [Fact]
+    public async Task A_cell_PostgreSQL_cannot_hold_is_that_rows_problem_and_the_rest_of_the_file_is_still_checked()
+    {
+        await using var scope = await ImportScope.CreateAsync(server);
+        await scope.LoadAreasAsync();
+        // A NUL inside a CSV cell, as a broken export writes it; the file is otherwise fine.
+        var csv = await RejectedAsync(scope, Csv(
+            Row("OK1", "37.7603", "126.7797"),
+            Row("NUL1", "37.7700", "126.7800").Replace("놀이터 NUL1", "놀이터\0NUL1", StringComparison.Ordinal),
+            Row("SEOUL", "37.5665", "126.9780")));
+        Assert.Equal([3L, 4L], csv.Issues.Select(i => i.Row!.Value));
+        Assert.Contains("NUL 문자", csv.Issues[0].Reason);
+        Assert.Equal("pfctNm", csv.Issues[0].Field);
+        Assert.Contains("파주시", csv.Issues[1].Reason);
+
+        // The same in GeoJSON, where the escapes \u0000 and an unpaired \ud800 are valid JSON.
+        var json = """
+            {"type":"FeatureCollection","features":[
+             {"type":"Feature","properties":{"pfctSn":"A","pfctNm":"가"},"geometry":{"type":"Point","coordinates":[126.78,37.76]}},
+             {"type":"Feature","properties":{"pfctSn":"B","pfctNm":"나\u0000"},"geometry":{"type":"Point","coordinates":[126.78,37.761]}},
+             {"type":"Feature","properties":{"pfctSn":"C","pfctNm":"다\ud800"},"geometry":{"type":"Point","coordinates":[126.78,37.762]}}]}
+            """;
+        var geojson = await RejectedAsync(scope, json, name: "text.geojson");
+        Assert.Equal([2L, 3L], geojson.Issues.Select(i => i.Row!.Value));
+        Assert.Contains("NUL 문자", geojson.Issues[0].Reason);
+        Assert.Contains("서로게이트", geojson.Issues[1].Reason);
+    }
+
+    [Fact]
     public async Task Broken_files_stop_with_a_clear_error_and_write_nothing()
     {
         await using var scope = await ImportScope.CreateAsync(server);

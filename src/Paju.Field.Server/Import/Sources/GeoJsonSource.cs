@@ -198,21 +198,35 @@ public sealed class GeoJsonSource(string path) : IRecordSource
         }
         var names = new List<string>();
         var values = new List<string?>();
+        RowProblem? problem = null;
         if (feature.TryGetProperty("properties", out var properties) && properties.ValueKind == JsonValueKind.Object)
         {
             foreach (var p in properties.EnumerateObject())
             {
-                names.Add(p.Name);
-                values.Add(p.Value.ValueKind switch
+                // An escaped unpaired surrogate ("\ud800") cannot become a .NET string: the row is refused with the
+                // JSON as written, instead of the whole file failing on an exception.
+                try
                 {
-                    JsonValueKind.String => p.Value.GetString(),
-                    JsonValueKind.Null => null,
-                    _ => p.Value.GetRawText(),
-                });
+                    var name = p.Name;
+                    var value = p.Value.ValueKind switch
+                    {
+                        JsonValueKind.String => p.Value.GetString(),
+                        JsonValueKind.Null => null,
+                        _ => p.Value.GetRawText(),
+                    };
+                    names.Add(name);
+                    values.Add(value);
+                }
+                catch (InvalidOperationException)
+                {
+                    names.Add($"#{names.Count + 1}");
+                    values.Add(null);
+                    problem ??= new RowProblem(null, "글자가 아닌 값(짝이 없는 서로게이트 \\ud800–\\udfff)이 있습니다: 파일을 만든 프로그램에서 이 속성을 다시 적으십시오",
+                        CsvSource.Truncate(p.ToString()));
+                }
             }
         }
         Geometry? geometry = null;
-        RowProblem? problem = null;
         if (!feature.TryGetProperty("geometry", out var g) || g.ValueKind == JsonValueKind.Null)
         {
             problem = new RowProblem("geometry", "geometry가 없습니다 (null)");
