@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Paju.Field.Json;
 
 namespace Paju.Field.Telemetry;
 
@@ -37,7 +38,7 @@ public static class PayloadJson
             problem = "payload must be a JSON object";
             return null;
         }
-        problem = UnstorableText(document.RootElement, "");
+        problem = UnstorableText(payload);
         if (problem is not null)
         {
             document.Dispose();
@@ -51,56 +52,22 @@ public static class PayloadJson
     /// unpaired surrogate), said with its path — even in fields the contract ignores, so a message is
     /// either clean throughout or refused.
     /// </summary>
-    private static string? UnstorableText(JsonElement element, string path)
+    private static string? UnstorableText(ReadOnlySpan<byte> payload)
     {
-        switch (element.ValueKind)
+        // The document has parsed within MaxDepth already: the scan can find only text.
+        if (!JsonTextScan.TryFind(payload, MaxDepth, out var finding) || finding is null or { Problem: JsonTextScan.Problem.TooDeep })
         {
-            case JsonValueKind.Object:
-                foreach (var property in element.EnumerateObject())
-                {
-                    string name;
-                    try
-                    {
-                        name = property.Name;
-                    }
-                    catch (InvalidOperationException)
-                    {
-                        return $"a field name under '{(path.Length == 0 ? "/" : path)}' contains an unpaired UTF-16 surrogate (\\ud800–\\udfff), which is not text";
-                    }
-                    if (name.Contains('\0', StringComparison.Ordinal))
-                    {
-                        return $"the field name '{name.Replace("\0", "\\u0000", StringComparison.Ordinal)}' contains a NUL character (\\u0000)";
-                    }
-                    if (UnstorableText(property.Value, $"{path}/{name}") is { } problem)
-                    {
-                        return problem;
-                    }
-                }
-                return null;
-            case JsonValueKind.Array:
-                var index = 0;
-                foreach (var item in element.EnumerateArray())
-                {
-                    if (UnstorableText(item, $"{path}/{index++}") is { } problem)
-                    {
-                        return problem;
-                    }
-                }
-                return null;
-            case JsonValueKind.String:
-                string text;
-                try
-                {
-                    text = element.GetString()!;
-                }
-                catch (InvalidOperationException)
-                {
-                    return $"'{path}' contains an unpaired UTF-16 surrogate (\\ud800–\\udfff), which is not text";
-                }
-                return text.Contains('\0', StringComparison.Ordinal) ? $"'{path}' contains a NUL character (\\u0000)" : null;
-            default:
-                return null;
+            return null;
         }
+        var path = string.Concat(finding.Path.Select(step => step.IsIndex ? $"/{step.Index}" : $"/{step.Name}"));
+        return (finding.InName, finding.Problem) switch
+        {
+            (true, JsonTextScan.Problem.Nul) =>
+                $"the field name '{finding.Name!.Replace("\0", "\\u0000", StringComparison.Ordinal)}' contains a NUL character (\\u0000)",
+            (true, _) => $"a field name under '{(path.Length == 0 ? "/" : path)}' contains an unpaired UTF-16 surrogate (\\ud800–\\udfff), which is not text",
+            (false, JsonTextScan.Problem.Nul) => $"'{path}' contains a NUL character (\\u0000)",
+            _ => $"'{path}' contains an unpaired UTF-16 surrogate (\\ud800–\\udfff), which is not text",
+        };
     }
 
     /// <summary>A string field that text columns can hold: no NUL, no unpaired surrogate, at most <paramref name="maxLength"/> characters.</summary>

@@ -107,79 +107,37 @@ public static class RequestTextCheck
     /// <summary>The first name or string PostgreSQL could not hold, said with its place; null when clean or not JSON at all.</summary>
     internal static string? UnstorableJson(byte[] body)
     {
-        // The reader may go one level deeper than allowed, so that the depth is refused here, with its reason, and not
-        // taken for JSON that does not parse.
-        var reader = new Utf8JsonReader(body, new JsonReaderOptions { MaxDepth = MaxDepth + 1 });
-        var path = new List<string>();
-        string? first = null;
-        try
-        {
-            // Read to the end even after a problem: a body that is not JSON at all is the endpoint's to refuse.
-            while (reader.Read())
-            {
-                switch (reader.TokenType)
-                {
-                    case JsonTokenType.PropertyName:
-                        var name = Text(ref reader, Place(path));
-                        first ??= name.Problem;
-                        if (path.Count > 0 && path[^1] != "[]")
-                        {
-                            path[^1] = name.Value ?? "?";
-                        }
-                        break;
-                    case JsonTokenType.StartObject or JsonTokenType.StartArray when path.Count == MaxDepth:
-                        return $"JSON 이 {MaxDepth}단계보다 깊게 중첩되어 있습니다. 이 API 의 어떤 요청도 그렇게 깊지 않습니다.";
-                    case JsonTokenType.StartObject:
-                        path.Add("");
-                        break;
-                    case JsonTokenType.StartArray:
-                        path.Add("[]");
-                        break;
-                    case JsonTokenType.EndObject or JsonTokenType.EndArray:
-                        path.RemoveAt(path.Count - 1);
-                        break;
-                    case JsonTokenType.String:
-                        first ??= Text(ref reader, Place(path)).Problem;
-                        break;
-                }
-            }
-        }
-        catch (JsonException)
+        // A body that is not JSON at all is the endpoint's to refuse: it knows what it expected.
+        if (!JsonTextScan.TryFind(body, MaxDepth, out var finding) || finding is null)
         {
             return null;
         }
-        return first;
-    }
-
-    private static (string? Value, string? Problem) Text(ref Utf8JsonReader reader, string place)
-    {
-        string value;
-        try
+        var place = Place(finding.Path);
+        if (finding.InName)
         {
-            value = reader.GetString()!;
+            place = finding.Path.Count == 0 ? "본문의 항목 이름" : $"{place} 안의 항목 이름";
         }
-        catch (InvalidOperationException)
+        return finding.Problem switch
         {
-            return (null, $"{place}에 짝이 없는 UTF-16 서로게이트(\\ud800–\\udfff)나 잘못된 UTF-8 이 있습니다. 글자가 아니므로 저장할 수 없습니다.");
-        }
-        return value.Contains('\0', StringComparison.Ordinal)
-            ? (null, $"{place}에 NUL 문자(\\u0000)가 있습니다. 저장할 수 없는 문자이니 지우고 다시 보내세요.")
-            : (value, null);
+            JsonTextScan.Problem.TooDeep => $"JSON 이 {MaxDepth}단계보다 깊게 중첩되어 있습니다. 이 API 의 어떤 요청도 그렇게 깊지 않습니다.",
+            JsonTextScan.Problem.Nul => $"{place}에 NUL 문자(\\u0000)가 있습니다. 저장할 수 없는 문자이니 지우고 다시 보내세요.",
+            _ => $"{place}에 짝이 없는 UTF-16 서로게이트(\\ud800–\\udfff)나 잘못된 UTF-8 이 있습니다. 글자가 아니므로 저장할 수 없습니다.",
+        };
     }
 
     /// <summary>Where in the body, as a person reads it: 'photos[].source' 항목.</summary>
-    private static string Place(List<string> path)
+    private static string Place(IReadOnlyList<JsonTextScan.Step> path)
     {
         var place = new System.Text.StringBuilder();
         foreach (var step in path)
         {
-            if (step == "[]")
+            if (step.IsIndex)
             {
                 place.Append("[]");
             }
-            else if (step.Length > 0)
+            else
             {
-                place.Append(place.Length > 0 ? "." : "").Append(step);
+                place.Append(place.Length > 0 ? "." : "").Append(step.Name);
             }
         }
         return place.Length == 0 ? "본문" : $"'{place}' 항목";

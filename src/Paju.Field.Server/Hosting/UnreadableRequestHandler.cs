@@ -17,12 +17,11 @@ public sealed class UnreadableRequestHandler : IExceptionHandler
         {
             return false;
         }
-        var (code, problem) = bad.InnerException is JsonException json
-            ? ("malformed_json", Describe(json))
-            : ("bad_request", "요청의 값이 이 기능이 받는 형식과 다릅니다. 아래 설명의 항목을 확인하세요.");
+        var (code, problem, technical) = bad.InnerException is JsonException json
+            ? ("malformed_json", Describe(json), json.Message)
+            : ("bad_request", "요청의 값이 이 기능이 받는 형식과 다릅니다. 아래 설명의 항목을 확인하세요.", bad.Message);
         var body = http.Items[RequestTextCheck.BodyKey] as byte[] ?? [];
-        await RequestTextCheck.RefuseAsync(http, code, "요청을 읽을 수 없습니다", problem, body, bad.StatusCode,
-            technical: bad.InnerException is JsonException inner ? inner.Message : bad.Message);
+        await RequestTextCheck.RefuseAsync(http, code, "요청을 읽을 수 없습니다", problem, body, bad.StatusCode, technical);
         return true;
     }
 

@@ -85,6 +85,13 @@ public sealed class PersonInputTests(WebFixture web) : IClassFixture<WebFixture>
         Assert.Equal("malformed_json", (string?)problem["code"]);
         Assert.Contains("'minutes' 항목", (string?)problem["detail"], StringComparison.Ordinal);
         Assert.Equal(body, await NewestDeadLetterAsync("http:POST /api/alarms/1/shelve"));
+
+        // A bad field name is placed in the object that holds it, not at the field read before it.
+        var badName = Encoding.UTF8.GetBytes("""{"reason":"점검 중","minutes":30,"extra":{"ok":1,"n\u0000":2}}""");
+        using var named = await SendAsync(client, "POST", "/api/alarms/1/shelve", badName);
+        Assert.Equal(HttpStatusCode.BadRequest, named.StatusCode);
+        Assert.Contains("'extra' 항목 안의 항목 이름에 NUL", await named.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Equal(badName, await NewestDeadLetterAsync("http:POST /api/alarms/1/shelve"));
     }
 
     [Fact]
