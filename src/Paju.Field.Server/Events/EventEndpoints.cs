@@ -54,16 +54,16 @@ public static class EventEndpoints
         var actor = Actor.From(http);
         if (body is null)
         {
-            return await RefuseAsync(db, actor, "api/events/rule", raw, 400, "invalid", [problem!], ct);
+            return await RefuseAsync(db, actor, DeadLetters.TopicOf(http.Request), raw, 400, "invalid", [problem!], ct);
         }
         if (!body.Value.TryGetProperty("definition", out var definition) || definition.ValueKind != JsonValueKind.Object)
         {
-            return await RefuseAsync(db, actor, "api/events/rule", raw, 400, "invalid", ["definition (규칙 문서 객체)이 필요합니다."], ct);
+            return await RefuseAsync(db, actor, DeadLetters.TopicOf(http.Request), raw, 400, "invalid", ["definition (규칙 문서 객체)이 필요합니다."], ct);
         }
         var (rule, problems) = EventReviewRule.Parse(definition.GetRawText());
         if (rule is null)
         {
-            return await RefuseAsync(db, actor, "api/events/rule", raw, 400, "invalid", [.. problems], ct);
+            return await RefuseAsync(db, actor, DeadLetters.TopicOf(http.Request), raw, 400, "invalid", [.. problems], ct);
         }
         var note = body.Value.TryGetProperty("note", out var n) && n.ValueKind == JsonValueKind.String ? n.GetString() : null;
         await using var conn = await db.OpenConnectionAsync(ct);
@@ -126,7 +126,7 @@ public static class EventEndpoints
 
     private static async Task<IResult> RegisterAsync(HttpContext http, NpgsqlDataSource db, CancellationToken ct)
     {
-        const string topic = "api/events";
+        var topic = DeadLetters.TopicOf(http.Request);
         var actor = Actor.From(http);
         var (raw, body, problem) = await ReadAsync(http, ct);
         if (body is null)
@@ -246,7 +246,7 @@ public static class EventEndpoints
     private static async Task<IResult> StepAsync(HttpContext http, string code, NpgsqlDataSource db, TimeProvider clock, EventAction action, CancellationToken ct,
         Func<JsonElement, EventView, DateTimeOffset, Task<Step>> step)
     {
-        var topic = $"api/events/{code}/{EventStore.ActionName(action)}";
+        var topic = DeadLetters.TopicOf(http.Request);
         var actor = Actor.From(http);
         var (raw, body, problem) = await ReadAsync(http, ct, allowEmpty: true);
         if (body is null)

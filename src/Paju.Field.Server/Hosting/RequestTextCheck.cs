@@ -67,7 +67,7 @@ public static class RequestTextCheck
     internal static async Task RefuseAsync(HttpContext http, string code, string title, string problem, byte[] body,
         int status = StatusCodes.Status400BadRequest, string? technical = null)
     {
-        var topic = $"http:{http.Request.Method} {http.Request.Path}";
+        var topic = DeadLetters.TopicOf(http.Request);
         var problems = technical is null ? new[] { problem } : [problem, technical];
         var db = http.RequestServices.GetRequiredService<Npgsql.NpgsqlDataSource>();
         // Someone signed in answers for what they send and is kept whole. Anyone else (a sign-in page is open to all) is

@@ -10,6 +10,13 @@ namespace Paju.Field.Server.Ingest;
 /// </summary>
 public static class DeadLetters
 {
+    /// <summary>
+    /// A refused request's topic: "http:POST /api/events/E-2027-001/plan", the method and the path as requested, so
+    /// that one filter on "http:" finds every refusal a person met and the path says which thing it concerned.
+    /// </summary>
+    public static string TopicOf(HttpRequest request) =>
+        Paju.Field.Json.PostgresText.Storable($"http:{request.Method} {request.Path}");
+
     public static async Task KeepAsync(NpgsqlDataSource db, Actor actor, string topic, string code, string reason, byte[] payload, CancellationToken ct)
     {
         await using var cmd = db.CreateCommand("""

@@ -247,7 +247,7 @@ public static class ReportPages
             photos = posted.Files.Select(f => new { f.Name, f.FileName, f.Length, f.ContentType }),
             contactGiven = posted["name"].ToString().Length + posted["phone"].ToString().Length > 0,
         });
-        return DeadLetters.KeepAsync(db, Actor.From(http), $"http:/t/{tag.Id}/report", code, reason, payload, CancellationToken.None);
+        return DeadLetters.KeepAsync(db, Actor.From(http), DeadLetters.TopicOf(http.Request), code, reason, payload, CancellationToken.None);
     }
 
     private static string Shorten(string text, int max) => text.Length <= max ? text : text[..max] + "…";

@@ -104,6 +104,38 @@ public sealed class MigrationTests(PostgisServer server) : IAsyncLifetime
         Assert.Equal(0L, naive);
     }
 
+    [Fact]
+    public async Task Refused_requests_kept_under_older_topics_are_renamed_to_the_method_and_path_they_were_sent_to()
+    {
+        await Migrator.MigrateAsync(_connectionString, NullLogger.Instance);
+        await using var conn = new NpgsqlConnection(_connectionString);
+        await conn.OpenAsync();
+        // A database from before 0026, holding the topics that release wrote.
+        await ScalarAsync<int>(conn, """
+            WITH forget AS (DELETE FROM schema_migration WHERE version = 26 RETURNING 1),
+                 kept AS (INSERT INTO dead_letter (received_at, topic, reason_code, reason, payload)
+                          SELECT now(), t, 'invalid', 'r', '\x00' FROM unnest(ARRAY['api/events/rule', 'api/events', 'api/events/E-1/opinion',
+                              'api/events/E-1/confirm_corrections', 'api/events/E-1/plan', 'http:/t/ab12/report', 'http:POST /api/checkins',
+                              'paju/v1/ulgok/pump-1/telemetry']) AS t
+                          RETURNING 1)
+            SELECT (SELECT count(*) FROM forget)::int + (SELECT count(*) FROM kept)::int
+            """);
+
+        Assert.Equal(1, await Migrator.MigrateAsync(_connectionString, NullLogger.Instance));
+        var topics = new List<string>();
+        await using (var cmd = new NpgsqlCommand("SELECT topic FROM dead_letter ORDER BY id", conn))
+        await using (var reader = await cmd.ExecuteReaderAsync())
+        {
+            while (await reader.ReadAsync())
+            {
+                topics.Add(reader.GetString(0));
+            }
+        }
+        Assert.Equal(["http:PUT /api/events/rule", "http:POST /api/events", "http:POST /api/events/E-1/opinions",
+            "http:POST /api/events/E-1/confirm-corrections", "http:POST /api/events/E-1/plan", "http:POST /t/ab12/report",
+            "http:POST /api/checkins", "paju/v1/ulgok/pump-1/telemetry"], topics);
+    }
+
     private static async Task<T> ScalarAsync<T>(NpgsqlConnection conn, string sql)
     {
         await using var cmd = new NpgsqlCommand(sql, conn);

@@ -172,7 +172,7 @@ public sealed class EventReviewTests(EventFixture f) : IClassFixture<EventFixtur
         Assert.Equal(403, (await f.PostAsync("fire.jung", "/api/events", body)).Status);
         Assert.Equal(201, (await f.PostAsync("admin.han", "/api/events", body)).Status);
 
-        var kept = await f.Db.ScalarAsync<long>("SELECT count(*) FROM dead_letter WHERE topic LIKE 'api/events%'");
+        var kept = await f.Db.ScalarAsync<long>("SELECT count(*) FROM dead_letter WHERE topic LIKE 'http:POST /api/events%'");
         var bad = EventFixture.Event("", SeoulNoon(60), -5, new { fireworks = "yes", on_moon = true },
             new { type = "Point", coordinates = new[] { 37.76, 126.78 } });   // latitude and longitude swapped
         bad["endsAt"] = SeoulNoon(59).ToString("yyyy-MM-dd'T'HH:mm:sszzz");
@@ -187,7 +187,7 @@ public sealed class EventReviewTests(EventFixture f) : IClassFixture<EventFixtur
         Assert.Contains(problems, p => p.Contains("파주시 밖"));
         Assert.Contains(problems, p => p.Contains("시간대가 붙은"));
         Assert.Equal(400, (await f.PostAsync("culture.kim", "/api/events", "{\"name\": \"\\u0000축제\"")).Status);   // not JSON at all
-        Assert.Equal(kept + 2, await f.Db.ScalarAsync<long>("SELECT count(*) FROM dead_letter WHERE topic LIKE 'api/events%'"));
+        Assert.Equal(kept + 2, await f.Db.ScalarAsync<long>("SELECT count(*) FROM dead_letter WHERE topic LIKE 'http:POST /api/events%'"));
 
         // A polygon venue: stored as drawn, the event's point inside it.
         var square = new { type = "Polygon", coordinates = new[] { new[] {

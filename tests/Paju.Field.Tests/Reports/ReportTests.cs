@@ -261,14 +261,14 @@ public sealed class ReportTests(InspectionFixture f, Browser browser) : IClassFi
         Assert.Contains("개인정보 수집·이용에 동의해 주세요", page);
         Assert.Contains("사진 파일(JPEG, PNG, WebP, HEIC)이 아닙니다", page);
         Assert.Contains("value=\"김\"", page);   // what was typed is given back
-        Assert.Equal(2L, await f.Db.ScalarAsync<long>($"SELECT count(*) FROM dead_letter WHERE topic = 'http:/t/{_plate.Id}/report' AND reason_code IN ('honeypot', 'invalid')"));
+        Assert.Equal(2L, await f.Db.ScalarAsync<long>($"SELECT count(*) FROM dead_letter WHERE topic = 'http:POST /t/{_plate.Id}/report' AND reason_code IN ('honeypot', 'invalid')"));
         // Kept without the name or phone: only that a contact was given.
         Assert.Equal(0L, await f.Db.ScalarAsync<long>($"""
-            SELECT count(*) FROM dead_letter WHERE topic = 'http:/t/{_plate.Id}/report'
+            SELECT count(*) FROM dead_letter WHERE topic = 'http:POST /t/{_plate.Id}/report'
               AND (convert_from(payload, 'UTF8') LIKE '%김%' OR lower(convert_from(payload, 'UTF8')) LIKE '%uae40%')
             """));
         Assert.Equal(1L, await f.Db.ScalarAsync<long>($"""
-            SELECT count(*) FROM dead_letter WHERE topic = 'http:/t/{_plate.Id}/report' AND convert_from(payload, 'UTF8') LIKE '%"contactGiven":true%'
+            SELECT count(*) FROM dead_letter WHERE topic = 'http:POST /t/{_plate.Id}/report' AND convert_from(payload, 'UTF8') LIKE '%"contactGiven":true%'
             """));
 
         // Two refused attempts count against the address as well: three more go through, the sixth is refused.
@@ -279,7 +279,7 @@ public sealed class ReportTests(InspectionFixture f, Browser browser) : IClassFi
         var limited = await citizen.PostAsync($"/t/{_plate.Id}/report", Form("벤치 나무 판이 또 부서졌습니다"));
         Assert.Equal(HttpStatusCode.TooManyRequests, limited.StatusCode);
         Assert.Contains("한 시간에 5건까지 신고할 수 있습니다", await limited.Content.ReadAsStringAsync());
-        Assert.Equal(1L, await f.Db.ScalarAsync<long>($"SELECT count(*) FROM dead_letter WHERE topic = 'http:/t/{_plate.Id}/report' AND reason_code = 'rate_limited'"));
+        Assert.Equal(1L, await f.Db.ScalarAsync<long>($"SELECT count(*) FROM dead_letter WHERE topic = 'http:POST /t/{_plate.Id}/report' AND reason_code = 'rate_limited'"));
     }
 
     [Fact]
@@ -311,7 +311,7 @@ public sealed class ReportTests(InspectionFixture f, Browser browser) : IClassFi
         var flooded = await neighbour.PostAsync($"/t/{park.Id}/report", Form("이 시설 신고가 많습니다."));
         Assert.Equal(HttpStatusCode.TooManyRequests, flooded.StatusCode);
         Assert.Contains("한 시간 동안 신고가 많이 들어와 잠시 받지 않습니다", WebUtility.HtmlDecode(await flooded.Content.ReadAsStringAsync()));
-        Assert.Equal(1L, await f.Db.ScalarAsync<long>($"SELECT count(*) FROM dead_letter WHERE topic = 'http:/t/{park.Id}/report' AND reason_code = 'asset_rate_limited'"));
+        Assert.Equal(1L, await f.Db.ScalarAsync<long>($"SELECT count(*) FROM dead_letter WHERE topic = 'http:POST /t/{park.Id}/report' AND reason_code = 'asset_rate_limited'"));
     }
 
     [Fact]
