@@ -36,9 +36,10 @@ public static class JsonTextScan
     public sealed record Finding(Problem Problem, IReadOnlyList<Step> Path, bool InName = false, string? Name = null);
 
     /// <summary>
-    /// Reads <paramref name="json"/> to its end and gives its first problem, or none. False when it is not JSON at
-    /// all, which is for the caller to refuse in its own terms. Nesting past <paramref name="maxDepth"/> is a finding,
-    /// so that it is not taken for JSON that does not parse.
+    /// Reads <paramref name="json"/> to its end and gives its first problem in a name or string, or none. False when it
+    /// is not JSON at all, which is for the caller to refuse in its own terms, even after a problem was found. Nesting
+    /// past <paramref name="maxDepth"/> stops the reading at once and is the finding, whatever came before, so that it is
+    /// not taken for JSON that does not parse (the reader itself would stop one level deeper).
     /// </summary>
     public static bool TryFind(ReadOnlySpan<byte> json, int maxDepth, out Finding? finding)
     {
@@ -121,7 +122,8 @@ public static class JsonTextScan
         {
             return (null, Problem.NotText);
         }
-        return PostgresText.CanHold(text) ? (text, null) : (text, text.Contains('\0', StringComparison.Ordinal) ? Problem.Nul : Problem.NotText);
+        // GetString has already refused unpaired surrogates: what is left to find is a NUL.
+        return text.Contains('\0', StringComparison.Ordinal) ? (text, Problem.Nul) : (text, null);
     }
 
     /// <summary>

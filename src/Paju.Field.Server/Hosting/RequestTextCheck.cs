@@ -135,7 +135,7 @@ public static class RequestTextCheck
             {
                 place.Append("[]");
             }
-            else
+            else if (step.Name!.Length > 0)
             {
                 place.Append(place.Length > 0 ? "." : "").Append(step.Name);
             }

@@ -4,5 +4,5 @@
 -- and reasons are untouched.
 UPDATE dead_letter SET topic = 'http:PUT /api/events/rule' WHERE topic = 'api/events/rule';
 UPDATE dead_letter SET topic = 'http:POST /' || regexp_replace(regexp_replace(topic, '/opinion$', '/opinions'), '/confirm_corrections$', '/confirm-corrections')
-WHERE topic LIKE 'api/events%';
+WHERE topic = 'api/events' OR topic LIKE 'api/events/%';
 UPDATE dead_letter SET topic = 'http:POST ' || substr(topic, 6) WHERE topic LIKE 'http:/t/%/report';
