@@ -85,9 +85,24 @@ public static class RequestTextCheck
             .LogWarning("Refused {Topic} from {User} ({Status}): {Problem} — the body ({Bytes} B) is kept as a dead letter",
                 topic, Actor.From(http).Name, status, string.Join(" ", problems), body.Length);
         http.Response.StatusCode = status;
+        if (WantsPage(http.Request) && http.RequestServices.GetService<WebApps.WebAppFiles>()?.Page("shared", "refused") is { } template)
+        {
+            // A browser that posted a form or followed a link shows a page, not JSON: what was wrong, and the way back.
+            await WebApps.PageResults.Html(http, WebApps.PageResults.Fill(template, new Dictionary<string, string>
+            {
+                ["title"] = WebApps.PageResults.Encode(title),
+                ["problem"] = WebApps.PageResults.Encode(problem),
+                ["back"] = WebApps.PageResults.Encode($"{http.Request.PathBase}{http.Request.Path}"),
+            }), status).ExecuteAsync(http);
+            return;
+        }
         await Results.Problem(problem, title: title, statusCode: status,
             extensions: new Dictionary<string, object?> { ["code"] = code, ["problems"] = problems }).ExecuteAsync(http);
     }
+
+    /// <summary>A browser's navigation or form post asks for HTML by name; scripts and API clients ask for JSON or anything.</summary>
+    private static bool WantsPage(HttpRequest request) =>
+        request.GetTypedHeaders().Accept.Any(a => a.MediaType.Equals("text/html", StringComparison.OrdinalIgnoreCase));
 
     private static string? BodyKind(HttpRequest request)
     {

@@ -54,6 +54,26 @@ public sealed class SignInTests(WebFixture web, Browser browser) : IClassFixture
     }
 
     [Fact]
+    public async Task An_address_carrying_a_NUL_gets_a_Korean_page_with_the_way_back_not_JSON()
+    {
+        await using var session = await OpenAsync(Viewport.PhoneSmall.Name);
+        IResponse? response;
+        await using (await session.ExpectFailures("HTTP 400: GET", "status of 400"))
+        {
+            response = await session.GotoAsync("/login?next=%2Finspector%00");
+        }
+
+        Assert.Equal(400, response!.Status);
+        Assert.StartsWith("text/html", response.Headers["content-type"], StringComparison.Ordinal);
+        await Assertions.Expect(session.Page.GetByRole(AriaRole.Heading, new() { Level = 1 })).ToHaveTextAsync("주소의 검색 조건에 저장할 수 없는 문자가 있습니다");
+        await Assertions.Expect(session.Page.GetByRole(AriaRole.Alert)).ToContainTextAsync("'next' 항목에 NUL 문자");
+        await session.Page.GetByRole(AriaRole.Link, new() { Name = "돌아가서 다시 입력하기" }).ClickAsync();
+        await session.Page.WaitForURLAsync("**/login");
+        await Assertions.Expect(session.Page.GetByLabel("아이디")).ToBeVisibleAsync();
+        await session.SettleAsync();
+    }
+
+    [Fact]
     public async Task An_empty_form_says_what_is_missing()
     {
         await using var session = await OpenAsync(Viewport.PhoneSmall.Name);
