@@ -11,7 +11,7 @@ public static class DatabaseErrors
 {
     public static bool IsTransient(Exception e) => e switch
     {
-        PostgresException pg => IsTransientState(pg.SqlState),
+        PostgresException pg => IsTransientState(pg.SqlState) || IsStalePreparedStatement(pg),
         NpgsqlException => true,   // no server verdict: the connection was lost, refused or timed out
         TimeoutException or IOException or SocketException => true,
         _ => false,
@@ -25,6 +25,16 @@ public static class DatabaseErrors
     public static bool IsTransientState(string sqlState) =>
         sqlState.StartsWith("08", StringComparison.Ordinal) || sqlState.StartsWith("53", StringComparison.Ordinal)
         || sqlState is "57P01" or "57P02" or "57P03" or "57014" or "40001" or "40P01" or "55P03";
+
+    /// <summary>
+    /// A prepared statement PostgreSQL will not run as prepared any more: missing from the session (26000, after a
+    /// DISCARD ALL, or behind a pooler in transaction mode) or planned before a migration changed a column it returns
+    /// (0A000 "cached plan must not change result type", raised where the plan is revalidated). Nothing is wrong with the
+    /// data: the same statement succeeds unprepared or prepared afresh.
+    /// </summary>
+    public static bool IsStalePreparedStatement(PostgresException e) =>
+        e.SqlState == PostgresErrorCodes.InvalidSqlStatementName
+        || (e.SqlState == PostgresErrorCodes.FeatureNotSupported && e.Routine == "RevalidateCachedQuery");
 
     /// <summary>The database's own words for a refusal, with its SQLSTATE, for a dead letter a person reads.</summary>
     public static string Describe(Exception e) => e is PostgresException pg

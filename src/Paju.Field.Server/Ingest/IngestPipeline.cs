@@ -67,7 +67,7 @@ public sealed class IngestPipeline(NpgsqlDataSource db, DeviceDirectory devices,
     /// <summary>Batches of one lane written at once: the concurrent batches shared out over the lanes.</summary>
     private int BatchesPerLane => Concurrent(options) / _lanes.Length;
 
-    private readonly TelemetryWriter _writer = new(db, options, verifier);
+    private readonly TelemetryWriter _writer = new(db, options, verifier, log);
     private long _stored, _duplicates, _deadLetters, _waiting;
 
     public long Stored => Interlocked.Read(ref _stored);

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Globalization;
 using Npgsql;
 using NpgsqlTypes;
+using Paju.Field.Server.Database;
 using Paju.Field.Server.Live;
 using Paju.Field.Telemetry;
 
@@ -12,8 +13,11 @@ namespace Paju.Field.Server.Ingest;
 /// ignored by the key), device status, check-ins, dead letters, and last the newest value per
 /// metric with its change event for the live feed.
 /// </summary>
-public sealed class TelemetryWriter(NpgsqlDataSource db, IngestOptions options, Tags.CheckInVerifier? verifier = null)
+public sealed class TelemetryWriter(NpgsqlDataSource db, IngestOptions options, Tags.CheckInVerifier? verifier = null, ILogger? log = null)
 {
+    /// <summary>Whether the readings' statement is prepared: until PostgreSQL shows that prepared statements do not last here.</summary>
+    private volatile bool _prepare = true;
+
     private readonly ConcurrentDictionary<DateOnly, bool> _partitions = new();
     private readonly ConcurrentDictionary<int, DateTimeOffset> _lastSeenWritten = new();
 
@@ -85,12 +89,35 @@ public sealed class TelemetryWriter(NpgsqlDataSource db, IngestOptions options, 
 
     public async Task<IngestOutcome[]> WriteAsync(IReadOnlyList<Classified> batch, CancellationToken ct)
     {
-        var outcomes = new IngestOutcome[batch.Count];
         var readings = Of<Classified.Reading>(batch);
-        var rejected = Of<Classified.Rejected>(batch);
         await EnsurePartitionsAsync(readings.Select(r => DateOnly.FromDateTime(r.Item.Value.Timestamp.UtcDateTime)), ct);
-
         await using var conn = await db.OpenConnectionAsync(ct);
+        try
+        {
+            return await WriteAsync(conn, batch, readings, ct);
+        }
+        catch (PostgresException e) when (DatabaseErrors.IsStalePreparedStatement(e))
+        {
+            // The statement was prepared on a session that no longer holds it as prepared. Every pooled connection may be
+            // in the same state: they are replaced, and the batch is retried (the error is transient). A statement missing
+            // altogether (26000) means sessions do not last between batches here — a pooler in transaction mode — so it
+            // is not prepared again; a plan outdated by a migration (0A000) is simply prepared afresh.
+            if (e.SqlState == PostgresErrorCodes.InvalidSqlStatementName && _prepare)
+            {
+                _prepare = false;
+                log?.LogWarning("PostgreSQL no longer holds the readings' prepared statement ({Reason}): a connection pooler in transaction mode, " +
+                                "or a DISCARD ALL. Readings are written unprepared from now on", e.MessageText);
+            }
+            NpgsqlConnection.ClearPool(conn);
+            throw;
+        }
+    }
+
+    private async Task<IngestOutcome[]> WriteAsync(NpgsqlConnection conn, IReadOnlyList<Classified> batch, List<(int Index, Classified.Reading Item)> readings,
+        CancellationToken ct)
+    {
+        var outcomes = new IngestOutcome[batch.Count];
+        var rejected = Of<Classified.Rejected>(batch);
         await using var tx = await conn.BeginTransactionAsync(ct);
 
         var moved = new List<StateEvent.Moved>();
@@ -100,6 +127,12 @@ public sealed class TelemetryWriter(NpgsqlDataSource db, IngestOptions options, 
             await using (var write = new NpgsqlCommand(WriteReadings, conn, tx))
             {
                 write.Parameters.AddRange(Parameters(ReadingColumns(readings)));
+                // Parsed and planned once per pooled connection instead of for every batch: about a tenth of PostgreSQL's
+                // time per reading. Npgsql keeps it prepared on the connection; preparing again is a lookup.
+                if (_prepare)
+                {
+                    await write.PrepareAsync(ct);
+                }
                 await using var reader = await write.ExecuteReaderAsync(ct);
                 while (await reader.ReadAsync(ct))
                 {

@@ -1,3 +1,6 @@
+using Microsoft.Extensions.DependencyInjection;
+using Npgsql;
+using Paju.Field.Server.Database;
 using Paju.Field.Server.Ingest;
 using Paju.Field.Telemetry;
 using Paju.Field.Tests.Harness;
@@ -39,5 +42,64 @@ public sealed class PermanentErrorTests(EmbeddedBrokerFixture mqtt) : IClassFixt
         // And ingest goes on.
         await using var gauge = await mqtt.ConnectNewDeviceAsync("after-refusal");
         Assert.True((await gauge.PublishAsync(gauge.Reading())).IsSuccess);
+    }
+
+    private IncomingMessage Reading(long boot, long seq)
+    {
+        const string device = EmbeddedBrokerFixture.Device;
+        var now = DateTimeOffset.UtcNow;
+        var json = new TelemetryReading(device, boot, seq, now, false, new Dictionary<string, double> { ["basin_level_m"] = 1.25 }, new Dictionary<string, bool>()).ToJson();
+        return new(TelemetryTopic.For(EmbeddedBrokerFixture.Site, device, TelemetryTopic.Telemetry), System.Text.Encoding.UTF8.GetBytes(json), now, device, device);
+    }
+
+    [Fact]
+    public async Task A_prepared_statement_PostgreSQL_no_longer_holds_is_retried_not_dead_lettered()
+    {
+        const long boot = 9_100;
+        Assert.Equal(IngestOutcome.Stored, await mqtt.Pipeline.SubmitAsync(Reading(boot, 1), default));
+
+        // What a pooler in transaction mode or a DISCARD ALL does to the server's pooled connections: the sessions forget
+        // their prepared statements while Npgsql still counts on them.
+        var pool = mqtt.Server.Services.GetRequiredService<NpgsqlDataSource>();
+        var connections = await Task.WhenAll(Enumerable.Range(0, 8).Select(_ => pool.OpenConnectionAsync().AsTask()));
+        foreach (var conn in connections)
+        {
+            // Inside a DO block, so that the client does not see the command and keeps believing its statements exist.
+            await using var forget = new NpgsqlCommand("DO $$ BEGIN EXECUTE 'DEALLOCATE ALL'; END $$", conn);
+            await forget.ExecuteNonQueryAsync();
+            await conn.DisposeAsync();
+        }
+        var deadLetters = await mqtt.Db.ScalarAsync<long>("SELECT count(*) FROM dead_letter");
+
+        Assert.Equal(IngestOutcome.Stored, await mqtt.Pipeline.SubmitAsync(Reading(boot, 2), default));
+        Assert.Equal(IngestOutcome.Stored, await mqtt.Pipeline.SubmitAsync(Reading(boot, 3), default));
+        Assert.Equal(3L, await mqtt.Db.ScalarAsync<long>("SELECT count(*) FROM telemetry WHERE boot = $1", boot));
+        Assert.Equal(deadLetters, await mqtt.Db.ScalarAsync<long>("SELECT count(*) FROM dead_letter"));
+    }
+
+    [Fact]
+    public async Task A_plan_a_migration_outdated_is_told_apart_from_a_refusal()
+    {
+        await using var conn = await mqtt.Db.DataSource.OpenConnectionAsync();
+        await using (var create = new NpgsqlCommand("CREATE TABLE test_outdated (a integer); INSERT INTO test_outdated VALUES (1)", conn))
+        {
+            await create.ExecuteNonQueryAsync();
+        }
+        await using var select = new NpgsqlCommand("SELECT * FROM test_outdated", conn);
+        await select.PrepareAsync();
+        await select.ExecuteScalarAsync();
+        await using (var migrate = new NpgsqlCommand("ALTER TABLE test_outdated ADD COLUMN b text", conn))
+        {
+            await migrate.ExecuteNonQueryAsync();
+        }
+
+        var outdated = await Assert.ThrowsAsync<PostgresException>(() => select.ExecuteScalarAsync());
+        Assert.True(DatabaseErrors.IsStalePreparedStatement(outdated), DatabaseErrors.Describe(outdated));
+        Assert.True(DatabaseErrors.IsTransient(outdated));
+
+        await using var refused = new NpgsqlCommand("INSERT INTO test_outdated (a) VALUES ('x')", conn);
+        var data = await Assert.ThrowsAsync<PostgresException>(() => refused.ExecuteNonQueryAsync());
+        Assert.False(DatabaseErrors.IsStalePreparedStatement(data));
+        Assert.False(DatabaseErrors.IsTransient(data));
     }
 }
