@@ -88,8 +88,10 @@ public sealed class ReaderStoreAndForwardTests(ReaderMosquittoFixture f) : IClas
         var brokerDown = false;
         try
         {
-            // Broker up: plate 0 (shown twice — one visit), 1 and 2 are stored live.
-            await WaitForStatusAsync(first, config, s => s.ProcessId == first.Id && Scanner(s).Open, "the scanner's line open");
+            // Broker up: plate 0 (shown twice — one visit), 1 and 2 are stored live. Scanned only once the bridge is connected:
+            // what was queued before its first connect is a backlog, replayed as historical.
+            await WaitForStatusAsync(first, config, s => s.ProcessId == first.Id && Scanner(s).Open && Scanner(s).Uplinks.Single().Connected,
+                "the scanner's line open and the bridge connected");
             Scan(f.Plates[0]);
             Scan(f.Plates[0]);
             Scan(f.Plates[1]);
