@@ -7,46 +7,39 @@ namespace Paju.Field.Json;
 /// </summary>
 public static class PostgresText
 {
-    public static bool CanHold(string text)
-    {
-        for (var i = 0; i < text.Length; i++)
-        {
-            var c = text[i];
-            if (c == '\0')
-            {
-                return false;
-            }
-            if (char.IsHighSurrogate(c) && i + 1 < text.Length && char.IsLowSurrogate(text[i + 1]))
-            {
-                i++;
-            }
-            else if (char.IsSurrogate(c))
-            {
-                return false;
-            }
-        }
-        return true;
-    }
+    public static bool CanHold(string text) => NextUnholdable(text, 0) < 0;
 
     /// <summary>The text with each NUL and unpaired surrogate replaced by U+FFFD, for showing or keeping what was refused.</summary>
     public static string Storable(string text)
     {
-        if (CanHold(text))
+        var i = NextUnholdable(text, 0);
+        if (i < 0)
         {
             return text;
         }
         var chars = text.ToCharArray();
-        for (var i = 0; i < chars.Length; i++)
+        for (; i >= 0; i = NextUnholdable(text, i + 1))
         {
-            if (char.IsHighSurrogate(chars[i]) && i + 1 < chars.Length && char.IsLowSurrogate(chars[i + 1]))
+            chars[i] = '\uFFFD';
+        }
+        return new string(chars);
+    }
+
+    /// <summary>Where, from <paramref name="from"/> on, the next NUL or unpaired surrogate is; -1 if none.</summary>
+    private static int NextUnholdable(string text, int from)
+    {
+        for (var i = from; i < text.Length; i++)
+        {
+            var c = text[i];
+            if (char.IsHighSurrogate(c) && i + 1 < text.Length && char.IsLowSurrogate(text[i + 1]))
             {
                 i++;
             }
-            else if (chars[i] == '\0' || char.IsSurrogate(chars[i]))
+            else if (c == '\0' || char.IsSurrogate(c))
             {
-                chars[i] = '\uFFFD';
+                return i;
             }
         }
-        return new string(chars);
+        return -1;
     }
 }

@@ -54,16 +54,16 @@ public static class EventEndpoints
         var actor = Actor.From(http);
         if (body is null)
         {
-            return await RefuseAsync(db, actor, DeadLetters.TopicOf(http.Request), raw, 400, "invalid", [problem!], ct);
+            return await RefuseAsync(http, db, raw, 400, "invalid", [problem!], ct);
         }
         if (!body.Value.TryGetProperty("definition", out var definition) || definition.ValueKind != JsonValueKind.Object)
         {
-            return await RefuseAsync(db, actor, DeadLetters.TopicOf(http.Request), raw, 400, "invalid", ["definition (규칙 문서 객체)이 필요합니다."], ct);
+            return await RefuseAsync(http, db, raw, 400, "invalid", ["definition (규칙 문서 객체)이 필요합니다."], ct);
         }
         var (rule, problems) = EventReviewRule.Parse(definition.GetRawText());
         if (rule is null)
         {
-            return await RefuseAsync(db, actor, DeadLetters.TopicOf(http.Request), raw, 400, "invalid", [.. problems], ct);
+            return await RefuseAsync(http, db, raw, 400, "invalid", [.. problems], ct);
         }
         var note = body.Value.TryGetProperty("note", out var n) && n.ValueKind == JsonValueKind.String ? n.GetString() : null;
         await using var conn = await db.OpenConnectionAsync(ct);
@@ -126,17 +126,16 @@ public static class EventEndpoints
 
     private static async Task<IResult> RegisterAsync(HttpContext http, NpgsqlDataSource db, CancellationToken ct)
     {
-        var topic = DeadLetters.TopicOf(http.Request);
         var actor = Actor.From(http);
         var (raw, body, problem) = await ReadAsync(http, ct);
         if (body is null)
         {
-            return await RefuseAsync(db, actor, topic, raw, 400, "invalid", [problem!], ct);
+            return await RefuseAsync(http, db, raw, 400, "invalid", [problem!], ct);
         }
         var (registration, problems) = EventRegistration.Parse(body.Value);
         if (registration is null)
         {
-            return await RefuseAsync(db, actor, topic, raw, 400, "invalid", problems, ct);
+            return await RefuseAsync(http, db, raw, 400, "invalid", problems, ct);
         }
         await using var conn = await db.OpenConnectionAsync(ct);
         await using var tx = await conn.BeginTransactionAsync(ct);
@@ -146,19 +145,19 @@ public static class EventEndpoints
         var organiser = registration.OrganiserDepartment ?? own;
         if (!isAdmin && (!staff || own is null))
         {
-            return await RefuseAsync(db, actor, topic, raw, 403, "forbidden", ["행사는 주관 부서의 직원(부서가 지정된 상황실·점검 사용자)이나 관리자가 등록합니다."], ct);
+            return await RefuseAsync(http, db, raw, 403, "forbidden", ["행사는 주관 부서의 직원(부서가 지정된 상황실·점검 사용자)이나 관리자가 등록합니다."], ct);
         }
         if (organiser is null)
         {
-            return await RefuseAsync(db, actor, topic, raw, 400, "invalid", ["주관 부서(organiserDepartment, 부서 코드)가 필요합니다."], ct);
+            return await RefuseAsync(http, db, raw, 400, "invalid", ["주관 부서(organiserDepartment, 부서 코드)가 필요합니다."], ct);
         }
         if (!isAdmin && organiser != own)
         {
-            return await RefuseAsync(db, actor, topic, raw, 403, "forbidden", [$"다른 부서({organiser})의 행사는 등록할 수 없습니다. 자기 부서({own})의 행사만 등록합니다."], ct);
+            return await RefuseAsync(http, db, raw, 403, "forbidden", [$"다른 부서({organiser})의 행사는 등록할 수 없습니다. 자기 부서({own})의 행사만 등록합니다."], ct);
         }
         if (!await EventStore.DepartmentExistsAsync(conn, tx, organiser, ct))
         {
-            return await RefuseAsync(db, actor, topic, raw, 400, "invalid", [$"부서 '{organiser}'가 없습니다."], ct);
+            return await RefuseAsync(http, db, raw, 400, "invalid", [$"부서 '{organiser}'가 없습니다."], ct);
         }
         var code = await EventStore.RegisterAsync(conn, tx, registration, organiser, actor, isSample: false, ct);
         var e = (await EventStore.FindAsync(conn, tx, code, ct))!;
@@ -246,12 +245,11 @@ public static class EventEndpoints
     private static async Task<IResult> StepAsync(HttpContext http, string code, NpgsqlDataSource db, TimeProvider clock, EventAction action, CancellationToken ct,
         Func<JsonElement, EventView, DateTimeOffset, Task<Step>> step)
     {
-        var topic = DeadLetters.TopicOf(http.Request);
         var actor = Actor.From(http);
         var (raw, body, problem) = await ReadAsync(http, ct, allowEmpty: true);
         if (body is null)
         {
-            return await RefuseAsync(db, actor, topic, raw, 400, "invalid", [problem!], ct);
+            return await RefuseAsync(http, db, raw, 400, "invalid", [problem!], ct);
         }
         var now = clock.GetUtcNow();
         await using var conn = await db.OpenConnectionAsync(ct);
@@ -259,19 +257,19 @@ public static class EventEndpoints
         var locked = await EventStore.LockAsync(conn, tx, code, ct);
         if (locked is null)
         {
-            return await RefuseAsync(db, actor, topic, raw, 404, "not_found", [$"행사 {code} 가 없습니다."], ct);
+            return await RefuseAsync(http, db, raw, 404, "not_found", [$"행사 {code} 가 없습니다."], ct);
         }
         var (e, snapshot) = locked.Value;
         var parties = await EventStore.PartiesAsync(conn, tx, actor.UserId, e.OrganiserDepartment, ct);
         if (EventWorkflow.Refusal(action, snapshot, parties, now) is { } refusal)
         {
             var status = parties.Count == 0 || refusal.StartsWith("이 단계는", StringComparison.Ordinal) ? 403 : 409;
-            return await RefuseAsync(db, actor, topic, raw, status, status == 403 ? "forbidden" : "not_now", [refusal], ct);
+            return await RefuseAsync(http, db, raw, status, status == 403 ? "forbidden" : "not_now", [refusal], ct);
         }
         var write = await step(body.Value, e, now);
         if (write.Problems is { Count: > 0 })
         {
-            return await RefuseAsync(db, actor, topic, raw, 400, "invalid", write.Problems, ct);
+            return await RefuseAsync(http, db, raw, 400, "invalid", write.Problems, ct);
         }
         await EventStore.ApplyAsync(conn, tx, e, action, write.Sql!, write.Args, actor, write.Note, write.Detail, ct);
         var after = (await EventStore.FindAsync(conn, tx, code, ct))!;
@@ -340,10 +338,11 @@ public static class EventEndpoints
         }
     }
 
-    private static async Task<IResult> RefuseAsync(NpgsqlDataSource db, Actor actor, string topic, byte[] body, int status, string code, List<string> problems,
+    /// <summary>Refuses with the problems in Korean, and keeps what was sent under the request's own address.</summary>
+    private static async Task<IResult> RefuseAsync(HttpContext http, NpgsqlDataSource db, byte[] body, int status, string code, List<string> problems,
         CancellationToken ct)
     {
-        await DeadLetters.KeepAsync(db, actor, topic, code, string.Join(" ", problems), body, ct);
+        await DeadLetters.KeepAsync(db, Actor.From(http), DeadLetters.TopicOf(http.Request), code, string.Join(" ", problems), body, ct);
         var title = status switch
         {
             403 => "이 단계를 할 권한이 없습니다",
