@@ -20,7 +20,8 @@ namespace Paju.Field.Bench;
 ///    With 500 devices that measures latency more than capacity: 500 ÷ p50 is the rate.
 /// 2. Capacity: the same devices with K messages in flight each, K stepped up until p99 passes 500 ms or
 ///    the steps run out; the best committed rate within 500 ms p99 is the capacity.
-/// Each beside the same load model against a bare MQTTnet broker with no database (the ceiling).
+/// Each beside the same load model against a bare MQTTnet broker with no database (the ceiling). Every run starts its own
+/// server and is measured after a warm-up under the same load (see WarmUp).
 /// 3. External mode (--external): mosquitto and two `paju ingest` workers, partitioned by site, under the
 ///    closed-loop load; committed rows are traced every second until all acknowledged messages are in
 ///    PostGIS, or progress stops for 20 s (a stall).
@@ -37,10 +38,19 @@ public static class IngestBench
 
     public sealed record Options(int Devices, TimeSpan Duration, bool External, string? ConnectionString, string DataDirectory, string ReportFile);
 
-    private sealed record LoadResult(long Acknowledged, TimeSpan Elapsed, Samples Latency, long[] AckedPerDevice, double CpuPercent)
+    /// <param name="Acknowledged">Every acknowledged message, the warm-up's included (what must be stored).</param>
+    /// <param name="Elapsed">From the first publish to the last acknowledgement.</param>
+    /// <param name="Measured">Acknowledgements within the measured window, after the warm-up: the rate, latency and CPU are of this window.</param>
+    private sealed record LoadResult(long Acknowledged, TimeSpan Elapsed, Samples Latency, long[] AckedPerDevice, double CpuPercent, long Measured, TimeSpan Window)
     {
-        public double Rate => Acknowledged / Elapsed.TotalSeconds;
+        public double Rate => Measured / Window.TotalSeconds;
     }
+
+    /// <summary>
+    /// Each run against a broker (embedded with ingest, or bare) starts on a freshly started server: its first seconds fill
+    /// connection pools and caches and grow the heap. Those seconds are load, but not measured, for both alike.
+    /// </summary>
+    private static readonly TimeSpan WarmUp = TimeSpan.FromSeconds(5);
 
     private sealed record CapacityStep(int InFlight, LoadResult Embedded, long Lost, LoadResult Bare);
 
@@ -96,7 +106,7 @@ public static class IngestBench
               {SamplePayloadBytes} B readings; run {DateTimeOffset.UtcNow:yyyy-MM-dd HH:mm} UTC. Broker, ingest, PostgreSQL and the load generator share the
               machine's {Environment.ProcessorCount} cores. Embedded mode sends each PUBACK only after the message's batch committed, so publish→PUBACK is publish→commit.
 
-            ### Latency: one message in flight per device, {options.Duration.TotalSeconds:F0} s
+            ### Latency: one message in flight per device, {options.Duration.TotalSeconds:F0} s after {WarmUp.TotalSeconds:F0} s of warm-up
 
             | run | msgs/s | p50 publish→ack | p99 publish→ack | machine CPU | loss |
             |---|---|---|---|---|---|
@@ -105,7 +115,7 @@ public static class IngestBench
 
             With every device waiting for its PUBACK, the rate is {options.Devices} ÷ the latency: this measures latency, not what ingest can take.
 
-            ### Capacity: K messages in flight per device, {stepLength.TotalSeconds:F0} s a step
+            ### Capacity: K messages in flight per device, {stepLength.TotalSeconds:F0} s a step after {WarmUp.TotalSeconds:F0} s of warm-up
 
             | in flight | committed msgs/s | p50 / p99 | machine CPU | lost | bare broker msgs/s | bare p50 / p99 | ratio |
             |---|---|---|---|---|---|---|---|
@@ -148,7 +158,7 @@ public static class IngestBench
         await using (var server = await BenchServer.StartAsync(connectionString, Path.Combine(options.DataDirectory, "server-ingest"),
                          extra: new() { ["Paju:Mqtt:Embedded"] = "true", ["Paju:Mqtt:Endpoint"] = $"127.0.0.1:{port}" }))
         {
-            load = await LoadAsync(port, secrets, duration, label, inFlight);
+            load = await LoadAsync(port, secrets, duration, label, inFlight, WarmUp);
         }
         var stored = await CountAsync(db, "SELECT count(*) FROM telemetry");
         var lost = await LostAsync(db, secrets.Keys.ToArray(), load.AckedPerDevice);
@@ -162,7 +172,7 @@ public static class IngestBench
         using var server = new MqttServerFactory().CreateMqttServer(new MqttServerOptionsBuilder()
             .WithDefaultEndpoint().WithDefaultEndpointBoundIPAddress(IPAddress.Loopback).WithDefaultEndpointPort(port).Build());
         await server.StartAsync();
-        var load = await LoadAsync(port, secrets, duration, label, inFlight);
+        var load = await LoadAsync(port, secrets, duration, label, inFlight, WarmUp);
         await server.StopAsync();
         return load;
     }
@@ -189,18 +199,22 @@ public static class IngestBench
 
     /// <summary>
     /// Every device keeps <paramref name="inFlight"/> publishes outstanding — each waits for its PUBACK before
-    /// the next — until the time is up. 1 is the classic closed loop. Sequence numbers stay contiguous per device.
+    /// the next — for the warm-up and then <paramref name="duration"/>. 1 is the classic closed loop. Sequence numbers stay
+    /// contiguous per device. Rate, latency and CPU are of the acknowledgements within the measured window.
     /// </summary>
-    private static async Task<LoadResult> LoadAsync(int port, Dictionary<string, string> secrets, TimeSpan duration, string label, int inFlight = 1)
+    private static async Task<LoadResult> LoadAsync(int port, Dictionary<string, string> secrets, TimeSpan duration, string label, int inFlight = 1,
+        TimeSpan warmUp = default)
     {
         var devices = secrets.Keys.ToArray();
         var clients = await ConnectDevicesAsync(port, secrets);
-        Console.WriteLine($"{label}: {devices.Length} devices connected; publishing for {duration.TotalSeconds:F0} s");
+        Console.WriteLine($"{label}: {devices.Length} devices connected; publishing for {warmUp.TotalSeconds:F0} s of warm-up, then {duration.TotalSeconds:F0} s measured");
 
         var acked = new long[devices.Length];
+        var measured = new long[devices.Length];
         var latencies = new List<double>[devices.Length];
-        var cpuBefore = CpuTimes();
+        var end = warmUp + duration;
         var stopwatch = Stopwatch.StartNew();
+        var cpu = MeasureCpuAsync(warmUp, duration);
         var issued = new long[devices.Length];
         await Task.WhenAll(Enumerable.Range(0, devices.Length).Select(i =>
         {
@@ -208,7 +222,7 @@ public static class IngestBench
             var topic = TelemetryTopic.For(SiteOf(devices[i]), devices[i], TelemetryTopic.Telemetry);
             return Task.WhenAll(Enumerable.Range(0, inFlight).Select(async _ =>
             {
-                while (stopwatch.Elapsed < duration)
+                while (stopwatch.Elapsed < end)
                 {
                     var seq = Interlocked.Increment(ref issued[i]) - 1;
                     var message = new MqttApplicationMessageBuilder().WithTopic(topic).WithPayload(Reading(devices[i], seq).ToJson())
@@ -220,16 +234,19 @@ public static class IngestBench
                         throw new InvalidOperationException($"{devices[i]}: {result.ReasonCode}");
                     }
                     var ms = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
-                    lock (latencies[i])
-                    {
-                        latencies[i].Add(ms);
-                    }
                     Interlocked.Increment(ref acked[i]);
+                    if (stopwatch.Elapsed is var at && at >= warmUp && at < end)
+                    {
+                        lock (latencies[i])
+                        {
+                            latencies[i].Add(ms);
+                        }
+                        Interlocked.Increment(ref measured[i]);
+                    }
                 }
             }));
         }));
         var elapsed = stopwatch.Elapsed;
-        var cpu = CpuPercent(cpuBefore, CpuTimes());
         foreach (var client in clients)
         {
             await client.DisconnectAsync();
@@ -240,8 +257,18 @@ public static class IngestBench
         {
             list.ForEach(samples.Add);
         }
-        Console.WriteLine($"  {acked.Sum() / elapsed.TotalSeconds:N0} msgs/s acknowledged, p50 {samples.Percentile(50):F1} ms, p99 {samples.Percentile(99):F1} ms, CPU {cpu:F0}%");
-        return new LoadResult(acked.Sum(), elapsed, samples, acked, cpu);
+        var result = new LoadResult(acked.Sum(), elapsed, samples, acked, await cpu, measured.Sum(), duration);
+        Console.WriteLine($"  {result.Rate:N0} msgs/s acknowledged, p50 {samples.Percentile(50):F1} ms, p99 {samples.Percentile(99):F1} ms, CPU {result.CpuPercent:F0}%");
+        return result;
+    }
+
+    /// <summary>The machine's CPU use over the measured window, which starts after the warm-up.</summary>
+    private static async Task<double> MeasureCpuAsync(TimeSpan warmUp, TimeSpan duration)
+    {
+        await Task.Delay(warmUp);
+        var before = CpuTimes();
+        await Task.Delay(duration);
+        return CpuPercent(before, CpuTimes());
     }
 
     /// <summary>One MQTT 5 session per device, in the order of <c>secrets.Keys</c>, 16 connecting at a time.</summary>

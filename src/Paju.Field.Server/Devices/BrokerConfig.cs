@@ -1,4 +1,5 @@
 using System.Text;
+using Paju.Field.Server.Ingest;
 
 namespace Paju.Field.Server.Devices;
 
@@ -47,8 +48,9 @@ public static class BrokerConfig
         acl_file {Path.Combine(directory, "acl")}
         # mosquitto drops QoS 1 messages past 1000 queued per client unless told otherwise.
         max_queued_messages 0
-        # At least the ingest batch size in flight to each ingest worker (MQTT 5 clients also say so themselves).
-        max_inflight_messages 1000
+        # Two ingest batches in flight to each ingest worker, one being written while the next fills (the workers' MQTT 5
+        # receive maximum says the same).
+        max_inflight_messages {2 * IngestOptions.DefaultBatchSize}
         persistence {(persistence ? "true" : "false")}
         persistence_location {directory}/
         autosave_interval 1

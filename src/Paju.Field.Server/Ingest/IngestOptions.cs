@@ -8,8 +8,16 @@ public sealed class IngestOptions : IPajuOptions
 {
     public static string Section => "Paju:Ingest";
 
+    /// <summary>
+    /// Messages written in one transaction at most. A batch only fills when messages arrive faster than they are written
+    /// (the window below closes first otherwise), so this is the size under a storm: there each device has several
+    /// readings in a batch, and its newest values are written once for all of them. Batches of 2000 took about 8 %
+    /// more messages a second than batches of 500 on the same machine (./paju bench ingest).
+    /// </summary>
+    public const int DefaultBatchSize = 2000;
+
     [Range(1, 100_000)]
-    public int BatchSize { get; set; } = 500;
+    public int BatchSize { get; set; } = DefaultBatchSize;
 
     [Range(0, 10_000)]
     public int BatchWindowMilliseconds { get; set; } = 5;
