@@ -36,7 +36,7 @@ public static class RequestTextCheck
         }
         if (UnstorableForm(request.Query.Select(q => (q.Key, q.Value))) is { } inQuery)
         {
-            await RefuseAsync(http, "malformed_query", "주소의 검색 조건에 저장할 수 없는 문자가 있습니다", inQuery,
+            await RefuseAsync(http, "malformed_query", "주소(URL)에 담긴 값에 저장할 수 없는 문자가 있습니다", inQuery,
                 System.Text.Encoding.UTF8.GetBytes(request.QueryString.Value ?? ""));
             return;
         }

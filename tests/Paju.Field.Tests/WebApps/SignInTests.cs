@@ -65,7 +65,7 @@ public sealed class SignInTests(WebFixture web, Browser browser) : IClassFixture
 
         Assert.Equal(400, response!.Status);
         Assert.StartsWith("text/html", response.Headers["content-type"], StringComparison.Ordinal);
-        await Assertions.Expect(session.Page.GetByRole(AriaRole.Heading, new() { Level = 1 })).ToHaveTextAsync("주소의 검색 조건에 저장할 수 없는 문자가 있습니다");
+        await Assertions.Expect(session.Page.GetByRole(AriaRole.Heading, new() { Level = 1 })).ToHaveTextAsync("주소(URL)에 담긴 값에 저장할 수 없는 문자가 있습니다");
         await Assertions.Expect(session.Page.GetByRole(AriaRole.Alert)).ToContainTextAsync("'next' 항목에 NUL 문자");
         await session.Page.GetByRole(AriaRole.Link, new() { Name = "돌아가서 다시 입력하기" }).ClickAsync();
         await session.Page.WaitForURLAsync("**/login");
