@@ -50,7 +50,7 @@ public static class IngestBench
     /// Each run against a broker (embedded with ingest, or bare) starts on a freshly started server: its first seconds fill
     /// connection pools and caches and grow the heap. Those seconds are load, but not measured, for both alike.
     /// </summary>
-    private static readonly TimeSpan WarmUp = TimeSpan.FromSeconds(5);
+    internal static readonly TimeSpan WarmUp = TimeSpan.FromSeconds(5);
 
     private sealed record CapacityStep(int InFlight, LoadResult Embedded, long Lost, LoadResult Bare);
 

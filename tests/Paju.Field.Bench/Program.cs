@@ -38,7 +38,7 @@ tiles.SetAction(parse => TileBench.RunAsync(new TileBench.Options(
 root.Subcommands.Add(tiles);
 
 var devices = new Option<int>("--devices") { Description = "simulated devices", DefaultValueFactory = _ => 500 };
-var duration = new Option<int>("--seconds") { Description = "length of each load run, measured after 5 s of warm-up", DefaultValueFactory = _ => 60 };
+var duration = new Option<int>("--seconds") { Description = $"length of each load run, measured after {IngestBench.WarmUp.TotalSeconds:F0} s of warm-up", DefaultValueFactory = _ => 60 };
 var external = new Option<bool>("--external") { Description = "also run mosquitto with two paju ingest processes" };
 var ingest = new Command("ingest", "Telemetry ingest: devices publishing QoS 1, committed rate and latency beside a bare broker");
 foreach (var option in new Option[] { db, data, report, devices, duration, external })

@@ -48,8 +48,8 @@ public static class BrokerConfig
         acl_file {Path.Combine(directory, "acl")}
         # mosquitto drops QoS 1 messages past 1000 queued per client unless told otherwise.
         max_queued_messages 0
-        # Two ingest batches in flight to each ingest worker, one being written while the next fills (the workers' MQTT 5
-        # receive maximum says the same).
+        # Two ingest batches of the default size in flight to each ingest worker, one being written while the next fills
+        # (a worker asks for twice its batch size as its MQTT 5 receive maximum).
         max_inflight_messages {2 * IngestOptions.DefaultBatchSize}
         persistence {(persistence ? "true" : "false")}
         persistence_location {directory}/
