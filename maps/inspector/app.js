@@ -433,8 +433,8 @@ async function outboxList() {
       h('strong', {}, item.summary),
       // Not the shared .error/.done classes: this is a line of text in a card, not a panel.
       h('p', { class: `state is-${item.state}` }, item.state === 'done' && item.kind === 'inspection' ? '완료' : stateText(item)),
-      // While the photos go, the state line itself says 사진 n/m: not twice.
-      item.kind === 'inspection' && item.photos.length && item.state !== 'photos' ? h('span', { class: 'small muted' }, ` · ${photoText(item)}`) : null,
+      // While the photos go, the state line itself says 사진 n/m: not twice. A line of its own under the state, so no separator.
+      item.kind === 'inspection' && item.photos.length && item.state !== 'photos' ? h('span', { class: 'small muted' }, photoText(item)) : null,
       item.result?.receipt ? h('p', { class: 'receipt' }, '접수번호 ', h('span', { class: 'number' }, item.result.receipt)) : null,
       item.conflict ? h('div', { class: 'warning small' },
         h('p', {}, `서버에 있는 것: 접수번호 ${item.conflict.stored.receipt}, ${new Date(item.conflict.stored.receivedAt).toLocaleString('ko-KR', { timeZone: 'Asia/Seoul' })}, SHA-256 ${item.conflict.stored.sha256.slice(0, 12)}…`),
