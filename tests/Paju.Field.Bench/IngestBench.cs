@@ -49,12 +49,13 @@ public static class IngestBench
     }
 
     /// <summary>
-    /// Each run against a broker (embedded with ingest, or bare) starts on a freshly started server, and capacity is a
-    /// property of a running one. Under full load a fresh server first compiles its hot code again, optimised (.NET's tiered
-    /// compilation): for the whole server — ingest, Npgsql, the hosted services — that took the compiler thread a sixth of the
-    /// process's CPU for about 25 s on 2 cores, and ingest's rate climbed from ~6,000 to ~16,000 msgs/s meanwhile. The bare
-    /// broker's little code was steady within 10 s. So both are loaded for this long before anything is measured, and the
-    /// report shows the rate every 5 s from the first publish (<see cref="TraceInterval"/>): the measured window must be flat.
+    /// Capacity is a property of a running server, and each run against a broker (embedded with ingest, or bare) starts a
+    /// fresh one in this process: its first seconds fill pools, create the day's partition and the first newest values, and
+    /// grow the heap. The first run also compiles the code: under full load .NET's tiered compilation of the whole server
+    /// (ingest, Npgsql, the hosted services) kept the compiler thread at a sixth of the process's CPU for about 25 s on
+    /// 2 cores, while ingest's rate climbed from ~6,000 to ~16,000 msgs/s; the bare broker's little code was steady within
+    /// 10 s. So both are loaded this long before anything is measured, and the report shows the rate every 5 s from the
+    /// first publish (<see cref="TraceInterval"/>): the measured window must be flat.
     /// </summary>
     internal static readonly TimeSpan WarmUp = TimeSpan.FromSeconds(30);
 
