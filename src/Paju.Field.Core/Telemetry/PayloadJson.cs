@@ -1,4 +1,5 @@
 using System.Text.Json;
+using System.Text.Unicode;
 using Paju.Field.Json;
 
 namespace Paju.Field.Telemetry;
@@ -54,6 +55,13 @@ public static class PayloadJson
     /// </summary>
     private static string? UnstorableText(ReadOnlySpan<byte> payload)
     {
+        // A NUL can only arrive escaped (the parser refuses raw control characters), and an unpaired surrogate either
+        // escaped or as bytes that are not UTF-8: a payload of valid UTF-8 without a backslash, as nearly every device
+        // sends, holds neither, and is not walked again.
+        if (!payload.Contains((byte)'\\') && Utf8.IsValid(payload))
+        {
+            return null;
+        }
         // The document has parsed within MaxDepth already: the scan can find only text.
         if (!JsonTextScan.TryFind(payload, MaxDepth, out var finding) || finding is null or { Problem: JsonTextScan.Problem.TooDeep })
         {

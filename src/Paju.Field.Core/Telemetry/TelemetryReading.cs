@@ -1,4 +1,6 @@
+using System.Buffers;
 using System.Globalization;
+using System.Text;
 using System.Text.Json;
 
 namespace Paju.Field.Telemetry;
@@ -19,19 +21,25 @@ public sealed record TelemetryReading(
     public const int Version = 1;
     public const int MaxMetrics = 100;
 
-    /// <summary>The metrics as one JSON object, as stored.</summary>
+    /// <summary>The metrics as one JSON object, as stored: numbers, then states.</summary>
     public string MetricsJson()
     {
-        var values = new Dictionary<string, object>();
-        foreach (var (k, v) in Numbers)
+        // Written directly rather than serialised from a dictionary of boxed values: this runs for every reading stored.
+        var buffer = new ArrayBufferWriter<byte>(256);
+        using (var json = new Utf8JsonWriter(buffer))
         {
-            values[k] = v;
+            json.WriteStartObject();
+            foreach (var (name, value) in Numbers)
+            {
+                json.WriteNumber(name, value);
+            }
+            foreach (var (name, value) in Flags)
+            {
+                json.WriteBoolean(name, value);
+            }
+            json.WriteEndObject();
         }
-        foreach (var (k, v) in Flags)
-        {
-            values[k] = v;
-        }
-        return JsonSerializer.Serialize(values);
+        return Encoding.UTF8.GetString(buffer.WrittenSpan);
     }
 
     public string ToJson() => JsonSerializer.Serialize(new Dictionary<string, object>
@@ -88,7 +96,7 @@ public sealed record TelemetryReading(
                 return Fail(RejectReason.WrongType, "\"metrics\" must be an object of name → value");
             }
 
-            var numbers = new Dictionary<string, double>();
+            var numbers = new Dictionary<string, double>(Math.Min(metrics.GetPropertyCount(), MaxMetrics));
             var flags = new Dictionary<string, bool>();
             foreach (var metric in metrics.EnumerateObject())
             {

@@ -1,3 +1,5 @@
+using System.Buffers;
+
 namespace Paju.Field.Telemetry;
 
 /// <summary>
@@ -48,7 +50,8 @@ public sealed record TelemetryTopic(string Site, string Device, string Channel)
         return new TelemetryTopic(parts[2], parts[3], parts[4]);
     }
 
+    private static readonly SearchValues<char> IdCharacters = SearchValues.Create("abcdefghijklmnopqrstuvwxyz0123456789._-");
+
     /// <summary>Site and device ids: lower-case letters, digits, '.', '_' and '-', 1–64 characters.</summary>
-    public static bool IsId(string id) =>
-        id.Length is > 0 and <= 64 && id.All(c => c is (>= 'a' and <= 'z') or (>= '0' and <= '9') or '.' or '_' or '-');
+    public static bool IsId(string id) => id.Length is > 0 and <= 64 && !id.AsSpan().ContainsAnyExcept(IdCharacters);
 }

@@ -120,7 +120,7 @@ public sealed class TelemetryWriter(NpgsqlDataSource db, IngestOptions options, 
         var rejected = Of<Classified.Rejected>(batch);
         await using var tx = await conn.BeginTransactionAsync(ct);
 
-        var moved = new List<StateEvent.Moved>();
+        var moved = new List<StateEvent.Moved>(readings.Count);
         if (readings.Count > 0)
         {
             var stored = new HashSet<(int, long, long)>();

@@ -98,4 +98,30 @@ public sealed class ChannelContractTests
         Assert.Equal(RejectReason.WrongType, code);
         Assert.Contains("device", reason);
     }
+
+    [Fact]
+    public void Text_that_is_not_UTF_8_is_refused_though_nothing_in_it_is_escaped()
+    {
+        // A surrogate written straight into UTF-8 (ED A0 80), and a stray continuation byte: no backslash anywhere.
+        foreach (var bad in new byte[][] { [0xED, 0xA0, 0x80], [0x80] })
+        {
+            var payload = Encoding.UTF8.GetBytes("""{"v":1,"device":"door-reader-1","boot":1,"seq":1,"ts":"2026-12-01T00:00:00Z","metrics":{"basin_level_m":1},"note":"x""")
+                .Concat(bad).Concat(Encoding.UTF8.GetBytes("\"}")).ToArray();
+            var (reading, code, _) = TelemetryReading.Parse(payload, Device);
+            Assert.Null(reading);
+            Assert.Equal(RejectReason.MalformedJson, code);
+        }
+    }
+
+    [Fact]
+    public void The_stored_metrics_are_the_JSON_the_serialiser_writes_for_the_same_values()
+    {
+        // The metrics column keeps the form it has always had: numbers as System.Text.Json writes a double, then states.
+        var numbers = new Dictionary<string, double> { ["basin_level_m"] = 3.42, ["inflow_m3_per_h"] = 12_500, ["rate_m_per_h"] = -0.1 + 0.3, ["tiny_m"] = 1e-7, ["big_m3"] = 9_999_999.999 };
+        var flags = new Dictionary<string, bool> { ["pump1_running"] = true, ["pump1_fault"] = false };
+        var reading = new TelemetryReading(Device, 1, 1, DateTimeOffset.UnixEpoch, false, numbers, flags);
+        var expected = System.Text.Json.JsonSerializer.Serialize(
+            numbers.Select(n => KeyValuePair.Create(n.Key, (object)n.Value)).Concat(flags.Select(f => KeyValuePair.Create(f.Key, (object)f.Value))).ToDictionary());
+        Assert.Equal(expected, reading.MetricsJson());
+    }
 }
