@@ -24,9 +24,9 @@ public sealed class TelemetryWriter(NpgsqlDataSource db, IngestOptions options, 
     /// <summary>last_seen_at is for people ("heard from 3 s ago"): writing it more often than this is churn.</summary>
     private static readonly TimeSpan LastSeenResolution = TimeSpan.FromSeconds(10);
 
-    // The readings go over once and are parsed once, for both tables: the log of readings (duplicates ignored by the
-    // key) and the newest value per (device, metric). Newest within the batch first: a row may change only once in a
-    // statement. A newest value already held is updated in place when the reading is newer; only a (device, metric)
+    // One statement for both tables: the log of readings (duplicates ignored by the key) and the newest value per
+    // (device, metric), found beforehand from the parsed readings (see NewestValues; a row may change only once in a
+    // statement). A newest value already held is updated in place when the reading is newer; only a (device, metric)
     // seen for the first time is inserted. (An upsert of rows that nearly always exist locked each row, logging the
     // lock, before updating it: half again the time of the plain update.) Should another batch add the same new
     // (device, metric) at the same moment, the insert meets its row and keeps the newer. What was stored and what
@@ -44,9 +44,10 @@ public sealed class TelemetryWriter(NpgsqlDataSource db, IngestOptions options, 
             ON CONFLICT DO NOTHING
             RETURNING device, boot, seq),
         newest AS (
-            SELECT DISTINCT ON (r.device, m.key) r.device, m.key AS metric, m.value, r.ts, r.received_at, r.boot, r.seq, r.historical
-            FROM r, jsonb_each(r.metrics) AS m
-            ORDER BY r.device, m.key, r.ts DESC, r.boot DESC, r.seq DESC),
+            SELECT device, metric, coalesce(to_jsonb(number), to_jsonb(flag)) AS value, ts, received_at, boot, seq, historical
+            FROM unnest($8::integer[], $9::text[], $10::float8[], $11::boolean[], $12::timestamptz[], $13::timestamptz[], $14::bigint[], $15::bigint[],
+                        $16::boolean[])
+                AS n(device, metric, number, flag, ts, received_at, boot, seq, historical)),
         moved AS (
             UPDATE latest_metric l
                 SET value = n.value, ts = n.ts, received_at = n.received_at, boot = n.boot, seq = n.seq, historical = n.historical
@@ -127,6 +128,7 @@ public sealed class TelemetryWriter(NpgsqlDataSource db, IngestOptions options, 
             await using (var write = new NpgsqlCommand(WriteReadings, conn, tx))
             {
                 write.Parameters.AddRange(Parameters(ReadingColumns(readings)));
+                write.Parameters.AddRange(NewestValues.Of(readings.Select(r => r.Item)).All.Select(values => new NpgsqlParameter { Value = values }).ToArray());
                 // Parsed and planned once per pooled connection instead of for every batch: about a tenth of PostgreSQL's
                 // time per reading. Npgsql keeps it prepared on the connection; preparing again is a lookup.
                 if (_prepare)

@@ -1,0 +1,61 @@
+using Paju.Field.Server.Devices;
+using Paju.Field.Server.Ingest;
+using Paju.Field.Telemetry;
+
+namespace Paju.Field.Tests.Ingest;
+
+/// <summary>The newest value per (device, metric) of a batch, as latest_metric is moved to it: by (ts, boot, seq), metric by metric.</summary>
+public sealed class NewestValuesTests
+{
+    private static readonly Device Pump = new(7, "ulgok-ps1-plc", "ulgok", DeviceStore.DeviceRole, 3, "ULGOK-PS1", "", false, true, null);
+    private static readonly Device Gauge = new(4, "ulgok-basin-lt", "ulgok", DeviceStore.DeviceRole, null, null, "", false, true, null);
+    private static readonly DateTimeOffset At = new(2026, 8, 14, 21, 30, 0, 125, TimeSpan.Zero);
+
+    private static Classified.Reading Reading(Device device, long boot, long seq, DateTimeOffset ts, Dictionary<string, double> numbers,
+        Dictionary<string, bool>? flags = null, bool historical = false) =>
+        new(new IncomingMessage("t", Array.Empty<byte>(), At.AddMinutes(5), device.DeviceId, device.DeviceId), device,
+            new TelemetryReading(device.DeviceId, boot, seq, ts, historical, numbers, flags ?? []));
+
+    private static Dictionary<(int, string), (double? Number, bool? Flag, long Seq, bool Historical)> Newest(params Classified.Reading[] readings)
+    {
+        var columns = NewestValues.Of(readings);
+        return Enumerable.Range(0, columns.Count)
+            .ToDictionary(i => (columns.Device[i], columns.Metric[i]), i => (columns.Number[i], columns.Flag[i], columns.Seq[i], columns.Historical[i]));
+    }
+
+    [Fact]
+    public void Each_metric_takes_the_newest_reading_that_carries_it()
+    {
+        var newest = Newest(
+            Reading(Pump, 1, 10, At, new() { ["pump1_current_a"] = 110, ["basin_level_m"] = 3.0 }, new() { ["pump1_running"] = true }),
+            // Newer, but without the current: the current stays with seq 10.
+            Reading(Pump, 1, 11, At.AddSeconds(1), new() { ["basin_level_m"] = 3.1 }, new() { ["pump1_running"] = false }),
+            // A replay from before both, sent late: newest of nothing but its own metric.
+            Reading(Pump, 1, 3, At.AddMinutes(-10), new() { ["basin_level_m"] = 2.0, ["rain_mm_per_h"] = 12 }, historical: true),
+            Reading(Gauge, 1, 5, At, new() { ["basin_level_m"] = 3.5 }));
+
+        Assert.Equal(5, newest.Count);
+        Assert.Equal((110.0, null, 10L, false), newest[(7, "pump1_current_a")]);
+        Assert.Equal((3.1, null, 11L, false), newest[(7, "basin_level_m")]);
+        Assert.Equal((null, false, 11L, false), newest[(7, "pump1_running")]);
+        Assert.Equal((12.0, null, 3L, true), newest[(7, "rain_mm_per_h")]);
+        Assert.Equal((3.5, null, 5L, false), newest[(4, "basin_level_m")]);
+    }
+
+    [Fact]
+    public void At_the_same_time_boot_and_then_seq_decide_and_a_tenth_of_a_microsecond_does_not()
+    {
+        var newest = Newest(
+            Reading(Pump, 2, 1, At, new() { ["basin_level_m"] = 2.0 }),
+            Reading(Pump, 1, 900, At, new() { ["basin_level_m"] = 1.0 }),
+            // 100 ns later, which timestamptz cannot hold: the same time to PostgreSQL, so (boot, seq) decide, as its update compares.
+            Reading(Pump, 1, 901, At.AddTicks(1), new() { ["basin_level_m"] = 1.5 }),
+            Reading(Gauge, 1, 7, At, new() { ["basin_level_m"] = 4.0 }),
+            Reading(Gauge, 1, 8, At, new() { ["basin_level_m"] = 4.1 }),
+            // A second copy of seq 7, as a redelivery brings it.
+            Reading(Gauge, 1, 7, At, new() { ["basin_level_m"] = 4.0 }));
+
+        Assert.Equal(2.0, newest[(7, "basin_level_m")].Number);
+        Assert.Equal(4.1, newest[(4, "basin_level_m")].Number);
+    }
+}
