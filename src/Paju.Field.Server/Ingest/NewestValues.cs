@@ -36,11 +36,15 @@ public static class NewestValues
             }
         }
 
-        var n = newest.Count;
+        // In order of (device, metric): the rows of latest_metric are then locked in the same order by every batch. Batches
+        // that overlap (a `paju ingest` worker writes several at once) and took their rows in arrival order deadlocked.
+        var rows = newest.ToArray();
+        Array.Sort(rows, (a, b) => a.Key.Device != b.Key.Device ? a.Key.Device.CompareTo(b.Key.Device) : string.CompareOrdinal(a.Key.Metric, b.Key.Metric));
+        var n = rows.Length;
         var columns = new Columns(new int[n], new string[n], new double?[n], new bool?[n], new DateTimeOffset[n], new DateTimeOffset[n],
             new long[n], new long[n], new bool[n]);
         var i = 0;
-        foreach (var ((device, metric), r) in newest)
+        foreach (var ((device, metric), r) in rows)
         {
             columns.Device[i] = device;
             columns.Metric[i] = metric;

@@ -58,4 +58,17 @@ public sealed class NewestValuesTests
         Assert.Equal(2.0, newest[(7, "basin_level_m")].Number);
         Assert.Equal(4.1, newest[(4, "basin_level_m")].Number);
     }
+
+    [Fact]
+    public void The_rows_come_in_the_order_of_device_then_metric_so_every_batch_locks_them_in_one_order()
+    {
+        var columns = NewestValues.Of([
+            Reading(Pump, 1, 2, At, new() { ["rain_mm_per_h"] = 1, ["basin_level_m"] = 2 }, new() { ["pump1_running"] = true }),
+            Reading(Gauge, 1, 9, At, new() { ["inflow_m3_per_h"] = 3, ["basin_level_m"] = 4 }),
+            Reading(Pump, 1, 3, At.AddSeconds(1), new() { ["basin_level_m"] = 5, ["Z_m"] = 6 })]);
+
+        Assert.Equal(
+            [(4, "basin_level_m"), (4, "inflow_m3_per_h"), (7, "Z_m"), (7, "basin_level_m"), (7, "pump1_running"), (7, "rain_mm_per_h")],
+            Enumerable.Range(0, columns.Count).Select(i => (columns.Device[i], columns.Metric[i])));
+    }
 }
