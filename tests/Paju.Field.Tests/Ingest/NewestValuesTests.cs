@@ -1,21 +1,11 @@
-using Paju.Field.Server.Devices;
 using Paju.Field.Server.Ingest;
-using Paju.Field.Telemetry;
+using static Paju.Field.Tests.Ingest.BatchSamples;
 
 namespace Paju.Field.Tests.Ingest;
 
 /// <summary>The newest value per (device, metric) of a batch, as latest_metric is moved to it: by (ts, boot, seq), metric by metric.</summary>
 public sealed class NewestValuesTests
 {
-    private static readonly Device Pump = new(7, "ulgok-ps1-plc", "ulgok", DeviceStore.DeviceRole, 3, "ULGOK-PS1", "", false, true, null);
-    private static readonly Device Gauge = new(4, "ulgok-basin-lt", "ulgok", DeviceStore.DeviceRole, null, null, "", false, true, null);
-    private static readonly DateTimeOffset At = new(2026, 8, 14, 21, 30, 0, 125, TimeSpan.Zero);
-
-    private static Classified.Reading Reading(Device device, long boot, long seq, DateTimeOffset ts, Dictionary<string, double> numbers,
-        Dictionary<string, bool>? flags = null, bool historical = false) =>
-        new(new IncomingMessage("t", Array.Empty<byte>(), At.AddMinutes(5), device.DeviceId, device.DeviceId), device,
-            new TelemetryReading(device.DeviceId, boot, seq, ts, historical, numbers, flags ?? []));
-
     private static Dictionary<(int, string), (double? Number, bool? Flag, long Seq, bool Historical)> Newest(params Classified.Reading[] readings)
     {
         var columns = NewestValues.Of(readings);

@@ -1,31 +1,21 @@
 using System.Text.Json;
-using Paju.Field.Server.Devices;
 using Paju.Field.Server.Ingest;
-using Paju.Field.Telemetry;
+using static Paju.Field.Tests.Ingest.BatchSamples;
 
 namespace Paju.Field.Tests.Ingest;
 
 /// <summary>The live feed's state event of a batch, written from the readings: only what moved forward, grouped as the room reads it.</summary>
 public sealed class StateEventTests
 {
-    private static readonly Device Pump = new(7, "ulgok-ps1-plc", "ulgok", DeviceStore.DeviceRole, 3, "ULGOK-PS1", "", false, true, null);
-    private static readonly Device Gauge = new(4, "ulgok-basin-lt", "ulgok", DeviceStore.DeviceRole, null, null, "", false, true, null);
-    private static readonly DateTimeOffset At = new(2026, 8, 14, 21, 30, 0, 125, TimeSpan.Zero);
-
-    private static Classified.Reading Reading(Device device, long seq, DateTimeOffset ts, bool historical, Dictionary<string, double> numbers,
-        Dictionary<string, bool>? flags = null) =>
-        new(new IncomingMessage("t", Array.Empty<byte>(), ts, device.DeviceId, device.DeviceId), device,
-            new TelemetryReading(device.DeviceId, 1, seq, ts, historical, numbers, flags ?? []));
-
     [Fact]
     public void Moved_metrics_are_grouped_per_device_and_time_with_their_values_from_the_reading_they_came_from()
     {
         var readings = new[]
         {
-            Reading(Pump, 10, At, false, new() { ["pump1_current_a"] = 112.5 }, new() { ["pump1_running"] = true }),
+            Reading(Pump, 1, 10, At, new() { ["pump1_current_a"] = 112.5 }, new() { ["pump1_running"] = true }),
             // The same device and time, another message: it brings a metric of its own.
-            Reading(Pump, 11, At, true, new() { ["basin_level_m"] = 3.42 }),
-            Reading(Gauge, 5, At.AddSeconds(1), false, new() { ["basin_level_m"] = 3.5, ["rain_mm_per_h"] = 35 }),
+            Reading(Pump, 1, 11, At, new() { ["basin_level_m"] = 3.42 }, historical: true),
+            Reading(Gauge, 1, 5, At.AddSeconds(1), new() { ["basin_level_m"] = 3.5, ["rain_mm_per_h"] = 35 }),
         };
         // What PostgreSQL said moved forward: the gauge's rain did not (a newer value was already stored).
         var moved = new StateEvent.Moved[]
