@@ -20,6 +20,7 @@ public sealed partial class WebSession : IAsyncDisposable
     private readonly SemaphoreSlim _checking = new(1, 1);
     private readonly string _screenshots;
     private readonly List<string[]> _expecting = [];
+    private readonly HashSet<IRequest> _inFlight = [];
     private int _shots;
     private int _navigations;
 
@@ -74,7 +75,13 @@ public sealed partial class WebSession : IAsyncDisposable
             }
         };
         page.PageError += (_, e) => session.Record($"uncaught exception: {e}");
-        page.RequestFailed += (_, r) => session.Record($"request failed: {r.Method} {r.Url}: {r.Failure}");
+        page.Request += (_, r) => session.Track(r, started: true);
+        page.RequestFinished += (_, r) => session.Track(r, started: false);
+        page.RequestFailed += (_, r) =>
+        {
+            session.Record($"request failed: {r.Method} {r.Url}: {r.Failure}");
+            session.Track(r, started: false);
+        };
         page.Response += (_, r) =>
         {
             if (r.Status >= 400)
@@ -316,10 +323,46 @@ public sealed partial class WebSession : IAsyncDisposable
     [GeneratedRegex("[^A-Za-z0-9가-힣_]+")]
     private static partial Regex NonWord();
 
+    private void Track(IRequest request, bool started)
+    {
+        lock (_inFlight)
+        {
+            _ = started ? _inFlight.Add(request) : _inFlight.Remove(request);
+        }
+    }
+
+    /// <summary>
+    /// Waits for the requests under way to finish or fail. A request a test's route handler aborted just before
+    /// the scope closed is reported by the browser's network side, which one round trip to the page does not
+    /// order — so its failure could otherwise arrive after the scope and count as unexpected. Streams that stay
+    /// open (event sources) are not waited for, and nothing is waited for longer than <paramref name="limit"/>.
+    /// </summary>
+    private async Task SettleRequestsAsync(TimeSpan limit)
+    {
+        IRequest[] pending;
+        lock (_inFlight)
+        {
+            pending = [.. _inFlight.Where(r => r.ResourceType is not ("eventsource" or "websocket"))];
+        }
+        var waited = System.Diagnostics.Stopwatch.StartNew();
+        while (waited.Elapsed < limit)
+        {
+            lock (_inFlight)
+            {
+                if (!pending.Any(_inFlight.Contains))
+                {
+                    return;
+                }
+            }
+            await Task.Delay(25);
+        }
+    }
+
     private sealed class Scope(WebSession session, string[] expected) : IAsyncDisposable
     {
         public async ValueTask DisposeAsync()
         {
+            await session.SettleRequestsAsync(TimeSpan.FromSeconds(10));
             await session.FlushEventsAsync();
             lock (session._failures)
             {
