@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using MQTTnet;
+using MQTTnet.Exceptions;
 using MQTTnet.Formatter;
 using MQTTnet.Protocol;
 using MQTTnet.Server;
@@ -42,8 +43,11 @@ public static class IngestBench
     /// <param name="Elapsed">From the first publish to the last acknowledgement.</param>
     /// <param name="Measured">Acknowledgements within the measured window, after the warm-up: the rate, latency and CPU are of this window.</param>
     /// <param name="Trace">Acknowledged msgs/s in each <see cref="TraceInterval"/> from the first publish, the warm-up's included.</param>
+    /// <param name="IssuedPerDevice">Sequence numbers 0 … issued − 1 were published by each device.</param>
+    /// <param name="Unanswered">Publishes whose PUBACK did not come within the client's timeout: not acknowledged, so not owed to the
+    /// database, but a stall of that length — each is also a latency sample of the time it waited.</param>
     private sealed record LoadResult(long Acknowledged, TimeSpan Elapsed, Samples Latency, long[] AckedPerDevice, double CpuPercent, long Measured, TimeSpan Window,
-        IReadOnlyList<long> Trace)
+        IReadOnlyList<long> Trace, long[] IssuedPerDevice, IReadOnlyList<(string Device, long Seq)> Unanswered)
     {
         public double Rate => Measured / Window.TotalSeconds;
     }
@@ -58,6 +62,9 @@ public static class IngestBench
     /// first publish (<see cref="TraceInterval"/>): the measured window must be flat.
     /// </summary>
     internal static readonly TimeSpan WarmUp = TimeSpan.FromSeconds(30);
+
+    /// <summary>How long a client waits for a CONNACK or a PUBACK.</summary>
+    private static readonly TimeSpan PublishTimeout = TimeSpan.FromSeconds(60);
 
     /// <summary>The acknowledged rate is sampled at this interval, printed as progress and kept for the report.</summary>
     private static readonly TimeSpan TraceInterval = TimeSpan.FromSeconds(5);
@@ -106,8 +113,8 @@ public static class IngestBench
         }
 
         var capacityRows = string.Join("\n", steps.Select(s =>
-            $"| {s.InFlight} × {options.Devices} | {s.Embedded.Rate:N0} | {s.Embedded.Latency.Percentile(50):F1} / {s.Embedded.Latency.Percentile(99):F1} ms | {s.Embedded.CpuPercent:F0}% | {s.Lost} | " +
-            $"{s.Bare.Rate:N0} | {s.Bare.Latency.Percentile(50):F1} / {s.Bare.Latency.Percentile(99):F1} ms | {s.Embedded.Rate / s.Bare.Rate:P0} |"));
+            $"| {s.InFlight} × {options.Devices} | {s.Embedded.Rate:N0} | {s.Embedded.Latency.Percentile(50):F1} / {s.Embedded.Latency.Percentile(99):F1} ms | {s.Embedded.CpuPercent:F0}% | {s.Lost}{UnansweredNote(s.Embedded)} | " +
+            $"{s.Bare.Rate:N0}{UnansweredNote(s.Bare)} | {s.Bare.Latency.Percentile(50):F1} / {s.Bare.Latency.Percentile(99):F1} ms | {s.Embedded.Rate / s.Bare.Rate:P0} |"));
         var markdown = $"""
             ## Telemetry ingest: {options.Devices} devices, QoS 1
 
@@ -120,8 +127,8 @@ public static class IngestBench
 
             | run | msgs/s | p50 publish→ack | p99 publish→ack | machine CPU | loss |
             |---|---|---|---|---|---|
-            | embedded broker + ingest (committed) | {embedded.Rate:N0} | {embedded.Latency.Percentile(50):F1} ms | {embedded.Latency.Percentile(99):F1} ms | {embedded.CpuPercent:F0}% | {lost} of {embedded.Acknowledged:N0} acknowledged ({stored:N0} rows) |
-            | bare MQTTnet broker, no database | {bare.Rate:N0} | {bare.Latency.Percentile(50):F1} ms | {bare.Latency.Percentile(99):F1} ms | {bare.CpuPercent:F0}% | — |
+            | embedded broker + ingest (committed) | {embedded.Rate:N0} | {embedded.Latency.Percentile(50):F1} ms | {embedded.Latency.Percentile(99):F1} ms | {embedded.CpuPercent:F0}% | {lost} of {embedded.Acknowledged:N0} acknowledged ({stored:N0} rows){UnansweredNote(embedded)} |
+            | bare MQTTnet broker, no database | {bare.Rate:N0}{UnansweredNote(bare)} | {bare.Latency.Percentile(50):F1} ms | {bare.Latency.Percentile(99):F1} ms | {bare.CpuPercent:F0}% | — |
 
             With every device waiting for its PUBACK, the rate is {options.Devices} ÷ the latency: this measures latency, not what ingest can take.
 
@@ -145,6 +152,10 @@ public static class IngestBench
         Console.WriteLine($"Written to {options.ReportFile}");
         return lost + capacityLost == 0 && (external is null || (external.Lost == 0 && !external.Stalled)) ? 0 : 1;
     }
+
+    /// <summary>Publishes left without a PUBACK for the client's whole timeout, when there were any.</summary>
+    private static string UnansweredNote(LoadResult load) =>
+        load.Unanswered.Count == 0 ? "" : $" ({load.Unanswered.Count} unanswered for {PublishTimeout.TotalSeconds:F0} s)";
 
     /// <summary>The rate traces of the two steps the verdict rests on: ingest's capacity step and the bare broker's best.</summary>
     private static string TraceLines(List<CapacityStep> steps, double capacity, double bareCapacity)
@@ -170,7 +181,7 @@ public static class IngestBench
             The closed-loop load of {options.Devices} devices for {options.Duration.TotalSeconds:F0} s: mosquitto acknowledged {e.Load.Acknowledged:N0} messages at {e.Load.Rate:N0} msgs/s
             (p99 publish→PUBACK {e.Load.Latency.Percentile(99):F1} ms — before commit: mosquitto acknowledges on receipt).
             {(e.Stalled ? $"**Stalled**: committed rows stopped growing at {e.Committed:N0} for 20 s." : $"All {e.Committed:N0} were committed {e.Drain.TotalSeconds:F1} s after the load stopped.")}
-            Committed end to end: **{e.Committed / total.TotalSeconds:N0} msgs/s**; lost **{e.Lost}**; stall: **{(e.Stalled ? "yes" : "no")}**.
+            Committed end to end: **{e.Committed / total.TotalSeconds:N0} msgs/s**; lost **{e.Lost}**; stall: **{(e.Stalled ? "yes" : "no")}**{UnansweredNote(e.Load)}.
             Committed rows since the load began, every 10 s: {trace}.
             """;
     }
@@ -190,7 +201,7 @@ public static class IngestBench
             load = await LoadAsync(port, secrets, duration, label, inFlight, WarmUp);
         }
         var stored = await CountAsync(db, "SELECT count(*) FROM telemetry");
-        var lost = await LostAsync(db, secrets.Keys.ToArray(), load.AckedPerDevice);
+        var lost = await LostAsync(db, secrets.Keys.ToArray(), load);
         Console.WriteLine($"  stored {stored:N0}, acknowledged {load.Acknowledged:N0}, lost {lost}");
         return (load, lost, stored);
     }
@@ -246,6 +257,21 @@ public static class IngestBench
         var cpu = MeasureCpuAsync(warmUp, duration);
         var trace = TraceAsync(acked, stopwatch, warmUp, end);
         var issued = new long[devices.Length];
+        var unanswered = new List<(string Device, long Seq)>();
+        void Sample(int device, double ms, bool acknowledged)
+        {
+            if (stopwatch.Elapsed is var at && at >= warmUp && at < end)
+            {
+                lock (latencies[device])
+                {
+                    latencies[device].Add(ms);
+                }
+                if (acknowledged)
+                {
+                    Interlocked.Increment(ref measured[device]);
+                }
+            }
+        }
         await Task.WhenAll(Enumerable.Range(0, devices.Length).Select(i =>
         {
             latencies[i] = [];
@@ -258,21 +284,27 @@ public static class IngestBench
                     var message = new MqttApplicationMessageBuilder().WithTopic(topic).WithPayload(Reading(devices[i], seq).ToJson())
                         .WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce).Build();
                     var started = Stopwatch.GetTimestamp();
-                    var result = await clients[i].PublishAsync(message);
+                    MqttClientPublishResult result;
+                    try
+                    {
+                        result = await clients[i].PublishAsync(message);
+                    }
+                    catch (MqttCommunicationTimedOutException) when (clients[i].IsConnected)
+                    {
+                        // One late PUBACK is a figure of the run (a stall as long as the timeout), not the end of it.
+                        lock (unanswered)
+                        {
+                            unanswered.Add((devices[i], seq));
+                        }
+                        Sample(i, Stopwatch.GetElapsedTime(started).TotalMilliseconds, acknowledged: false);
+                        continue;
+                    }
                     if (!result.IsSuccess)
                     {
                         throw new InvalidOperationException($"{devices[i]}: {result.ReasonCode}");
                     }
-                    var ms = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
                     Interlocked.Increment(ref acked[i]);
-                    if (stopwatch.Elapsed is var at && at >= warmUp && at < end)
-                    {
-                        lock (latencies[i])
-                        {
-                            latencies[i].Add(ms);
-                        }
-                        Interlocked.Increment(ref measured[i]);
-                    }
+                    Sample(i, Stopwatch.GetElapsedTime(started).TotalMilliseconds, acknowledged: true);
                 }
             }));
         }));
@@ -287,8 +319,9 @@ public static class IngestBench
         {
             list.ForEach(samples.Add);
         }
-        var result = new LoadResult(acked.Sum(), elapsed, samples, acked, await cpu, measured.Sum(), duration, await trace);
-        Console.WriteLine($"  {result.Rate:N0} msgs/s acknowledged, p50 {samples.Percentile(50):F1} ms, p99 {samples.Percentile(99):F1} ms, CPU {result.CpuPercent:F0}%");
+        var result = new LoadResult(acked.Sum(), elapsed, samples, acked, await cpu, measured.Sum(), duration, await trace, issued, unanswered);
+        Console.WriteLine($"  {result.Rate:N0} msgs/s acknowledged, p50 {samples.Percentile(50):F1} ms, p99 {samples.Percentile(99):F1} ms, CPU {result.CpuPercent:F0}%" +
+                          (unanswered.Count > 0 ? $", {unanswered.Count} publishes unanswered" : ""));
         return result;
     }
 
@@ -327,23 +360,32 @@ public static class IngestBench
             var client = new MqttClientFactory().CreateMqttClient();
             await client.ConnectAsync(new MqttClientOptionsBuilder()
                 .WithTcpServer("127.0.0.1", port).WithClientId(devices[i]).WithCredentials(devices[i], secrets[devices[i]])
-                .WithProtocolVersion(MqttProtocolVersion.V500).WithTimeout(TimeSpan.FromSeconds(60)).Build(), ct);
+                .WithProtocolVersion(MqttProtocolVersion.V500).WithTimeout(PublishTimeout).Build(), ct);
             clients[i] = client;
         });
         return clients;
     }
 
-    /// <summary>Acknowledged readings (seq below each device's acknowledged count) missing from the table.</summary>
-    private static async Task<long> LostAsync(NpgsqlDataSource db, string[] devices, long[] acked)
+    /// <summary>
+    /// Acknowledged readings missing from the table: each device's readings below its issued count, less the unanswered ones
+    /// (which the broker may or may not have stored), must all be there.
+    /// </summary>
+    private static async Task<long> LostAsync(NpgsqlDataSource db, string[] devices, LoadResult load)
     {
         await using var cmd = db.CreateCommand("""
-            SELECT coalesce(sum(a.acked - coalesce(s.stored, 0)), 0)::bigint
-            FROM unnest($1::text[], $2::bigint[]) AS a(device_id, acked)
+            WITH unanswered AS (SELECT * FROM unnest($4::text[], $5::bigint[]) AS u(device_id, seq))
+            SELECT coalesce(sum(a.acked - (coalesce(s.stored, 0) - coalesce(x.stored, 0))), 0)::bigint
+            FROM unnest($1::text[], $2::bigint[], $3::bigint[]) AS a(device_id, acked, issued)
             JOIN device d ON d.device_id = a.device_id
-            LEFT JOIN LATERAL (SELECT count(*) AS stored FROM telemetry t WHERE t.device = d.id AND t.boot = 42 AND t.seq < a.acked) s ON true
+            LEFT JOIN LATERAL (SELECT count(*) AS stored FROM telemetry t WHERE t.device = d.id AND t.boot = 42 AND t.seq < a.issued) s ON true
+            LEFT JOIN LATERAL (SELECT count(*) AS stored FROM unanswered u JOIN telemetry t ON t.device = d.id AND t.boot = 42 AND t.seq = u.seq
+                               WHERE u.device_id = a.device_id) x ON true
             """);
         cmd.Parameters.Add(new NpgsqlParameter { Value = devices });
-        cmd.Parameters.Add(new NpgsqlParameter { Value = acked });
+        cmd.Parameters.Add(new NpgsqlParameter { Value = load.AckedPerDevice });
+        cmd.Parameters.Add(new NpgsqlParameter { Value = load.IssuedPerDevice });
+        cmd.Parameters.Add(new NpgsqlParameter { Value = load.Unanswered.Select(u => u.Device).ToArray() });
+        cmd.Parameters.Add(new NpgsqlParameter { Value = load.Unanswered.Select(u => u.Seq).ToArray() });
         return (long)(await cmd.ExecuteScalarAsync())!;
     }
 
@@ -441,7 +483,7 @@ public static class IngestBench
             worker.Kill(entireProcessTree: true);
         }
         mosquitto.Kill();
-        var lost = await LostAsync(db, secrets.Keys.ToArray(), load.AckedPerDevice);
+        var lost = await LostAsync(db, secrets.Keys.ToArray(), load);
         Console.WriteLine($"  committed {rows:N0} of {load.Acknowledged:N0} acknowledged, {drain.Elapsed.TotalSeconds:F1} s after the load; stalled: {stalled}; lost {lost}");
         return new ExternalResult(load, rows, drain.Elapsed, stalled, lost, rowsEachSecond);
     }
