@@ -54,4 +54,8 @@ status.Arguments.Add(configArgument);
 status.SetAction(parse => Commands.Status(parse.GetValue(configArgument)!));
 root.Subcommands.Add(status);
 
-return await root.Parse(args).InvokeAsync();
+// On SIGTERM the bridge lets each serial line finish its transaction (up to 5 s), stops its publishers, closes its
+// queues and writes its last status. System.CommandLine's default of 2 s before it ends the process with 143 can cut
+// that short, and systemd counts 143 as a failed stop.
+var invocation = new InvocationConfiguration { ProcessTerminationTimeout = TimeSpan.FromSeconds(30) };
+return await root.Parse(args).InvokeAsync(invocation);

@@ -132,7 +132,7 @@ public sealed class ReaderStoreAndForwardTests(ReaderMosquittoFixture f) : IClas
             Scan(f.Plates[9]);
             Assert.Equal(10, await f.WaitForRowsAsync(StoredSql, 10, ReaderMosquittoFixture.Device));
             await WaitForStatusAsync(second, config, s => Scanner(s).Uplinks.Single() is { Connected: true, Pending: 0 }, "the last scan acknowledged");
-            await second.StopAsync();
+            await second.StopCleanlyAsync();
         }
         finally
         {

@@ -166,7 +166,7 @@ public sealed class StoreAndForwardTests(UlgokMosquittoFixture mosquitto) : ICla
             var drained = await station.WaitForStatusAsync(second, s => Devices.All(d => Broker(s, d) is { Connected: true, Replaying: false } u && u.Replayed > 0 && u.Pending < 5),
                 "the backlog replayed");
             await station.WaitForStatusAsync(second, s => Devices.All(d => Broker(s, d).Published >= Broker(drained, d).Published + 10), "live readings after the replay");
-            await second.StopAsync();
+            await second.StopCleanlyAsync();
             var final = BridgeStatus.Read(station.Config.StatusFile);
 
             foreach (var device in Devices)

@@ -72,6 +72,16 @@ public sealed class ChildProcess : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// SIGTERM, and the program must end with 0, which is what systemd counts as a clean stop: a non-zero code
+    /// means its shutdown was cut short or failed.
+    /// </summary>
+    public async Task StopCleanlyAsync()
+    {
+        await StopAsync();
+        Assert.True(_process.ExitCode == 0, $"{_process.StartInfo.FileName} {string.Join(' ', _process.StartInfo.ArgumentList)} ended with {_process.ExitCode} after SIGTERM:\n{Output}");
+    }
+
     public async ValueTask DisposeAsync()
     {
         try

@@ -52,6 +52,8 @@ public sealed partial class IngestWorker : IAsyncDisposable
 
     public Task StopAsync() => _process.StopAsync();
 
+    public Task StopCleanlyAsync() => _process.StopCleanlyAsync();
+
     public ValueTask DisposeAsync() => _process.DisposeAsync();
 
     [GeneratedRegex(@"Ingest(?: stopped)?: (\d+) stored")]

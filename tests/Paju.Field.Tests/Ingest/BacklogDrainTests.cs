@@ -13,7 +13,7 @@ public sealed class BacklogDrainTests(MosquittoFixture mosquitto) : IClassFixtur
     {
         foreach (var worker in mosquitto.Workers)
         {
-            await worker.StopAsync();
+            await worker.StopCleanlyAsync();
         }
         const int perDevice = 6000;
         var devices = new[] { "ps1-plc", "ps2-plc", "rain-gauge" };
