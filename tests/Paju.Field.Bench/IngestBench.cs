@@ -44,10 +44,11 @@ public static class IngestBench
     /// <param name="Measured">Acknowledgements within the measured window, after the warm-up: the rate, latency and CPU are of this window.</param>
     /// <param name="Trace">Acknowledged msgs/s in each <see cref="TraceInterval"/> from the first publish, the warm-up's included.</param>
     /// <param name="IssuedPerDevice">Sequence numbers 0 … issued − 1 were published by each device.</param>
-    /// <param name="Unanswered">Publishes whose PUBACK did not come within the client's timeout: not acknowledged, so not owed to the
-    /// database, but a stall of that length — each is also a latency sample of the time it waited.</param>
+    /// <param name="Unanswered">Publishes whose PUBACK did not come within the client's timeout, or whose connection the client dropped
+    /// while they waited: not acknowledged, so not owed to the database, but a stall — each is also a latency sample of the time it waited.</param>
+    /// <param name="Reconnections">Connections the devices opened again after dropping one.</param>
     private sealed record LoadResult(long Acknowledged, TimeSpan Elapsed, Samples Latency, long[] AckedPerDevice, double CpuPercent, long Measured, TimeSpan Window,
-        IReadOnlyList<long> Trace, long[] IssuedPerDevice, IReadOnlyList<(string Device, long Seq)> Unanswered)
+        IReadOnlyList<long> Trace, long[] IssuedPerDevice, IReadOnlyList<(string Device, long Seq)> Unanswered, int Reconnections)
     {
         public double Rate => Measured / Window.TotalSeconds;
     }
@@ -153,9 +154,10 @@ public static class IngestBench
         return lost + capacityLost == 0 && (external is null || (external.Lost == 0 && !external.Stalled)) ? 0 : 1;
     }
 
-    /// <summary>Publishes left without a PUBACK for the client's whole timeout, when there were any.</summary>
+    /// <summary>Publishes left without a PUBACK, and the reconnections that followed, when there were any.</summary>
     private static string UnansweredNote(LoadResult load) =>
-        load.Unanswered.Count == 0 ? "" : $" ({load.Unanswered.Count} unanswered for {PublishTimeout.TotalSeconds:F0} s)";
+        load.Unanswered.Count == 0 ? "" : $" ({load.Unanswered.Count} unanswered: no PUBACK in {PublishTimeout.TotalSeconds:F0} s or the connection dropped" +
+                                          (load.Reconnections > 0 ? $"; {load.Reconnections} reconnections" : "") + ")";
 
     /// <summary>The rate traces of the two steps the verdict rests on: ingest's capacity step and the bare broker's best.</summary>
     private static string TraceLines(List<CapacityStep> steps, double capacity, double bareCapacity)
@@ -258,6 +260,33 @@ public static class IngestBench
         var trace = TraceAsync(acked, stopwatch, warmUp, end);
         var issued = new long[devices.Length];
         var unanswered = new List<(string Device, long Seq)>();
+        var reconnecting = devices.Select(_ => new SemaphoreSlim(1)).ToArray();
+        var reconnections = 0;
+        async Task ReconnectAsync(int device)
+        {
+            await reconnecting[device].WaitAsync();
+            try
+            {
+                for (var attempt = 1; !clients[device].IsConnected; attempt++)
+                {
+                    try
+                    {
+                        await clients[device].ConnectAsync(clients[device].Options);
+                        Interlocked.Increment(ref reconnections);
+                    }
+                    catch (Exception e) when (attempt < 5)
+                    {
+                        // The client may still be tearing down the connection it dropped.
+                        Console.WriteLine($"  {devices[device]}: reconnecting failed ({e.Message}); trying again in 1 s");
+                        await Task.Delay(TimeSpan.FromSeconds(1));
+                    }
+                }
+            }
+            finally
+            {
+                reconnecting[device].Release();
+            }
+        }
         void Sample(int device, double ms, bool acknowledged)
         {
             if (stopwatch.Elapsed is var at && at >= warmUp && at < end)
@@ -289,14 +318,23 @@ public static class IngestBench
                     {
                         result = await clients[i].PublishAsync(message);
                     }
-                    catch (MqttCommunicationTimedOutException) when (clients[i].IsConnected)
+                    catch (Exception e) when (e is MqttCommunicationTimedOutException or MqttClientDisconnectedException)
                     {
-                        // One late PUBACK is a figure of the run (a stall as long as the timeout), not the end of it.
+                        // One late PUBACK, or a connection the client gave up on when its keep-alive ping went unanswered too,
+                        // is a figure of the run (a stall as long as the timeout), not the end of it. The device reconnects
+                        // as a real one would; the message may or may not have been stored.
                         lock (unanswered)
                         {
                             unanswered.Add((devices[i], seq));
                         }
                         Sample(i, Stopwatch.GetElapsedTime(started).TotalMilliseconds, acknowledged: false);
+                        await ReconnectAsync(i);
+                        continue;
+                    }
+                    catch (MqttClientNotConnectedException)
+                    {
+                        // Never sent: another of the device's publishes met the disconnect first.
+                        await ReconnectAsync(i);
                         continue;
                     }
                     if (!result.IsSuccess)
@@ -311,7 +349,10 @@ public static class IngestBench
         var elapsed = stopwatch.Elapsed;
         foreach (var client in clients)
         {
-            await client.DisconnectAsync();
+            if (client.IsConnected)
+            {
+                await client.DisconnectAsync();
+            }
             client.Dispose();
         }
         var samples = new Samples(label);
@@ -319,9 +360,11 @@ public static class IngestBench
         {
             list.ForEach(samples.Add);
         }
-        var result = new LoadResult(acked.Sum(), elapsed, samples, acked, await cpu, measured.Sum(), duration, await trace, issued, unanswered);
+        var result = new LoadResult(acked.Sum(), elapsed, samples, acked, await cpu, measured.Sum(), duration, await trace, issued, unanswered,
+            reconnections);
         Console.WriteLine($"  {result.Rate:N0} msgs/s acknowledged, p50 {samples.Percentile(50):F1} ms, p99 {samples.Percentile(99):F1} ms, CPU {result.CpuPercent:F0}%" +
-                          (unanswered.Count > 0 ? $", {unanswered.Count} publishes unanswered" : ""));
+                          (unanswered.Count > 0 ? $", {unanswered.Count} publishes unanswered" : "") +
+                          (reconnections > 0 ? $", {reconnections} reconnections" : ""));
         return result;
     }
 
