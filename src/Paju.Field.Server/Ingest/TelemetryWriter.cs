@@ -24,25 +24,23 @@ public sealed class TelemetryWriter(NpgsqlDataSource db, IngestOptions options, 
     /// <summary>last_seen_at is for people ("heard from 3 s ago"): writing it more often than this is churn.</summary>
     private static readonly TimeSpan LastSeenResolution = TimeSpan.FromSeconds(10);
 
-    // One statement for both tables: the log of readings (duplicates ignored by the key) and the newest value per
-    // (device, metric), found beforehand from the parsed readings (see NewestValues; a row may change only once in a
-    // statement). A newest value already held is updated in place when the reading is newer; only a (device, metric)
-    // seen for the first time is inserted. (An upsert of rows that nearly always exist locked each row, logging the
-    // lock, before updating it: half again the time of the plain update.) Should another batch add the same new
-    // (device, metric) at the same moment, the insert meets its row and keeps the newer. What was stored and what
-    // actually moved forward come back together; what moved becomes one 'state' event on the live feed (see
-    // StateEvent), appended later in this same transaction: the feed never shows a value that was rolled back, and
-    // never misses one that was committed. A replayed reading older than the stored one changes nothing and so sends
-    // nothing.
-    private const string WriteReadings = """
-        WITH r AS (
-            SELECT * FROM unnest($1::integer[], $2::bigint[], $3::bigint[], $4::timestamptz[], $5::timestamptz[], $6::boolean[], $7::jsonb[])
-                AS r(device, boot, seq, ts, received_at, historical, metrics)),
-        stored AS (
-            INSERT INTO telemetry (device, boot, seq, ts, received_at, historical, metrics)
-            SELECT device, boot, seq, ts, received_at, historical, metrics FROM r
-            ON CONFLICT DO NOTHING
-            RETURNING device, boot, seq),
+    // One statement for both tables: the log of readings and the newest value per (device, metric), found beforehand from
+    // the parsed readings (see NewestValues; a row may change only once in a statement). A newest value already held is
+    // updated in place when the reading is newer; only what did not move forward is offered to the insert, which adds a
+    // (device, metric) seen for the first time and otherwise keeps the newer (a replayed reading older than the stored
+    // one, or another batch adding the same new pair at the same moment). (An upsert of rows that nearly always exist
+    // locked each row, logging the lock, before updating it: half again the time of the plain update; and looking each
+    // pair up in the table before inserting cost an index probe per value for the one in thousands that is new.) What
+    // actually moved forward comes back; it becomes one 'state' event on the live feed (see StateEvent), appended later
+    // in this same transaction: the feed never shows a value that was rolled back, and never misses one that was
+    // committed. A replayed reading older than the stored one changes nothing and so sends nothing.
+    //
+    // The readings are inserted as they are: a reading is new nearly always. Skipping duplicates by the key (ON CONFLICT
+    // DO NOTHING) probes the key before each insert, takes a speculative-insertion lock and logs a confirmation, and
+    // returning which rows were new materialises them all: together a seventh of PostgreSQL's time per reading under a
+    // storm. A duplicate — a redelivery after a lost PUBACK, a bridge replaying its queue — fails the statement with
+    // 23505 instead, and the batch is written again with the statement that skips duplicates (see WriteAsync).
+    private const string NewestValuesCtes = """
         newest AS (
             SELECT device, metric, coalesce(to_jsonb(number), to_jsonb(flag)) AS value, ts, received_at, boot, seq, historical
             FROM unnest($8::integer[], $9::text[], $10::float8[], $11::boolean[], $12::timestamptz[], $13::timestamptz[], $14::bigint[], $15::bigint[],
@@ -57,18 +55,52 @@ public sealed class TelemetryWriter(NpgsqlDataSource db, IngestOptions options, 
         added AS (
             INSERT INTO latest_metric AS l (device, metric, value, ts, received_at, boot, seq, historical)
             SELECT n.device, n.metric, n.value, n.ts, n.received_at, n.boot, n.seq, n.historical FROM newest n
-            WHERE NOT EXISTS (SELECT FROM latest_metric held WHERE held.device = n.device AND held.metric = n.metric)
+            WHERE NOT EXISTS (SELECT FROM moved m WHERE m.device = n.device AND m.metric = n.metric)
             ON CONFLICT (device, metric) DO UPDATE
                 SET value = excluded.value, ts = excluded.ts, received_at = excluded.received_at,
                     boot = excluded.boot, seq = excluded.seq, historical = excluded.historical
                 WHERE (l.ts, l.boot, l.seq) < (excluded.ts, excluded.boot, excluded.seq)
             RETURNING device, metric, ts, boot, seq)
+        """;
+
+    private const string Readings = """
+        r AS (
+            SELECT * FROM unnest($1::integer[], $2::bigint[], $3::bigint[], $4::timestamptz[], $5::timestamptz[], $6::boolean[], $7::jsonb[])
+                AS r(device, boot, seq, ts, received_at, historical, metrics))
+        """;
+
+    /// <summary>Every reading is new (the usual case): all are stored, or the statement fails with 23505.</summary>
+    private const string WriteNewReadings = $"""
+        WITH {Readings},
+        stored AS (
+            INSERT INTO telemetry (device, boot, seq, ts, received_at, historical, metrics)
+            SELECT device, boot, seq, ts, received_at, historical, metrics FROM r),
+        {NewestValuesCtes}
+        SELECT device, boot, seq, metric, ts FROM moved
+        UNION ALL
+        SELECT device, boot, seq, metric, ts FROM added
+        """;
+
+    /// <summary>Some readings may be stored already: those are skipped, and what was new comes back with a NULL metric.</summary>
+    private const string WriteReadingsSkippingDuplicates = $"""
+        WITH {Readings},
+        stored AS (
+            INSERT INTO telemetry (device, boot, seq, ts, received_at, historical, metrics)
+            SELECT device, boot, seq, ts, received_at, historical, metrics FROM r
+            ON CONFLICT DO NOTHING
+            RETURNING device, boot, seq),
+        {NewestValuesCtes}
         SELECT device, boot, seq, NULL::text, NULL::timestamptz FROM stored
         UNION ALL
         SELECT device, boot, seq, metric, ts FROM moved
         UNION ALL
         SELECT device, boot, seq, metric, ts FROM added
         """;
+
+    /// <summary>After a duplicate, the statement that skips them is used for this long: a replay brings many together.</summary>
+    private static readonly TimeSpan DuplicatesExpectedFor = TimeSpan.FromMinutes(1);
+
+    private long _duplicatesExpectedUntil = long.MinValue;
 
     private const string AppendState = $"SELECT live_event_append('{LiveEventTypes.State}', $1::jsonb)";
 
@@ -95,7 +127,20 @@ public sealed class TelemetryWriter(NpgsqlDataSource db, IngestOptions options, 
         await using var conn = await db.OpenConnectionAsync(ct);
         try
         {
-            return await WriteAsync(conn, batch, readings, ct);
+            var skipDuplicates = Environment.TickCount64 < Interlocked.Read(ref _duplicatesExpectedUntil);
+            try
+            {
+                return await WriteAsync(conn, batch, readings, skipDuplicates, ct);
+            }
+            catch (PostgresException e) when (!skipDuplicates && IsDuplicateReading(e))
+            {
+                // The transaction was rolled back as the exception left it; nothing of the batch was written.
+                Interlocked.Exchange(ref _duplicatesExpectedUntil, Environment.TickCount64 + (long)DuplicatesExpectedFor.TotalMilliseconds);
+                log?.LogInformation("A batch of {Count} messages holds a reading stored already ({Detail}): a redelivery or a replay. " +
+                                    "Written again skipping duplicates, as is every batch for the next {Seconds:F0} s",
+                    batch.Count, e.Detail ?? e.MessageText, DuplicatesExpectedFor.TotalSeconds);
+                return await WriteAsync(conn, batch, readings, skipDuplicates: true, ct);
+            }
         }
         catch (PostgresException e) when (DatabaseErrors.IsStalePreparedStatement(e))
         {
@@ -114,8 +159,12 @@ public sealed class TelemetryWriter(NpgsqlDataSource db, IngestOptions options, 
         }
     }
 
+    /// <summary>The readings' key refused a copy of a stored reading (or of one twice in the batch).</summary>
+    private static bool IsDuplicateReading(PostgresException e) =>
+        e.SqlState == PostgresErrorCodes.UniqueViolation && e.TableName?.StartsWith("telemetry", StringComparison.Ordinal) == true;
+
     private async Task<IngestOutcome[]> WriteAsync(NpgsqlConnection conn, IReadOnlyList<Classified> batch, List<(int Index, Classified.Reading Item)> readings,
-        CancellationToken ct)
+        bool skipDuplicates, CancellationToken ct)
     {
         var outcomes = new IngestOutcome[batch.Count];
         var rejected = Of<Classified.Rejected>(batch);
@@ -125,7 +174,7 @@ public sealed class TelemetryWriter(NpgsqlDataSource db, IngestOptions options, 
         if (readings.Count > 0)
         {
             var stored = new HashSet<(int, long, long)>();
-            await using (var write = new NpgsqlCommand(WriteReadings, conn, tx))
+            await using (var write = new NpgsqlCommand(skipDuplicates ? WriteReadingsSkippingDuplicates : WriteNewReadings, conn, tx))
             {
                 write.Parameters.AddRange(Parameters(ReadingColumns(readings)));
                 write.Parameters.AddRange(NewestValues.Of(readings.Select(r => r.Item)).All.Select(values => new NpgsqlParameter { Value = values }).ToArray());
@@ -150,7 +199,7 @@ public sealed class TelemetryWriter(NpgsqlDataSource db, IngestOptions options, 
             }
             foreach (var (i, r) in readings)
             {
-                outcomes[i] = stored.Remove((r.Device.Id, r.Value.Boot, r.Value.Seq)) ? IngestOutcome.Stored : IngestOutcome.Duplicate;
+                outcomes[i] = !skipDuplicates || stored.Remove((r.Device.Id, r.Value.Boot, r.Value.Seq)) ? IngestOutcome.Stored : IngestOutcome.Duplicate;
             }
         }
 
