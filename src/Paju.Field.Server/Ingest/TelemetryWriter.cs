@@ -102,7 +102,7 @@ public sealed class TelemetryWriter(NpgsqlDataSource db, IngestOptions options, 
 
     private long _duplicatesExpectedUntil = long.MinValue;
 
-    private const string AppendState = $"SELECT live_event_append('{LiveEventTypes.State}', $1::jsonb)";
+    private const string AppendState = $"SELECT live_event_append('{LiveEventTypes.State}', $1::json)";
 
     private const string InsertCheckIns = """
         INSERT INTO checkin (device, boot, seq, ts, received_at, uid, url, reader, operator, position, accuracy_m, historical)
@@ -247,7 +247,7 @@ public sealed class TelemetryWriter(NpgsqlDataSource db, IngestOptions options, 
         {
             await using var finish = new NpgsqlBatch(conn, tx);
             var append = new NpgsqlBatchCommand(AppendState);
-            append.Parameters.Add(new() { Value = StateEvent.Json(moved, readings.Select(r => r.Item)), NpgsqlDbType = NpgsqlDbType.Jsonb });
+            append.Parameters.Add(new() { Value = StateEvent.Json(moved, readings.Select(r => r.Item)), NpgsqlDbType = NpgsqlDbType.Json });
             finish.BatchCommands.Add(append);
             finish.BatchCommands.Add(new NpgsqlBatchCommand("COMMIT"));
             await finish.ExecuteNonQueryAsync(ct);

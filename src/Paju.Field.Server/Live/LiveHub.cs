@@ -8,7 +8,10 @@ namespace Paju.Field.Server.Live;
 public sealed record LiveEvent(long Id, string Type, byte[] Sse)
 {
     public static LiveEvent Of(long id, string type, string payload) =>
-        new(id, type, Encoding.UTF8.GetBytes($"id: {id}\nevent: {type}\ndata: {payload}\n\n"));
+        new(id, type, Encoding.UTF8.GetBytes($"id: {id}\nevent: {type}\ndata: {OneLine(payload)}\n\n"));
+
+    /// <summary>An SSE data line ends at a line break; in JSON text one can only be whitespace between tokens.</summary>
+    private static string OneLine(string json) => json.AsSpan().IndexOfAny('\r', '\n') < 0 ? json : json.Replace('\r', ' ').Replace('\n', ' ');
 }
 
 /// <summary>

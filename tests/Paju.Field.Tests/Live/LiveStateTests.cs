@@ -41,7 +41,7 @@ public sealed class LiveStateTests(EmbeddedBrokerFixture mqtt) : IClassFixture<E
 
         // The replayed reading (historical, older) never reaches the feed or the state.
         Assert.Equal(0L, await mqtt.Db.ScalarAsync<long>("""
-            SELECT count(*) FROM live_event e, jsonb_array_elements(e.payload -> 'devices') d
+            SELECT count(*) FROM live_event e, json_array_elements(e.payload -> 'devices') d
             WHERE e.type = 'state' AND (d -> 'metrics' ->> 'basin_level_m')::float8 = 1.0
             """));
         var snapshot = JsonDocument.Parse(await client.GetStringAsync("/api/live/state")).RootElement;
