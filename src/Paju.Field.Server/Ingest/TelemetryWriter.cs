@@ -26,14 +26,15 @@ public sealed class TelemetryWriter(NpgsqlDataSource db, IngestOptions options, 
 
     // One statement for both tables: the log of readings and the newest value per (device, metric), found beforehand from
     // the parsed readings (see NewestValues; a row may change only once in a statement). A newest value already held is
-    // updated in place when the reading is newer; only what did not move forward is offered to the insert, which adds a
-    // (device, metric) seen for the first time and otherwise keeps the newer (a replayed reading older than the stored
-    // one, or another batch adding the same new pair at the same moment). (An upsert of rows that nearly always exist
-    // locked each row, logging the lock, before updating it: half again the time of the plain update; and looking each
-    // pair up in the table before inserting cost an index probe per value for the one in thousands that is new.) What
-    // actually moved forward comes back; it becomes one 'state' event on the live feed (see StateEvent), appended later
-    // in this same transaction: the feed never shows a value that was rolled back, and never misses one that was
-    // committed. A replayed reading older than the stored one changes nothing and so sends nothing.
+    // updated in place when the reading is newer; only a (device, metric) seen for the first time is inserted, looked up
+    // in the table only among the values that did not move forward (usually none: an index probe per value was spent on
+    // the one in thousands that is new). A held row is never offered to the insert, whose conflict path would lock it
+    // out of the (device, metric) order the update keeps: two batches of one device would deadlock. Should another batch
+    // add the same new pair at the same moment, the insert meets its row and keeps the newer. (An upsert of rows that
+    // nearly always exist locked each row, logging the lock, before updating it: half again the time of the plain
+    // update.) What actually moved forward comes back; it becomes one 'state' event on the live feed (see StateEvent),
+    // appended later in this same transaction: the feed never shows a value that was rolled back, and never misses one
+    // that was committed. A replayed reading older than the stored one changes nothing and so sends nothing.
     //
     // The readings are inserted as they are: a reading is new nearly always. Skipping duplicates by the key (ON CONFLICT
     // DO NOTHING) probes the key before each insert, takes a speculative-insertion lock and logs a confirmation, and
@@ -52,10 +53,12 @@ public sealed class TelemetryWriter(NpgsqlDataSource db, IngestOptions options, 
             FROM newest n
             WHERE l.device = n.device AND l.metric = n.metric AND (l.ts, l.boot, l.seq) < (n.ts, n.boot, n.seq)
             RETURNING l.device, l.metric, l.ts, l.boot, l.seq),
+        unmoved AS MATERIALIZED (
+            SELECT * FROM newest n WHERE NOT EXISTS (SELECT FROM moved m WHERE m.device = n.device AND m.metric = n.metric)),
         added AS (
             INSERT INTO latest_metric AS l (device, metric, value, ts, received_at, boot, seq, historical)
-            SELECT n.device, n.metric, n.value, n.ts, n.received_at, n.boot, n.seq, n.historical FROM newest n
-            WHERE NOT EXISTS (SELECT FROM moved m WHERE m.device = n.device AND m.metric = n.metric)
+            SELECT n.device, n.metric, n.value, n.ts, n.received_at, n.boot, n.seq, n.historical FROM unmoved n
+            WHERE NOT EXISTS (SELECT FROM latest_metric held WHERE held.device = n.device AND held.metric = n.metric)
             ON CONFLICT (device, metric) DO UPDATE
                 SET value = excluded.value, ts = excluded.ts, received_at = excluded.received_at,
                     boot = excluded.boot, seq = excluded.seq, historical = excluded.historical
