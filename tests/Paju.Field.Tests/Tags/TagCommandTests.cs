@@ -330,14 +330,29 @@ public sealed class TagCommandTests(PostgisServer server) : IAsyncLifetime
 
     private static string? DecodeQr(string png)
     {
+        // Every row of the plate searched for the finder patterns, as a phone's scanner does over many frames: the plate's
+        // Korean name and code beside the code once threw the sparse default search off one plate in a run.
+        var hints = new Dictionary<DecodeHintType, object>
+        {
+            [DecodeHintType.POSSIBLE_FORMATS] = new List<BarcodeFormat> { BarcodeFormat.QR_CODE }, [DecodeHintType.TRY_HARDER] = true,
+        };
         using var decoded = SKBitmap.Decode(png);
-        using var rgba = decoded.Copy(SKColorType.Rgba8888);
-        var source = new RGBLuminanceSource(rgba.Bytes, rgba.Width, rgba.Height, RGBLuminanceSource.BitmapFormat.RGBA32);
-        var result = new MultiFormatReader().decode(new BinaryBitmap(new HybridBinarizer(source)),
-            // Every row of the plate searched for the finder patterns, as a phone's scanner does over many frames: the plate's
-            // Korean name and code beside the code once threw the sparse default search off one plate in a run.
-            new Dictionary<DecodeHintType, object> { [DecodeHintType.POSSIBLE_FORMATS] = new List<BarcodeFormat> { BarcodeFormat.QR_CODE }, [DecodeHintType.TRY_HARDER] = true });
-        return result?.Text;
+        // And like a scanner, more than one look: both of ZXing's binarizers, at the plate's size and at twice it (modules kept
+        // square), since a random signature now and then draws a pattern one look misreads (one plate in a CI run).
+        foreach (var scale in new[] { 1, 2 })
+        {
+            using var frame = decoded.Resize(new SKImageInfo(decoded.Width * scale, decoded.Height * scale, SKColorType.Rgba8888),
+                new SKSamplingOptions(SKFilterMode.Nearest));
+            var source = new RGBLuminanceSource(frame.Bytes, frame.Width, frame.Height, RGBLuminanceSource.BitmapFormat.RGBA32);
+            foreach (var bitmap in new[] { new BinaryBitmap(new HybridBinarizer(source)), new BinaryBitmap(new GlobalHistogramBinarizer(source)) })
+            {
+                if (new MultiFormatReader().decode(bitmap, hints) is { } result)
+                {
+                    return result.Text;
+                }
+            }
+        }
+        return null;
     }
 
     public async ValueTask DisposeAsync()
