@@ -31,6 +31,6 @@ public sealed class BacklogDrainTests(MosquittoFixture mosquitto) : IClassFixtur
         mosquitto.Workers[1] = mosquitto.StartWorker("ingest-b");
         var rows = await mosquitto.WaitForRowsAsync("SELECT count(*) FROM telemetry WHERE boot = 4001", perDevice * devices.Length);
         Assert.True(rows == perDevice * devices.Length,
-            $"{rows} of {perDevice * devices.Length} drained\n{string.Join("\n----\n", mosquitto.Workers.Select(w => w.Output[^Math.Min(3000, w.Output.Length)..]))}");
+            $"{rows} of {perDevice * devices.Length} drained\n{string.Join("\n----\n", mosquitto.Workers.Select(w => w.Output).Select(output => output[^Math.Min(3000, output.Length)..]))}");
     }
 }

@@ -158,7 +158,12 @@ public static class MosquittoChecks
         Assert.Equal(readings, publisher.Acknowledged.Count);
         var rows = await mosquitto.WaitForRowsAsync(
             "SELECT count(*) FROM telemetry t JOIN device d ON d.id = t.device WHERE d.device_id = $1 AND t.boot = $2", readings, device, boot);
-        Assert.True(rows == readings, $"{rows} of {readings} stored.\n{string.Join("\n----\n", mosquitto.Workers.Select(w => w.Output))}\n---- mosquitto\n{mosquitto.Broker.Log[^Math.Min(6000, mosquitto.Broker.Log.Length)..]}");
+        if (rows != readings)
+        {
+            // The log is read once: mosquitto may still be writing to it, and a second read would be longer than the first.
+            var log = mosquitto.Broker.Log;
+            Assert.Fail($"{rows} of {readings} stored.\n{string.Join("\n----\n", mosquitto.Workers.Select(w => w.Output))}\n---- mosquitto\n{log[^Math.Min(6000, log.Length)..]}");
+        }
         await using var cmd = mosquitto.Db.DataSource.CreateCommand("""
             SELECT array_agg(t.seq ORDER BY t.seq) FROM telemetry t JOIN device d ON d.id = t.device WHERE d.device_id = $1 AND t.boot = $2
             """);
