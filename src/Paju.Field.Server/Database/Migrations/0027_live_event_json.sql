@@ -4,6 +4,7 @@
 -- PostgreSQL's work per reading. As json the text is checked once on the way in and kept as it came.
 ALTER TABLE live_event ALTER COLUMN payload TYPE json USING payload::json;
 
+-- Changing the type resets the column's compression (checked: attcompression comes back empty), so it is set again.
 DO $$
 BEGIN
     ALTER TABLE live_event ALTER COLUMN payload SET COMPRESSION lz4;
@@ -11,9 +12,8 @@ EXCEPTION WHEN feature_not_supported OR invalid_parameter_value THEN
     RAISE NOTICE 'lz4 is not available in this PostgreSQL build: live_event keeps pglz';
 END $$;
 
--- Events built in SQL (jsonb_build_object …) keep calling the jsonb form, whose insert prints them as compact text. An
--- event the server writes as text comes as json, appended the same way (see 0006: last in its transaction, under the
--- log's lock). Its text goes into an SSE data line as it is, so it must be one line, as a compact writer's output is.
+-- An event the server writes as text comes as json and is appended as it is (see 0006: last in its transaction, under
+-- the log's lock). Its text goes into an SSE data line, so it must be one line, as a compact writer's output is.
 CREATE FUNCTION live_event_append(event_type text, event_payload json, event_at timestamptz DEFAULT now())
 RETURNS bigint LANGUAGE plpgsql AS $$
 DECLARE
@@ -23,3 +23,10 @@ BEGIN
     INSERT INTO live_event (at, type, payload) VALUES (event_at, event_type, event_payload) RETURNING id INTO new_id;
     RETURN new_id;
 END $$;
+
+-- Events built in SQL (jsonb_build_object …) keep calling the jsonb form, which prints them once as compact text and
+-- appends through the json form: the lock and the insert stay in one place.
+CREATE OR REPLACE FUNCTION live_event_append(event_type text, event_payload jsonb, event_at timestamptz DEFAULT now())
+RETURNS bigint LANGUAGE sql AS $$
+    SELECT live_event_append(event_type, event_payload::json, event_at);
+$$;
