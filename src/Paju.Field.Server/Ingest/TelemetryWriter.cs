@@ -32,7 +32,8 @@ public sealed class TelemetryWriter(NpgsqlDataSource db, IngestOptions options, 
     // out of the (device, metric) order the update keeps: two batches of one device would deadlock. Should another batch
     // add the same new pair at the same moment, the insert meets its row and keeps the newer. (An upsert of rows that
     // nearly always exist locked each row, logging the lock, before updating it: half again the time of the plain
-    // update.) What actually moved forward comes back; it becomes one 'state' event on the live feed (see StateEvent),
+    // update.) What actually moved forward comes back as one array of the values' places among the parameters, not as a
+    // row per value to print, send and read back; it becomes one 'state' event on the live feed (see StateEvent),
     // appended later in this same transaction: the feed never shows a value that was rolled back, and never misses one
     // that was committed. A replayed reading older than the stored one changes nothing and so sends nothing.
     //
@@ -43,18 +44,18 @@ public sealed class TelemetryWriter(NpgsqlDataSource db, IngestOptions options, 
     // 23505 instead, and the batch is written again with the statement that skips duplicates (see WriteAsync).
     private const string NewestValuesCtes = """
         newest AS (
-            SELECT device, metric, coalesce(to_jsonb(number), to_jsonb(flag)) AS value, ts, received_at, boot, seq, historical
+            SELECT device, metric, coalesce(to_jsonb(number), to_jsonb(flag)) AS value, ts, received_at, boot, seq, historical, place
             FROM unnest($8::integer[], $9::text[], $10::float8[], $11::boolean[], $12::timestamptz[], $13::timestamptz[], $14::bigint[], $15::bigint[],
-                        $16::boolean[])
-                AS n(device, metric, number, flag, ts, received_at, boot, seq, historical)),
+                        $16::boolean[]) WITH ORDINALITY
+                AS n(device, metric, number, flag, ts, received_at, boot, seq, historical, place)),
         moved AS (
             UPDATE latest_metric l
                 SET value = n.value, ts = n.ts, received_at = n.received_at, boot = n.boot, seq = n.seq, historical = n.historical
             FROM newest n
             WHERE l.device = n.device AND l.metric = n.metric AND (l.ts, l.boot, l.seq) < (n.ts, n.boot, n.seq)
-            RETURNING l.device, l.metric, l.ts, l.boot, l.seq),
+            RETURNING n.place),
         unmoved AS MATERIALIZED (
-            SELECT * FROM newest n WHERE NOT EXISTS (SELECT FROM moved m WHERE m.device = n.device AND m.metric = n.metric)),
+            SELECT * FROM newest n WHERE NOT EXISTS (SELECT FROM moved m WHERE m.place = n.place)),
         added AS (
             INSERT INTO latest_metric AS l (device, metric, value, ts, received_at, boot, seq, historical)
             SELECT n.device, n.metric, n.value, n.ts, n.received_at, n.boot, n.seq, n.historical FROM unmoved n
@@ -63,7 +64,10 @@ public sealed class TelemetryWriter(NpgsqlDataSource db, IngestOptions options, 
                 SET value = excluded.value, ts = excluded.ts, received_at = excluded.received_at,
                     boot = excluded.boot, seq = excluded.seq, historical = excluded.historical
                 WHERE (l.ts, l.boot, l.seq) < (excluded.ts, excluded.boot, excluded.seq)
-            RETURNING device, metric, ts, boot, seq)
+            RETURNING device, metric),
+        moved_places AS (
+            SELECT ARRAY(SELECT place FROM moved UNION ALL SELECT n.place FROM added a JOIN newest n ON n.device = a.device AND n.metric = a.metric)
+                AS places)
         """;
 
     private const string Readings = """
@@ -79,12 +83,10 @@ public sealed class TelemetryWriter(NpgsqlDataSource db, IngestOptions options, 
             INSERT INTO telemetry (device, boot, seq, ts, received_at, historical, metrics)
             SELECT device, boot, seq, ts, received_at, historical, metrics FROM r),
         {NewestValuesCtes}
-        SELECT device, boot, seq, metric, ts FROM moved
-        UNION ALL
-        SELECT device, boot, seq, metric, ts FROM added
+        SELECT NULL::integer, NULL::bigint, NULL::bigint, places FROM moved_places
         """;
 
-    /// <summary>Some readings may be stored already: those are skipped, and what was new comes back with a NULL metric.</summary>
+    /// <summary>Some readings may be stored already: those are skipped, and what was new comes back, each in a row of its own.</summary>
     private const string WriteReadingsSkippingDuplicates = $"""
         WITH {Readings},
         stored AS (
@@ -93,11 +95,9 @@ public sealed class TelemetryWriter(NpgsqlDataSource db, IngestOptions options, 
             ON CONFLICT DO NOTHING
             RETURNING device, boot, seq),
         {NewestValuesCtes}
-        SELECT device, boot, seq, NULL::text, NULL::timestamptz FROM stored
+        SELECT device, boot, seq, NULL::bigint[] FROM stored
         UNION ALL
-        SELECT device, boot, seq, metric, ts FROM moved
-        UNION ALL
-        SELECT device, boot, seq, metric, ts FROM added
+        SELECT NULL, NULL, NULL, places FROM moved_places
         """;
 
     /// <summary>After a duplicate, the statement that skips them is used for this long: a replay brings many together.</summary>
@@ -177,10 +177,13 @@ public sealed class TelemetryWriter(NpgsqlDataSource db, IngestOptions options, 
         if (readings.Count > 0)
         {
             var stored = new HashSet<(int, long, long)>();
+            NewestValues.Columns newest;
+            long[] movedPlaces = [];
             await using (var write = new NpgsqlCommand(skipDuplicates ? WriteReadingsSkippingDuplicates : WriteNewReadings, conn, tx))
             {
                 write.Parameters.AddRange(Parameters(ReadingColumns(readings)));
-                write.Parameters.AddRange(NewestValues.Of(readings.Select(r => r.Item)).All.Select(values => new NpgsqlParameter { Value = values }).ToArray());
+                newest = NewestValues.Of(readings.Select(r => r.Item));
+                write.Parameters.AddRange(newest.All.Select(values => new NpgsqlParameter { Value = values }).ToArray());
                 // Parsed and planned once per pooled connection instead of for every batch: about a tenth of PostgreSQL's
                 // time per reading. Npgsql keeps it prepared on the connection; preparing again is a lookup.
                 if (_prepare)
@@ -196,9 +199,13 @@ public sealed class TelemetryWriter(NpgsqlDataSource db, IngestOptions options, 
                     }
                     else
                     {
-                        moved.Add(new(reader.GetInt32(0), reader.GetString(3), reader.GetFieldValue<DateTimeOffset>(4), reader.GetInt64(1), reader.GetInt64(2)));
+                        movedPlaces = reader.GetFieldValue<long[]>(3);
                     }
                 }
+            }
+            foreach (var place in movedPlaces)
+            {
+                moved.Add(newest.Moved((int)place - 1));
             }
             foreach (var (i, r) in readings)
             {
