@@ -86,7 +86,7 @@ public sealed class TelemetryWriter(NpgsqlDataSource db, IngestOptions options, 
         SELECT NULL::integer, NULL::bigint, NULL::bigint, places FROM moved_places
         """;
 
-    /// <summary>Some readings may be stored already: those are skipped, and what was new comes back, each in a row of its own.</summary>
+    /// <summary>Some readings may be stored already: those are skipped; each reading stored comes back in a row, the moved values' places in one more.</summary>
     private const string WriteReadingsSkippingDuplicates = $"""
         WITH {Readings},
         stored AS (
