@@ -96,7 +96,7 @@ public static class IngestBench
         }
         long[] Sum(Func<LoadResult, long[]> perDevice) => [.. Enumerable.Range(0, perDevice(runs[0]).Length).Select(i => runs.Sum(r => perDevice(r)[i]))];
         return new LoadResult(runs.Sum(r => r.Acknowledged), TimeSpan.FromTicks(runs.Sum(r => r.Elapsed.Ticks)), latency, Sum(r => r.AckedPerDevice),
-            runs.Average(r => r.CpuPercent), runs.Sum(r => r.Measured), TimeSpan.FromTicks(runs.Sum(r => r.Window.Ticks)), runs[0].Trace,
+            runs.Average(r => r.CpuPercent), runs.Sum(r => r.Measured), TimeSpan.FromTicks(runs.Sum(r => r.Window.Ticks)), [.. runs.SelectMany(r => r.Trace)],
             Sum(r => r.IssuedPerDevice), [.. runs.SelectMany(r => r.Unanswered)], runs.Sum(r => r.Reconnections));
     }
 

@@ -21,7 +21,7 @@ public static class NewestValues
 
         /// <summary>Row i as it moved latest_metric forward: its time as PostgreSQL holds it, to the microsecond (Npgsql truncates).</summary>
         public StateEvent.Moved Moved(int i) =>
-            new(Device[i], Metric[i], new DateTimeOffset(Ts[i].UtcTicks - Ts[i].UtcTicks % 10, TimeSpan.Zero), Boot[i], Seq[i]);
+            new(Device[i], Metric[i], new DateTimeOffset(Microseconds(Ts[i]) * 10, TimeSpan.Zero), Boot[i], Seq[i]);
     }
 
     public static Columns Of(IEnumerable<Classified.Reading> readings)
@@ -102,5 +102,8 @@ public static class NewestValues
     }
 
     /// <summary>(ts, boot, seq) as PostgreSQL compares them: timestamptz holds microseconds, a tick is a tenth of one.</summary>
-    private static (long Microseconds, long Boot, long Seq) Order(Classified.Reading r) => (r.Value.Timestamp.UtcTicks / 10, r.Value.Boot, r.Value.Seq);
+    private static (long Microseconds, long Boot, long Seq) Order(Classified.Reading r) => (Microseconds(r.Value.Timestamp), r.Value.Boot, r.Value.Seq);
+
+    /// <summary>A time as timestamptz holds it, cut to the microsecond as Npgsql sends it: the ticks since 0001, in tens.</summary>
+    private static long Microseconds(DateTimeOffset t) => t.UtcTicks / 10;
 }
