@@ -42,7 +42,8 @@ public static class HealthEndpoints
         [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] long? Stored = null,
         [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] long? Duplicates = null,
         [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] long? DeadLetters = null,
-        [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] long? Waiting = null);
+        [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] long? Waiting = null,
+        [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] long? NewestValuesWaiting = null);
 
     /// <summary>The embedded broker's state and what the ingest stored since start; "external" when devices use another broker.</summary>
     private static BrokerHealth CheckBroker(IServiceProvider services)
@@ -55,7 +56,7 @@ public static class HealthEndpoints
         var broker = services.GetRequiredService<Ingest.EmbeddedBroker>();
         var pipeline = services.GetRequiredService<Ingest.IngestPipeline>();
         return new BrokerHealth(broker.IsRunning ? "ok" : "unavailable", "embedded", options.Endpoint,
-            pipeline.Stored, pipeline.Duplicates, pipeline.DeadLetters, pipeline.Waiting);
+            pipeline.Stored, pipeline.Duplicates, pipeline.DeadLetters, pipeline.Waiting, pipeline.Newest.Waiting);
     }
 
     private static async Task<DatabaseHealth> CheckDatabaseAsync(NpgsqlDataSource db, CancellationToken requestAborted)

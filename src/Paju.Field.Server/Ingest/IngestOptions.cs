@@ -42,4 +42,11 @@ public sealed class IngestOptions : IPajuOptions
     /// </summary>
     [Range(1, 64)]
     public int ConcurrentBatches { get; set; } = 2;
+
+    /// <summary>
+    /// The newest value per metric (latest_metric, the live feed's state events) is written at most this often, merged
+    /// over the readings committed meanwhile; the first after a quiet spell at once (see NewestValuesWriter).
+    /// </summary>
+    [Range(0, 60_000)]
+    public int NewestValuesIntervalMilliseconds { get; set; } = 250;
 }

@@ -49,8 +49,8 @@ public sealed class IngestPipeline(NpgsqlDataSource db, DeviceDirectory devices,
     // When each device is acknowledged on its own (the embedded broker), there is one lane per concurrent batch, each
     // batching and writing its own share of the devices, one batch after the other. Two batches written at once so
     // never hold rows the other needs: when any batch could carry any device, one batch waited on the other's locks
-    // (latest_metric, device) until its commit, and writing two at once gained nothing. A device's messages also commit
-    // in the order they arrived.
+    // (a device's rows) until its commit, and writing two at once gained nothing. A device's messages also commit in the
+    // order they arrived.
     // When one connection carries every device and is acknowledged in arrival order (a `paju ingest` worker behind
     // mosquitto), what a lane commits is still acknowledged only after the oldest message of every other lane, so lanes
     // would only hold acknowledgements back. There the batches are taken from one queue in arrival order and overlap.
@@ -68,6 +68,9 @@ public sealed class IngestPipeline(NpgsqlDataSource db, DeviceDirectory devices,
     private int BatchesPerLane => Concurrent(options) / _lanes.Length;
 
     private readonly TelemetryWriter _writer = new(db, options, verifier, log);
+
+    /// <summary>latest_metric and the live feed's state events, following what the batches commit.</summary>
+    public NewestValuesWriter Newest { get; } = new(db, options, log, clock);
     private long _stored, _duplicates, _deadLetters, _waiting;
 
     public long Stored => Interlocked.Read(ref _stored);
@@ -119,7 +122,16 @@ public sealed class IngestPipeline(NpgsqlDataSource db, DeviceDirectory devices,
         await DropExpiredPartitionsAsync(stoppingToken);
         _ = ReportLoopAsync(stoppingToken);
         _ = RetentionLoopAsync(stoppingToken);
-        await Task.WhenAll(_lanes.Select(lane => RunLaneAsync(lane.Reader, stoppingToken)));
+        var newest = Newest.RunAsync(stoppingToken);
+        try
+        {
+            await Task.WhenAll(_lanes.Select(lane => RunLaneAsync(lane.Reader, stoppingToken)));
+        }
+        finally
+        {
+            await newest;
+            await Newest.WriteRestAsync();
+        }
     }
 
     private async Task RunLaneAsync(ChannelReader<Pending> reader, CancellationToken stoppingToken)
@@ -252,6 +264,11 @@ public sealed class IngestPipeline(NpgsqlDataSource db, DeviceDirectory devices,
             log.LogWarning("A message on {Topic} was refused by the database and kept as a dead letter: {Reason}", batch[0].Message.Topic, reason);
             outcomes = await WriteRefusedAsync(classified[0].Message, reason, ct);
         }
+        // Before any PUBACK: whoever saw a message acknowledged and waits for Newest.WrittenAsync() waits for its values too.
+        // A reading found stored already goes along: its values may be what a crash left unwritten.
+        Newest.Follow(classified.Select((c, i) => (c, i))
+            .Where(x => x.c is Classified.Reading && outcomes[x.i] is IngestOutcome.Stored or IngestOutcome.Duplicate)
+            .Select(x => (Classified.Reading)x.c));
         for (var i = 0; i < batch.Count; i++)
         {
             Count(outcomes[i]);

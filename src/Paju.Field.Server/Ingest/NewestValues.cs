@@ -3,13 +3,13 @@ using System.Runtime.InteropServices;
 namespace Paju.Field.Server.Ingest;
 
 /// <summary>
-/// The newest value of each (device, metric) among a batch's readings: what latest_metric may move forward to.
+/// The newest value of each (device, metric) among readings offered to it: what latest_metric may move forward to.
 /// Found here, from the readings already parsed, rather than by PostgreSQL expanding every reading's metrics
 /// (jsonb_each) and sorting them all (six rows per reading, a text sort): that took a fifth of the database's time
 /// per batch. Newest is by the reading's (ts, boot, seq), ts to the microsecond PostgreSQL keeps, as the update's
-/// own comparison with the stored value is.
+/// own comparison with the stored value is. Not thread-safe: NewestValuesWriter guards it.
 /// </summary>
-public static class NewestValues
+public sealed class NewestValues
 {
     /// <summary>One row per (device, metric): a number or a state, and the reading it came from.</summary>
     public sealed record Columns(int[] Device, string[] Metric, double?[] Number, bool?[] Flag, DateTimeOffset[] Ts, DateTimeOffset[] ReceivedAt,
@@ -24,38 +24,89 @@ public static class NewestValues
             new(Device[i], Metric[i], new DateTimeOffset(Microseconds(Ts[i]) * 10, TimeSpan.Zero), Boot[i], Seq[i]);
     }
 
+    // Per device, a short list of its metrics searched in order: a device carries a handful, and comparing a few short
+    // names costs less than hashing every (device, name) of a storm (a dictionary of those took a fiftieth of the whole
+    // process's time under the ingest bench).
+    private readonly Dictionary<int, List<(string Metric, Classified.Reading Reading)>> _byDevice = [];
+
+    /// <summary>(device, metric) pairs held.</summary>
+    public int Count { get; private set; }
+
     public static Columns Of(IEnumerable<Classified.Reading> readings)
     {
-        // Per device, a short list of its metrics searched in order: a device carries a handful, and comparing a few short
-        // names costs less than hashing every (device, name) of a storm's batch (a dictionary of those took a fiftieth of
-        // the whole process's time under the ingest bench).
-        var byDevice = new Dictionary<int, List<(string Metric, Classified.Reading Reading)>>();
-        var count = 0;
+        var newest = new NewestValues();
         foreach (var r in readings)
         {
-            ref var held = ref CollectionsMarshal.GetValueRefOrAddDefault(byDevice, r.Device.Id, out _);
-            held ??= new(r.Value.Numbers.Count + r.Value.Flags.Count);
-            foreach (var name in r.Value.Numbers.Keys)
+            newest.Offer(r);
+        }
+        return newest.ToColumns();
+    }
+
+    /// <summary>Each of the reading's metrics replaces the value held for it unless that came from a newer reading.</summary>
+    public void Offer(Classified.Reading r)
+    {
+        ref var held = ref CollectionsMarshal.GetValueRefOrAddDefault(_byDevice, r.Device.Id, out _);
+        held ??= new(r.Value.Numbers.Count + r.Value.Flags.Count);
+        foreach (var name in r.Value.Numbers.Keys)
+        {
+            Count += Offer(held, r, name);
+        }
+        // A name among both (which parsing never gives) is stored as its state, as in the readings' own JSON.
+        foreach (var name in r.Value.Flags.Keys)
+        {
+            Count += Offer(held, r, name);
+        }
+    }
+
+    /// <summary>Everything the other holds, as if its readings had been offered here.</summary>
+    public void Absorb(NewestValues other)
+    {
+        foreach (var (device, metrics) in other._byDevice)
+        {
+            ref var held = ref CollectionsMarshal.GetValueRefOrAddDefault(_byDevice, device, out _);
+            held ??= new(metrics.Count);
+            foreach (var (metric, reading) in metrics)
             {
-                count += Offer(held, r, name);
-            }
-            // A name among both (which parsing never gives) is stored as its state, as in the readings' own JSON.
-            foreach (var name in r.Value.Flags.Keys)
-            {
-                count += Offer(held, r, name);
+                Count += Offer(held, reading, metric);
             }
         }
+    }
 
-        // In order of (device, metric): the rows of latest_metric are then locked in the same order by every batch. Batches
-        // that overlap (a `paju ingest` worker writes several at once) and took their rows in arrival order deadlocked.
-        var devices = byDevice.Keys.ToArray();
+    /// <summary>The values of the devices in the order of their ids, split in two halves (for narrowing down a refusal).</summary>
+    public (NewestValues First, NewestValues Second) Halves()
+    {
+        var devices = _byDevice.Keys.Order().ToArray();
+        var first = new NewestValues();
+        var second = new NewestValues();
+        for (var i = 0; i < devices.Length; i++)
+        {
+            var half = i < devices.Length / 2 ? first : second;
+            var metrics = _byDevice[devices[i]];
+            half._byDevice[devices[i]] = metrics;
+            half.Count += metrics.Count;
+        }
+        return (first, second);
+    }
+
+    /// <summary>The devices held, by id.</summary>
+    public IEnumerable<int> Devices => _byDevice.Keys;
+
+    /// <summary>The readings the values came from (one per value: a reading with several newest values comes as often).</summary>
+    public IEnumerable<Classified.Reading> Readings => _byDevice.Values.SelectMany(m => m.Select(e => e.Reading));
+
+    public Columns ToColumns()
+    {
+        // In order of (device, metric): the rows of latest_metric are then locked in the same order by every writer. Writers
+        // that overlap (several `paju ingest` workers) and took their rows in arrival order deadlocked.
+        var devices = _byDevice.Keys.ToArray();
         Array.Sort(devices);
+        var count = Count;
         var columns = new Columns(new int[count], new string[count], new double?[count], new bool?[count], new DateTimeOffset[count],
             new DateTimeOffset[count], new long[count], new long[count], new bool[count]);
         var i = 0;
         foreach (var device in devices)
         {
-            var metrics = byDevice[device];
+            var metrics = _byDevice[device];
             metrics.Sort(static (a, b) => string.CompareOrdinal(a.Metric, b.Metric));
             foreach (var (metric, r) in metrics)
             {

@@ -10,8 +10,8 @@ namespace Paju.Field.Server.Ingest;
 
 /// <summary>
 /// Writes one batch in one transaction: readings (UNNEST into the day partitions, duplicates
-/// ignored by the key), device status, check-ins, dead letters, and last the newest value per
-/// metric with its change event for the live feed.
+/// ignored by the key), device status, check-ins and dead letters. The newest value per metric
+/// follows (NewestValuesWriter).
 /// </summary>
 public sealed class TelemetryWriter(NpgsqlDataSource db, IngestOptions options, Tags.CheckInVerifier? verifier = null, ILogger? log = null)
 {
@@ -24,52 +24,12 @@ public sealed class TelemetryWriter(NpgsqlDataSource db, IngestOptions options, 
     /// <summary>last_seen_at is for people ("heard from 3 s ago"): writing it more often than this is churn.</summary>
     private static readonly TimeSpan LastSeenResolution = TimeSpan.FromSeconds(10);
 
-    // One statement for both tables: the log of readings and the newest value per (device, metric), found beforehand from
-    // the parsed readings (see NewestValues; a row may change only once in a statement). A newest value already held is
-    // updated in place when the reading is newer; only a (device, metric) seen for the first time is inserted, looked up
-    // in the table only among the values that did not move forward (usually none: an index probe per value was spent on
-    // the one in thousands that is new). A held row is never offered to the insert, whose conflict path would lock it
-    // out of the (device, metric) order the update keeps: two batches of one device would deadlock. Should another batch
-    // add the same new pair at the same moment, the insert meets its row and keeps the newer. (An upsert of rows that
-    // nearly always exist locked each row, logging the lock, before updating it: half again the time of the plain
-    // update.) What actually moved forward comes back as one array of the values' places among the parameters, not as a
-    // row per value to print, send and read back; it becomes one 'state' event on the live feed (see StateEvent),
-    // appended later in this same transaction: the feed never shows a value that was rolled back, and never misses one
-    // that was committed. A replayed reading older than the stored one changes nothing and so sends nothing.
-    //
     // The readings are inserted as they are: a reading is new nearly always. Skipping duplicates by the key (ON CONFLICT
     // DO NOTHING) probes the key before each insert, takes a speculative-insertion lock and logs a confirmation, and
     // returning which rows were new materialises them all: together a seventh of PostgreSQL's time per reading under a
     // storm. A duplicate — a redelivery after a lost PUBACK, a bridge replaying its queue — fails the statement with
     // 23505 instead, and the batch is written again with the statement that skips duplicates (see WriteAsync).
-    private const string NewestValuesCtes = """
-        newest AS (
-            SELECT device, metric, coalesce(to_jsonb(number), to_jsonb(flag)) AS value, ts, received_at, boot, seq, historical, place
-            FROM unnest($8::integer[], $9::text[], $10::float8[], $11::boolean[], $12::timestamptz[], $13::timestamptz[], $14::bigint[], $15::bigint[],
-                        $16::boolean[]) WITH ORDINALITY
-                AS n(device, metric, number, flag, ts, received_at, boot, seq, historical, place)),
-        moved AS (
-            UPDATE latest_metric l
-                SET value = n.value, ts = n.ts, received_at = n.received_at, boot = n.boot, seq = n.seq, historical = n.historical
-            FROM newest n
-            WHERE l.device = n.device AND l.metric = n.metric AND (l.ts, l.boot, l.seq) < (n.ts, n.boot, n.seq)
-            RETURNING n.place),
-        unmoved AS MATERIALIZED (
-            SELECT * FROM newest n WHERE NOT EXISTS (SELECT FROM moved m WHERE m.place = n.place)),
-        added AS (
-            INSERT INTO latest_metric AS l (device, metric, value, ts, received_at, boot, seq, historical)
-            SELECT n.device, n.metric, n.value, n.ts, n.received_at, n.boot, n.seq, n.historical FROM unmoved n
-            WHERE NOT EXISTS (SELECT FROM latest_metric held WHERE held.device = n.device AND held.metric = n.metric)
-            ON CONFLICT (device, metric) DO UPDATE
-                SET value = excluded.value, ts = excluded.ts, received_at = excluded.received_at,
-                    boot = excluded.boot, seq = excluded.seq, historical = excluded.historical
-                WHERE (l.ts, l.boot, l.seq) < (excluded.ts, excluded.boot, excluded.seq)
-            RETURNING device, metric),
-        moved_places AS (
-            SELECT ARRAY(SELECT place FROM moved UNION ALL SELECT n.place FROM added a JOIN newest n ON n.device = a.device AND n.metric = a.metric)
-                AS places)
-        """;
-
+    // The newest value per metric follows the commit (see NewestValuesWriter).
     private const string Readings = """
         r AS (
             SELECT * FROM unnest($1::integer[], $2::bigint[], $3::bigint[], $4::timestamptz[], $5::timestamptz[], $6::boolean[], $7::jsonb[])
@@ -78,34 +38,24 @@ public sealed class TelemetryWriter(NpgsqlDataSource db, IngestOptions options, 
 
     /// <summary>Every reading is new (the usual case): all are stored, or the statement fails with 23505.</summary>
     private const string WriteNewReadings = $"""
-        WITH {Readings},
-        stored AS (
-            INSERT INTO telemetry (device, boot, seq, ts, received_at, historical, metrics)
-            SELECT device, boot, seq, ts, received_at, historical, metrics FROM r),
-        {NewestValuesCtes}
-        SELECT NULL::integer, NULL::bigint, NULL::bigint, places FROM moved_places
+        WITH {Readings}
+        INSERT INTO telemetry (device, boot, seq, ts, received_at, historical, metrics)
+        SELECT device, boot, seq, ts, received_at, historical, metrics FROM r
         """;
 
-    /// <summary>Some readings may be stored already: those are skipped; each reading stored comes back in a row, the moved values' places in one more.</summary>
+    /// <summary>Some readings may be stored already: those are skipped; each reading stored comes back in a row.</summary>
     private const string WriteReadingsSkippingDuplicates = $"""
-        WITH {Readings},
-        stored AS (
-            INSERT INTO telemetry (device, boot, seq, ts, received_at, historical, metrics)
-            SELECT device, boot, seq, ts, received_at, historical, metrics FROM r
-            ON CONFLICT DO NOTHING
-            RETURNING device, boot, seq),
-        {NewestValuesCtes}
-        SELECT device, boot, seq, NULL::bigint[] FROM stored
-        UNION ALL
-        SELECT NULL, NULL, NULL, places FROM moved_places
+        WITH {Readings}
+        INSERT INTO telemetry (device, boot, seq, ts, received_at, historical, metrics)
+        SELECT device, boot, seq, ts, received_at, historical, metrics FROM r
+        ON CONFLICT DO NOTHING
+        RETURNING device, boot, seq
         """;
 
     /// <summary>After a duplicate, the statement that skips them is used for this long: a replay brings many together.</summary>
     private static readonly TimeSpan DuplicatesExpectedFor = TimeSpan.FromMinutes(1);
 
     private long _duplicatesExpectedUntil = long.MinValue;
-
-    private const string AppendState = $"SELECT live_event_append('{LiveEventTypes.State}', $1::json)";
 
     private const string InsertCheckIns = """
         INSERT INTO checkin (device, boot, seq, ts, received_at, uid, url, reader, operator, position, accuracy_m, historical)
@@ -173,17 +123,12 @@ public sealed class TelemetryWriter(NpgsqlDataSource db, IngestOptions options, 
         var rejected = Of<Classified.Rejected>(batch);
         await using var tx = await conn.BeginTransactionAsync(ct);
 
-        var moved = new List<StateEvent.Moved>(readings.Count);
         if (readings.Count > 0)
         {
             var stored = new HashSet<(int, long, long)>();
-            NewestValues.Columns newest;
-            long[] movedPlaces = [];
             await using (var write = new NpgsqlCommand(skipDuplicates ? WriteReadingsSkippingDuplicates : WriteNewReadings, conn, tx))
             {
                 write.Parameters.AddRange(Parameters(ReadingColumns(readings)));
-                newest = NewestValues.Of(readings.Select(r => r.Item));
-                write.Parameters.AddRange(newest.All.Select(values => new NpgsqlParameter { Value = values }).ToArray());
                 // Parsed and planned once per pooled connection instead of for every batch: about a tenth of PostgreSQL's
                 // time per reading. Npgsql keeps it prepared on the connection; preparing again is a lookup.
                 if (_prepare)
@@ -193,19 +138,8 @@ public sealed class TelemetryWriter(NpgsqlDataSource db, IngestOptions options, 
                 await using var reader = await write.ExecuteReaderAsync(ct);
                 while (await reader.ReadAsync(ct))
                 {
-                    if (reader.IsDBNull(3))
-                    {
-                        stored.Add((reader.GetInt32(0), reader.GetInt64(1), reader.GetInt64(2)));
-                    }
-                    else
-                    {
-                        movedPlaces = reader.GetFieldValue<long[]>(3);
-                    }
+                    stored.Add((reader.GetInt32(0), reader.GetInt64(1), reader.GetInt64(2)));
                 }
-            }
-            foreach (var place in movedPlaces)
-            {
-                moved.Add(newest.Moved((int)place - 1));
             }
             foreach (var (i, r) in readings)
             {
@@ -250,22 +184,7 @@ public sealed class TelemetryWriter(NpgsqlDataSource db, IngestOptions options, 
             }
         }
 
-        // Last, and in the same round trip as the COMMIT: appending to the live log holds its lock until the commit, so
-        // the lock is held for the database's own time, never across this process's wait for its next turn on a busy
-        // machine (every batch queues on that lock). NpgsqlTransaction sees the commit and has nothing left to do.
-        if (moved.Count > 0)
-        {
-            await using var finish = new NpgsqlBatch(conn, tx);
-            var append = new NpgsqlBatchCommand(AppendState);
-            append.Parameters.Add(new() { Value = StateEvent.Json(moved, readings.Select(r => r.Item)), NpgsqlDbType = NpgsqlDbType.Json });
-            finish.BatchCommands.Add(append);
-            finish.BatchCommands.Add(new NpgsqlBatchCommand("COMMIT"));
-            await finish.ExecuteNonQueryAsync(ct);
-        }
-        else
-        {
-            await tx.CommitAsync(ct);
-        }
+        await tx.CommitAsync(ct);
         foreach (var (id, at) in seen)
         {
             _lastSeenWritten[id] = at;

@@ -19,6 +19,30 @@ public sealed class EmbeddedIngestTests(EmbeddedBrokerFixture mqtt) : IClassFixt
     private Task<long> RowsAsync(string device, long boot) => mqtt.Db.ScalarAsync<long>(
         "SELECT count(*) FROM telemetry t JOIN device d ON d.id = t.device WHERE d.device_id = $1 AND t.boot = $2", device, boot);
 
+    /// <summary>Until the newest values of every reading acknowledged so far are written (they follow the commit).</summary>
+    private Task NewestWrittenAsync() =>
+        mqtt.Server.Services.GetRequiredService<IngestPipeline>().Newest.WrittenAsync().WaitAsync(TimeSpan.FromSeconds(60));
+
+    /// <summary>
+    /// Another transaction stores a reading's own key and holds it uncommitted: the reading's insert waits for it (the
+    /// key's uniqueness check), so neither it nor its batch can commit meanwhile. Rolled back, the reading stores.
+    /// </summary>
+    private async Task<Npgsql.NpgsqlTransaction> HoldKeyAsync(Npgsql.NpgsqlConnection conn, string device, TelemetryReading reading)
+    {
+        var holder = await conn.BeginTransactionAsync();
+        await using var hold = new Npgsql.NpgsqlCommand("""
+            INSERT INTO telemetry (device, boot, seq, ts, received_at, historical, metrics)
+            SELECT id, $2, $3, $4, now(), false, '{}' FROM device WHERE device_id = $1
+            """, conn, holder);
+        hold.Parameters.AddWithValue(device);
+        hold.Parameters.AddWithValue(reading.Boot);
+        hold.Parameters.AddWithValue(reading.Seq);
+        // As the reading goes on the wire: to the millisecond.
+        hold.Parameters.AddWithValue(DateTimeOffset.FromUnixTimeMilliseconds(reading.Timestamp.ToUnixTimeMilliseconds()));
+        Assert.Equal(1, await hold.ExecuteNonQueryAsync());
+        return holder;
+    }
+
     private Task<long> DeadLettersAsync(string reason) => mqtt.Db.ScalarAsync<long>(
         "SELECT count(*) FROM dead_letter WHERE reason_code = $1", reason);
 
@@ -34,6 +58,8 @@ public sealed class EmbeddedIngestTests(EmbeddedBrokerFixture mqtt) : IClassFixt
         Assert.True(ack.IsSuccess, ack.ReasonCode.ToString());
         // No waiting: the PUBACK came after the commit.
         Assert.Equal(1L, await RowsAsync(EmbeddedBrokerFixture.Device, 1001));
+        // The newest value follows the commit.
+        await NewestWrittenAsync();
         Assert.Equal(2.5, await mqtt.Db.ScalarAsync<double>("""
             SELECT (value #>> '{}')::float8 FROM latest_metric l JOIN device d ON d.id = l.device
             WHERE d.device_id = $1 AND metric = 'basin_level_m'
@@ -62,17 +88,13 @@ public sealed class EmbeddedIngestTests(EmbeddedBrokerFixture mqtt) : IClassFixt
     {
         await using var device = await mqtt.ConnectNewDeviceAsync("ulgok-ps1-pipelined");
         device.Boot = 1011;
-        Assert.True((await device.PublishAsync(device.Reading())).IsSuccess);   // its newest-value rows now exist
+        Assert.True((await device.PublishAsync(device.Reading())).IsSuccess);
 
-        // Another transaction holds the device's newest-value rows, so none of its readings can commit meanwhile.
+        // Another transaction holds the first reading's key, so it cannot commit meanwhile, nor can the readings behind it.
+        var readings = Enumerable.Range(0, 3).Select(_ => device.Reading()).ToArray();
         await using var conn = await mqtt.Db.DataSource.OpenConnectionAsync();
-        await using var holder = await conn.BeginTransactionAsync();
-        await using (var hold = new Npgsql.NpgsqlCommand(
-            "SELECT l.metric FROM latest_metric l JOIN device d ON d.id = l.device WHERE d.device_id = 'ulgok-ps1-pipelined' FOR UPDATE OF l", conn, holder))
-        {
-            Assert.NotNull(await hold.ExecuteScalarAsync());
-        }
-        var publishes = Enumerable.Range(0, 3).Select(_ => device.PublishAsync(device.Reading())).ToArray();
+        await using var holder = await HoldKeyAsync(conn, "ulgok-ps1-pipelined", readings[0]);
+        var publishes = readings.Select(device.PublishAsync).ToArray();
 
         // All three reach the ingest while the first cannot commit: the broker did not wait for it before reading the next.
         using var http = mqtt.Server.CreateClient();
@@ -117,19 +139,14 @@ public sealed class EmbeddedIngestTests(EmbeddedBrokerFixture mqtt) : IClassFixt
         heldDevice.Boot = freeDevice.Boot = 1012;
         Assert.True((await heldDevice.PublishAsync(heldDevice.Reading())).IsSuccess);
 
+        var firstReading = heldDevice.Reading();
         await using var conn = await mqtt.Db.DataSource.OpenConnectionAsync();
-        await using var holder = await conn.BeginTransactionAsync();
-        await using (var hold = new Npgsql.NpgsqlCommand(
-            "SELECT l.metric FROM latest_metric l JOIN device d ON d.id = l.device WHERE d.device_id = $1 FOR UPDATE OF l", conn, holder))
-        {
-            hold.Parameters.AddWithValue(held);
-            Assert.NotNull(await hold.ExecuteScalarAsync());
-        }
-        // The held device's first message is in a batch that waits for the rows; then a second one arrives. Were the
-        // devices not divided, that second one would go to the other batch slot and wait on the same rows, and with
-        // both slots waiting nothing from any device could be stored.
-        var first = heldDevice.PublishAsync(heldDevice.Reading());
-        await UntilABatchWaitsForALockAsync("the held device's batch never waited for its rows");
+        await using var holder = await HoldKeyAsync(conn, held, firstReading);
+        // The held device's first message is in a batch that waits for its key; then a second one arrives. Were the
+        // devices not divided, that second one would go to the other batch slot and wait there, and with both slots
+        // waiting nothing from any device could be stored.
+        var first = heldDevice.PublishAsync(firstReading);
+        await UntilABatchWaitsForALockAsync("the held device's batch never waited for its reading's key");
         var second = heldDevice.PublishAsync(heldDevice.Reading());
 
         for (var i = 0; i < 5; i++)
@@ -138,7 +155,7 @@ public sealed class EmbeddedIngestTests(EmbeddedBrokerFixture mqtt) : IClassFixt
             Assert.True(ack.IsSuccess, ack.ReasonCode.ToString());
         }
         Assert.Equal(5L, await RowsAsync(free, 1012));
-        Assert.False(first.IsCompleted || second.IsCompleted, "a message was acknowledged while its rows were held");
+        Assert.False(first.IsCompleted || second.IsCompleted, "a message was acknowledged while its key was held");
 
         await holder.RollbackAsync();
         Assert.All(await Task.WhenAll(first, second), a => Assert.True(a.IsSuccess, a.ReasonCode.ToString()));
@@ -154,8 +171,8 @@ public sealed class EmbeddedIngestTests(EmbeddedBrokerFixture mqtt) : IClassFixt
         device.Boot = 1014;
         var now = DateTimeOffset.UtcNow;
 
-        // Another transaction adds the device's first value of a metric and has not committed: the batch cannot see it,
-        // and its insert of the same (device, metric) waits for it.
+        // Another transaction adds the device's first value of a metric and has not committed: the newest values' writer
+        // cannot see it, and its insert of the same (device, metric) waits for it.
         await using var conn = await mqtt.Db.DataSource.OpenConnectionAsync();
         await using var other = await conn.BeginTransactionAsync();
         await using (var add = new Npgsql.NpgsqlCommand("""
@@ -168,10 +185,11 @@ public sealed class EmbeddedIngestTests(EmbeddedBrokerFixture mqtt) : IClassFixt
             Assert.Equal(1, await add.ExecuteNonQueryAsync());
         }
         var publish = device.PublishAsync(device.Reading(now, numbers: new() { ["tank_level_m"] = 3.0 }));
-        await UntilABatchWaitsForALockAsync("the batch never waited for the other transaction's row");
+        await UntilABatchWaitsForALockAsync("the newest values' write never waited for the other transaction's row");
         await other.CommitAsync();
 
         Assert.True((await publish).IsSuccess);
+        await NewestWrittenAsync();
         Assert.Equal(kept, await mqtt.Db.ScalarAsync<double>("""
             SELECT (value #>> '{}')::float8 FROM latest_metric l JOIN device d ON d.id = l.device
             WHERE d.device_id = $1 AND metric = 'tank_level_m'
@@ -203,6 +221,7 @@ public sealed class EmbeddedIngestTests(EmbeddedBrokerFixture mqtt) : IClassFixt
         var now = DateTimeOffset.UtcNow;
         await device.PublishAsync(device.Reading(now, numbers: new() { ["tank_level_m"] = 3.0 }));
         await device.PublishAsync(device.Reading(now.AddMinutes(-10), historical: true, numbers: new() { ["tank_level_m"] = 1.0 }));
+        await NewestWrittenAsync();
 
         Assert.Equal(3.0, await mqtt.Db.ScalarAsync<double>("""
             SELECT (value #>> '{}')::float8 FROM latest_metric l JOIN device d ON d.id = l.device

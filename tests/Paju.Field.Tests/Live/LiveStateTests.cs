@@ -4,6 +4,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
 using Paju.Field.Server.Accounts;
 using Paju.Field.Server.Alarms;
+using Paju.Field.Server.Ingest;
 using Paju.Field.Server.Live;
 using Paju.Field.Tests.Harness;
 using Paju.Field.Tests.Ingest;
@@ -11,7 +12,7 @@ using Paju.Field.Tests.Ingest;
 namespace Paju.Field.Tests.Live;
 
 /// <summary>
-/// Latest-state changes on the live feed: committed with the readings, ids in commit order, a
+/// Latest-state changes on the live feed: committed with the newest values, ids in commit order, a
 /// snapshot to start from, and a clear 'reset' when a client resumes from before the kept window.
 /// </summary>
 public sealed class LiveStateTests(EmbeddedBrokerFixture mqtt) : IClassFixture<EmbeddedBrokerFixture>
@@ -39,7 +40,9 @@ public sealed class LiveStateTests(EmbeddedBrokerFixture mqtt) : IClassFixture<E
         Assert.Equal(3.14, entry.GetProperty("metrics").GetProperty("basin_level_m").GetDouble());
         Assert.False(entry.GetProperty("historical").GetBoolean());
 
-        // The replayed reading (historical, older) never reaches the feed or the state.
+        // The replayed reading (historical, older) never reaches the feed or the state: looked for once both readings' newest
+        // values are written.
+        await mqtt.Server.Services.GetRequiredService<IngestPipeline>().Newest.WrittenAsync().WaitAsync(TimeSpan.FromSeconds(60));
         Assert.Equal(0L, await mqtt.Db.ScalarAsync<long>("""
             SELECT count(*) FROM live_event e, json_array_elements(e.payload -> 'devices') d
             WHERE e.type = 'state' AND (d -> 'metrics' ->> 'basin_level_m')::float8 = 1.0

@@ -1,6 +1,7 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
 using Paju.Field.Server.Alarms;
+using Paju.Field.Server.Ingest;
 using Paju.Field.Server.Simulation;
 using Paju.Field.Tests.Harness;
 
@@ -105,6 +106,8 @@ public sealed class TyphoonScenarioTests(PostgisServer server) : IAsyncLifetime
         }
         await stop.CancelAsync();
         await run;
+        // The newest values follow the readings' commits.
+        await _server.Services.GetRequiredService<IngestPipeline>().Newest.WrittenAsync().WaitAsync(TimeSpan.FromSeconds(60));
 
         var evaluator = _server.Services.GetRequiredService<AlarmEvaluator>();
         var now = DateTimeOffset.UtcNow;
