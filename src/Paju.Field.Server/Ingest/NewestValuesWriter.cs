@@ -125,11 +125,22 @@ public sealed class NewestValuesWriter(NpgsqlDataSource db, IngestOptions option
                     await Task.Delay(wait, _clock, stoppingToken);
                 }
                 last = _clock.GetTimestamp();
-                await WritePendingAsync(stoppingToken);
+                try
+                {
+                    await WritePendingAsync(stoppingToken);
+                }
+                catch (Exception e) when (!stoppingToken.IsCancellationRequested)
+                {
+                    // Not the database (WritePendingAsync deals with that): kept, logged, and tried again, never left to stop the loop.
+                    log.LogError(e, "Could not write the newest values of {Count} readings; trying again in a second", Waiting);
+                    await Task.Delay(TimeSpan.FromSeconds(1), _clock, stoppingToken);
+                    _wake.Writer.TryWrite(true);
+                }
             }
         }
-        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        catch (Exception) when (stoppingToken.IsCancellationRequested)
         {
+            // Stopping: what is left goes with WriteRestAsync.
         }
     }
 
@@ -141,7 +152,7 @@ public sealed class NewestValuesWriter(NpgsqlDataSource db, IngestOptions option
         {
             await WritePendingAsync(briefly.Token);
         }
-        catch (Exception e) when (e is OperationCanceledException || DatabaseErrors.IsTransient(e))
+        catch (Exception e)
         {
             log.LogWarning("Stopping with the newest values of {Count} readings unwritten ({Reason}); the next start finds them in the readings",
                 Waiting, e.Message);
@@ -156,25 +167,38 @@ public sealed class NewestValuesWriter(NpgsqlDataSource db, IngestOptions option
         {
             (taken, _pending, upto) = (_pending, new NewestValues(), _offered);
         }
-        for (var attempt = 1; ; attempt++)
+        try
         {
-            try
+            for (var attempt = 1; ; attempt++)
             {
-                await WriteOrSplitAsync(taken, ct);
-                break;
-            }
-            catch (Exception e) when (DatabaseErrors.IsTransient(e) && !ct.IsCancellationRequested)
-            {
-                var delay = TimeSpan.FromMilliseconds(Math.Min(5000, 250 * attempt));
-                log.LogWarning("Could not write the newest values of {Devices} devices (attempt {Attempt}): {Reason}. Retrying in {Delay} ms with what commits meanwhile",
-                    taken.Devices.Count(), attempt, e.Message, delay.TotalMilliseconds);
-                await Task.Delay(delay, _clock, ct);
-                lock (_gate)
+                try
                 {
-                    taken.Absorb(_pending);
-                    (_pending, upto) = (new NewestValues(), _offered);
+                    await WriteOrSplitAsync(taken, ct);
+                    break;
+                }
+                catch (Exception e) when (DatabaseErrors.IsTransient(e) && !ct.IsCancellationRequested)
+                {
+                    var delay = TimeSpan.FromMilliseconds(Math.Min(5000, 250 * attempt));
+                    log.LogWarning("Could not write the newest values of {Devices} devices (attempt {Attempt}): {Reason}. Retrying in {Delay} ms with what commits meanwhile",
+                        taken.Devices.Count(), attempt, e.Message, delay.TotalMilliseconds);
+                    await Task.Delay(delay, _clock, ct);
+                    lock (_gate)
+                    {
+                        taken.Absorb(_pending);
+                        (_pending, upto) = (new NewestValues(), _offered);
+                    }
                 }
             }
+        }
+        catch
+        {
+            // Not written (stopping, or a fault): the values go back, merged with what came since, for the next write.
+            lock (_gate)
+            {
+                taken.Absorb(_pending);
+                _pending = taken;
+            }
+            throw;
         }
         Settle(upto);
     }
@@ -250,11 +274,12 @@ public sealed class NewestValuesWriter(NpgsqlDataSource db, IngestOptions option
         await finish.ExecuteNonQueryAsync(ct);
     }
 
-    // Values a crash left unwritten came from readings newer than what latest_metric holds for their device: for each
-    // device, its readings from a minute before its newest value held (all of them if it holds none), at most the newest
-    // thousand, found by the readings' key (device, ts, …). Their newest value per metric moves latest_metric forward
-    // where newer, in (device, metric) order as every writer locks, and what moved is told on the live feed. A value older
-    // than the minute (a metric whose readings stopped before the crash) comes with the metric's next reading.
+    // Values a crash left unwritten came from the readings stored in the last moments before it, newer than any value
+    // latest_metric holds for their device: for each device, its readings from its newest value held on (all of them if
+    // it holds none), at most the newest thousand, found by the readings' key (device, ts, …): a few index probes a device
+    // when nothing was left behind. Their newest value per metric moves latest_metric forward where newer, in (device,
+    // metric) order as every writer locks, and what moved is told on the live feed. A value of an older, out-of-order
+    // reading left unwritten comes with the metric's next reading.
     private const string CatchUp = $"""
         WITH heads AS (
             SELECT d.id AS device, (SELECT max(l.ts) FROM latest_metric l WHERE l.device = d.id) AS held
@@ -263,7 +288,7 @@ public sealed class NewestValuesWriter(NpgsqlDataSource db, IngestOptions option
             SELECT t.*
             FROM heads h CROSS JOIN LATERAL (
                 SELECT t.device, t.ts, t.boot, t.seq, t.received_at, t.historical, t.metrics FROM telemetry t
-                WHERE t.device = h.device AND (h.held IS NULL OR t.ts >= h.held - interval '1 minute')
+                WHERE t.device = h.device AND (h.held IS NULL OR t.ts >= h.held)
                 ORDER BY t.ts DESC, t.boot DESC, t.seq DESC LIMIT 1000) t),
         newest AS (
             SELECT DISTINCT ON (r.device, m.key) r.device, m.key AS metric, m.value, r.ts, r.received_at, r.boot, r.seq, r.historical
@@ -271,7 +296,7 @@ public sealed class NewestValuesWriter(NpgsqlDataSource db, IngestOptions option
             ORDER BY r.device, m.key, r.ts DESC, r.boot DESC, r.seq DESC),
         moved AS (
             INSERT INTO latest_metric AS l (device, metric, value, ts, received_at, boot, seq, historical)
-            SELECT * FROM newest ORDER BY device, metric
+            SELECT * FROM newest ORDER BY device, metric COLLATE "C"
             ON CONFLICT (device, metric) DO UPDATE
                 SET value = excluded.value, ts = excluded.ts, received_at = excluded.received_at,
                     boot = excluded.boot, seq = excluded.seq, historical = excluded.historical
@@ -285,7 +310,8 @@ public sealed class NewestValuesWriter(NpgsqlDataSource db, IngestOptions option
         SELECT count(*), (SELECT count(*) FROM moved),
                CASE WHEN count(*) > 0 THEN live_event_append('{LiveEventTypes.State}',
                    json_build_object('devices', json_agg(json_build_object('device', device, 'site', site, 'asset', asset,
-                       'ts', to_char(ts AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"+00:00"'), 'metrics', metrics, 'historical', historical)
+                       'ts', regexp_replace(to_char(ts AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US'), '\.?0+$', '') || '+00:00',
+                       'metrics', metrics, 'historical', historical)
                        ORDER BY device, ts))) END
         FROM told
         """;
@@ -295,14 +321,14 @@ public sealed class NewestValuesWriter(NpgsqlDataSource db, IngestOptions option
     {
         await using var conn = await db.OpenConnectionAsync(ct);
         await using var tx = await conn.BeginTransactionAsync(ct);
-        await using var cmd = new NpgsqlCommand(CatchUp, conn, tx);
+        // The COMMIT in the same round trip: the live log's lock, taken when something moved, is held for the database's time only.
+        await using var batch = new NpgsqlBatch(conn, tx) { BatchCommands = { new(CatchUp), new("COMMIT") } };
         long moved;
-        await using (var reader = await cmd.ExecuteReaderAsync(ct))
+        await using (var reader = await batch.ExecuteReaderAsync(ct))
         {
             await reader.ReadAsync(ct);
             moved = reader.GetInt64(1);
         }
-        await tx.CommitAsync(ct);
         if (moved > 0)
         {
             log.LogWarning("Caught up with readings stored before the last stop: {Count} newest values were behind them and moved forward", moved);

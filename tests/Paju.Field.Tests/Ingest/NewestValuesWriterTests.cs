@@ -1,4 +1,6 @@
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Time.Testing;
 using Paju.Field.Server.Devices;
 using Paju.Field.Server.Ingest;
 using Paju.Field.Telemetry;
@@ -14,8 +16,8 @@ public sealed class NewestValuesWriterTests(EmbeddedBrokerFixture mqtt) : IClass
 {
     private static readonly DateTimeOffset Start = DateTimeOffset.UtcNow.AddMinutes(-30);
 
-    private NewestValuesWriter Writer(int intervalMilliseconds = 250) =>
-        new(mqtt.Db.DataSource, new IngestOptions { NewestValuesIntervalMilliseconds = intervalMilliseconds }, NullLogger.Instance);
+    private NewestValuesWriter Writer(int intervalMilliseconds = 250, TimeProvider? clock = null) =>
+        new(mqtt.Db.DataSource, new IngestOptions { NewestValuesIntervalMilliseconds = intervalMilliseconds }, NullLogger.Instance, clock);
 
     private async Task<Device> DeviceAsync(string id) => (await TestDevices.AddAsync(mqtt.Db.DataSource, id, EmbeddedBrokerFixture.Site)).Device;
 
@@ -48,8 +50,9 @@ public sealed class NewestValuesWriterTests(EmbeddedBrokerFixture mqtt) : IClass
     public async Task Readings_committed_between_two_writes_are_merged_into_one_write_of_the_newest()
     {
         var device = await DeviceAsync("ulgok-ps1-merged");
+        var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
         using var stop = new CancellationTokenSource();
-        var writer = Writer(intervalMilliseconds: 3_000);
+        var writer = Writer(intervalMilliseconds: 250, clock);
         var running = writer.RunAsync(stop.Token);
         try
         {
@@ -58,11 +61,18 @@ public sealed class NewestValuesWriterTests(EmbeddedBrokerFixture mqtt) : IClass
             await writer.WrittenAsync().WaitAsync(TimeSpan.FromSeconds(60));
             Assert.Equal(1.0, await LevelAsync(device.DeviceId));
 
-            // Three more within the interval, the newest in the middle: one write, of the newest only.
+            // Three more before the interval is up (the clock stands still), the newest in the middle: they wait…
             writer.Follow([Reading(device, 2, 2.0)]);
             writer.Follow([Reading(device, 4, 4.0), Reading(device, 3, 3.0)]);
+            var written = writer.WrittenAsync();
+            await Task.Delay(500);
+            Assert.False(written.IsCompleted, "written before the interval was up");
             Assert.Equal(3L, writer.Waiting);
-            await writer.WrittenAsync().WaitAsync(TimeSpan.FromSeconds(60));
+            Assert.Equal(1.0, await LevelAsync(device.DeviceId));
+
+            // …and go in one write, of the newest only, once it is.
+            clock.Advance(TimeSpan.FromMilliseconds(250));
+            await written.WaitAsync(TimeSpan.FromSeconds(60));
             Assert.Equal(0L, writer.Waiting);
             Assert.Equal(4.0, await LevelAsync(device.DeviceId));
             Assert.Equal([1.0, 4.0], await ToldAsync(device.DeviceId));
@@ -72,6 +82,26 @@ public sealed class NewestValuesWriterTests(EmbeddedBrokerFixture mqtt) : IClass
             await stop.CancelAsync();
             await running;
         }
+    }
+
+    [Fact]
+    public async Task What_is_waiting_when_ingest_stops_is_written_on_the_way_out()
+    {
+        var device = await DeviceAsync("ulgok-ps1-stopping");
+        var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        using var stop = new CancellationTokenSource();
+        var writer = Writer(intervalMilliseconds: 250, clock);
+        var running = writer.RunAsync(stop.Token);
+        writer.Follow([Reading(device, 1, 1.0)]);
+        await writer.WrittenAsync().WaitAsync(TimeSpan.FromSeconds(60));
+        writer.Follow([Reading(device, 2, 2.0)]);   // waits for an interval the stopped clock never ends
+
+        await stop.CancelAsync();
+        await running.WaitAsync(TimeSpan.FromSeconds(60));
+        Assert.Equal(1L, writer.Waiting);
+        await writer.WriteRestAsync();
+        Assert.Equal(0L, writer.Waiting);
+        Assert.Equal(2.0, await LevelAsync(device.DeviceId));
     }
 
     [Fact]
@@ -100,6 +130,25 @@ public sealed class NewestValuesWriterTests(EmbeddedBrokerFixture mqtt) : IClass
             await stop.CancelAsync();
             await running;
         }
+    }
+
+    [Fact]
+    public async Task A_redelivered_reading_brings_back_a_newest_value_a_crash_left_unwritten()
+    {
+        const string name = "ulgok-ps1-redelivered";
+        await using var device = await mqtt.ConnectNewDeviceAsync(name);
+        var pipeline = mqtt.Server.Services.GetRequiredService<IngestPipeline>();
+        var reading = device.Reading(numbers: new() { ["basin_level_m"] = 2.25 });
+        Assert.True((await device.PublishAsync(reading)).IsSuccess);
+        await pipeline.Newest.WrittenAsync().WaitAsync(TimeSpan.FromSeconds(60));
+        // The reading stored, its newest value lost: a crash between the two.
+        await mqtt.Db.ExecuteAsync("DELETE FROM latest_metric l USING device d WHERE d.id = l.device AND d.device_id = $1", name);
+
+        var duplicates = pipeline.Duplicates;
+        Assert.True((await device.PublishAsync(reading)).IsSuccess);   // the same (boot, seq): the device had no PUBACK
+        Assert.Equal(duplicates + 1, pipeline.Duplicates);
+        await pipeline.Newest.WrittenAsync().WaitAsync(TimeSpan.FromSeconds(60));
+        Assert.Equal(2.25, await LevelAsync(name));
     }
 
     [Fact]
