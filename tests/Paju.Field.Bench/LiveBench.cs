@@ -65,9 +65,9 @@ public static class LiveBench
               embedded broker for {options.Duration.TotalSeconds:F0} s, while {options.Clients} signed-in clients follow `/api/live`; run {DateTimeOffset.UtcNow:yyyy-MM-dd HH:mm} UTC.
               Server, broker, PostgreSQL, devices and clients share the machine's {Environment.ProcessorCount} cores. Three rounds, each on a fresh server:
               the hub (one reader of the log fans out to every client); the hub with one more client that never reads (it is cut off with `reset` past
-              its buffer — 200 events here — and is not counted); the former design, every client reading the log itself.
+              its buffer — 10 events here, with a small receive window — and is not counted); the former design, every client reading the log itself.
             - Latency is from the reading's timestamp, stamped by the device as it publishes, to a client holding the `state` event that carries it
-              (broker → ingest batch → commit with the event → NOTIFY → the log read → SSE).
+              (broker → ingest batch → commit → the newest values' write with the event, at most every 250 ms → NOTIFY → the log read → SSE).
             - Lost: events in the log between the first and last id of the round that a client did not receive, summed over clients.
 
             | round | readings published / stored | state events | p50 / p95 / p99 ingest→client | max | machine CPU | lost | twice |
@@ -83,6 +83,30 @@ public static class LiveBench
         return hub.Lost + stalled.Lost == 0 ? 0 : 1;
     }
 
+    /// <summary>
+    /// A connection whose receive window stays small. A client that never reads otherwise holds megabytes in the two
+    /// sockets' buffers (the server's grows to tcp_wmem's maximum) before the server's own buffer for it fills: a round's
+    /// events would all fit there.
+    /// </summary>
+    private static async ValueTask<Stream> SmallWindowConnectAsync(SocketsHttpConnectionContext context, CancellationToken ct)
+    {
+        var socket = new System.Net.Sockets.Socket(System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp)
+        {
+            ReceiveBufferSize = 4096,
+            NoDelay = true,
+        };
+        try
+        {
+            await socket.ConnectAsync(context.DnsEndPoint, ct);
+            return new System.Net.Sockets.NetworkStream(socket, ownsSocket: true);
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
+    }
+
     private static async Task<Round> RoundAsync(NpgsqlDataSource db, string connectionString, Dictionary<string, string> secrets, string token, Options options,
         string fanOut, bool stalledClient)
     {
@@ -93,11 +117,12 @@ public static class LiveBench
         }
         var port = IngestBench.FreePort();
         await using var server = await BenchServer.StartAsync(connectionString, Path.Combine(options.DataDirectory, "server-live"),
-            // A 200-event buffer (the default is 2,000) so the stalled client runs out within the round.
+            // A 10-event buffer (the default is 2,000) so the stalled client runs out within the round: the newest values are
+            // written every 250 ms, so a round has about 240 events.
             extra: new()
             {
                 ["Paju:Mqtt:Embedded"] = "true", ["Paju:Mqtt:Endpoint"] = $"127.0.0.1:{port}", ["Paju:Live:FanOut"] = fanOut,
-                ["Paju:Live:ClientBufferEvents"] = "200",
+                ["Paju:Live:ClientBufferEvents"] = "10",
             });
 
         using var stop = new CancellationTokenSource();
@@ -109,12 +134,18 @@ public static class LiveBench
         http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
         var startId = await ScalarAsync(db, "SELECT coalesce(max(id), 0) FROM live_event");
         HttpResponseMessage? stalled = null;
+        using var stalledHttp = new HttpClient(new SocketsHttpHandler { ConnectCallback = SmallWindowConnectAsync })
+        {
+            BaseAddress = server.Address,
+            Timeout = Timeout.InfiniteTimeSpan,
+        };
         if (stalledClient)
         {
             // Opens the stream and never reads it: its socket fills, then its buffer on the server.
             using var request = new HttpRequestMessage(HttpMethod.Get, "/api/live");
             request.Headers.Add("Last-Event-ID", startId.ToString());
-            stalled = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
+            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
+            stalled = await stalledHttp.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
         }
         var clients = Enumerable.Range(0, options.Clients).Select(i => new Client(i)).ToArray();
         var connected = new CountdownEvent(options.Clients);
