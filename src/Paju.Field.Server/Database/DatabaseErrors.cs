@@ -36,6 +36,9 @@ public static class DatabaseErrors
         e.SqlState == PostgresErrorCodes.InvalidSqlStatementName
         || (e.SqlState == PostgresErrorCodes.FeatureNotSupported && e.Routine == "RevalidateCachedQuery");
 
+    /// <summary>How long to wait after a transient failure before the next attempt: a quarter second more each time, at most 5 s.</summary>
+    public static TimeSpan RetryDelay(int attempt) => TimeSpan.FromMilliseconds(Math.Min(5000, 250 * attempt));
+
     /// <summary>The database's own words for a refusal, with its SQLSTATE, for a dead letter a person reads.</summary>
     public static string Describe(Exception e) => e is PostgresException pg
         ? $"{pg.SqlState}: {pg.MessageText}{(pg.Detail is { Length: > 0 } detail ? $" ({detail})" : "")}{(pg.ConstraintName is { } c ? $" [constraint {c}]" : "")}"

@@ -231,7 +231,7 @@ public sealed class IngestPipeline(NpgsqlDataSource db, DeviceDirectory devices,
             }
             catch (Exception e) when (DatabaseErrors.IsTransient(e) && !ct.IsCancellationRequested)
             {
-                var delay = TimeSpan.FromMilliseconds(Math.Min(5000, 250 * attempt));
+                var delay = DatabaseErrors.RetryDelay(attempt);
                 log.LogWarning("Could not store a batch of {Count} messages (attempt {Attempt}): {Reason}. Nothing is acknowledged; retrying in {Delay} ms",
                     batch.Count, attempt, e.Message, delay.TotalMilliseconds);
                 await Task.Delay(delay, ct);

@@ -32,16 +32,6 @@ public sealed class NewestValues
     /// <summary>(device, metric) pairs held.</summary>
     public int Count { get; private set; }
 
-    public static Columns Of(IEnumerable<Classified.Reading> readings)
-    {
-        var newest = new NewestValues();
-        foreach (var r in readings)
-        {
-            newest.Offer(r);
-        }
-        return newest.ToColumns();
-    }
-
     /// <summary>Each of the reading's metrics replaces the value held for it unless that came from a newer reading.</summary>
     public void Offer(Classified.Reading r)
     {

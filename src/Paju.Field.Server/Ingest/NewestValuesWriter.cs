@@ -24,6 +24,14 @@ public sealed class NewestValuesWriter(NpgsqlDataSource db, IngestOptions option
     private readonly List<(long Upto, TaskCompletionSource Done)> _waiters = [];
     private readonly Channel<bool> _wake = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
 
+    /// <summary>A (device, metric) held already (l) keeps its value unless the one offered comes from a newer reading.</summary>
+    private const string KeepTheNewer = """
+        ON CONFLICT (device, metric) DO UPDATE
+            SET value = excluded.value, ts = excluded.ts, received_at = excluded.received_at,
+                boot = excluded.boot, seq = excluded.seq, historical = excluded.historical
+            WHERE (l.ts, l.boot, l.seq) < (excluded.ts, excluded.boot, excluded.seq)
+        """;
+
     // A newest value already held is updated in place when the reading is newer; only a (device, metric) seen for the
     // first time is inserted, looked up in the table only among the values that did not move forward (usually none: an
     // index probe per value was spent on the one in thousands that is new). A held row is never offered to the insert,
@@ -31,7 +39,7 @@ public sealed class NewestValuesWriter(NpgsqlDataSource db, IngestOptions option
     // ingest` workers) would deadlock. Should another writer add the same new pair at the same moment, the insert meets
     // its row and keeps the newer. What actually moved forward comes back as one array of the values' places among the
     // parameters, not as a row per value to print, send and read back. A value older than the stored one changes nothing.
-    private const string WriteValues = """
+    private const string WriteValues = $"""
         WITH newest AS (
             SELECT device, metric, coalesce(to_jsonb(number), to_jsonb(flag)) AS value, ts, received_at, boot, seq, historical, place
             FROM unnest($1::integer[], $2::text[], $3::float8[], $4::boolean[], $5::timestamptz[], $6::timestamptz[], $7::bigint[], $8::bigint[],
@@ -49,10 +57,7 @@ public sealed class NewestValuesWriter(NpgsqlDataSource db, IngestOptions option
             INSERT INTO latest_metric AS l (device, metric, value, ts, received_at, boot, seq, historical)
             SELECT n.device, n.metric, n.value, n.ts, n.received_at, n.boot, n.seq, n.historical FROM unmoved n
             WHERE NOT EXISTS (SELECT FROM latest_metric held WHERE held.device = n.device AND held.metric = n.metric)
-            ON CONFLICT (device, metric) DO UPDATE
-                SET value = excluded.value, ts = excluded.ts, received_at = excluded.received_at,
-                    boot = excluded.boot, seq = excluded.seq, historical = excluded.historical
-                WHERE (l.ts, l.boot, l.seq) < (excluded.ts, excluded.boot, excluded.seq)
+            {KeepTheNewer}
             RETURNING device, metric)
         SELECT ARRAY(SELECT place FROM moved UNION ALL SELECT n.place FROM added a JOIN newest n ON n.device = a.device AND n.metric = a.metric)
         """;
@@ -113,7 +118,15 @@ public sealed class NewestValuesWriter(NpgsqlDataSource db, IngestOptions option
     {
         try
         {
-            await RetryingAsync("catch up with the stored readings", CatchUpAsync, stoppingToken);
+            try
+            {
+                await RetryWhileTransientAsync(() => "catch up with the stored readings", CatchUpAsync, stoppingToken);
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                log.LogError("Could not catch up with the stored readings: {Reason}. Newest values left behind by a crash come with each metric's next reading",
+                    DatabaseErrors.Describe(e));
+            }
             var last = long.MinValue;
             while (await _wake.Reader.WaitToReadAsync(stoppingToken))
             {
@@ -161,34 +174,20 @@ public sealed class NewestValuesWriter(NpgsqlDataSource db, IngestOptions option
 
     private async Task WritePendingAsync(CancellationToken ct)
     {
-        NewestValues taken;
-        long upto;
-        lock (_gate)
-        {
-            (taken, _pending, upto) = (_pending, new NewestValues(), _offered);
-        }
+        var taken = new NewestValues();
+        long upto = 0;
         try
         {
-            for (var attempt = 1; ; attempt++)
+            // Each attempt takes what is pending: after a transient failure, what committed meanwhile goes with the retry.
+            await RetryWhileTransientAsync(() => $"write the newest values of {taken.Devices.Count()} devices", async attemptCt =>
             {
-                try
+                lock (_gate)
                 {
-                    await WriteOrSplitAsync(taken, ct);
-                    break;
+                    taken.Absorb(_pending);
+                    (_pending, upto) = (new NewestValues(), _offered);
                 }
-                catch (Exception e) when (DatabaseErrors.IsTransient(e) && !ct.IsCancellationRequested)
-                {
-                    var delay = TimeSpan.FromMilliseconds(Math.Min(5000, 250 * attempt));
-                    log.LogWarning("Could not write the newest values of {Devices} devices (attempt {Attempt}): {Reason}. Retrying in {Delay} ms with what commits meanwhile",
-                        taken.Devices.Count(), attempt, e.Message, delay.TotalMilliseconds);
-                    await Task.Delay(delay, _clock, ct);
-                    lock (_gate)
-                    {
-                        taken.Absorb(_pending);
-                        (_pending, upto) = (new NewestValues(), _offered);
-                    }
-                }
-            }
+                await WriteOrSplitAsync(taken, attemptCt);
+            }, ct);
         }
         catch
         {
@@ -297,10 +296,7 @@ public sealed class NewestValuesWriter(NpgsqlDataSource db, IngestOptions option
         moved AS (
             INSERT INTO latest_metric AS l (device, metric, value, ts, received_at, boot, seq, historical)
             SELECT * FROM newest ORDER BY device, metric COLLATE "C"
-            ON CONFLICT (device, metric) DO UPDATE
-                SET value = excluded.value, ts = excluded.ts, received_at = excluded.received_at,
-                    boot = excluded.boot, seq = excluded.seq, historical = excluded.historical
-                WHERE (l.ts, l.boot, l.seq) < (excluded.ts, excluded.boot, excluded.seq)
+            {KeepTheNewer}
             RETURNING l.device, l.metric, l.value, l.ts, l.historical),
         told AS (
             SELECT d.device_id AS device, d.site, a.code AS asset, m.ts, jsonb_object_agg(m.metric, m.value ORDER BY m.metric) AS metrics,
@@ -336,7 +332,8 @@ public sealed class NewestValuesWriter(NpgsqlDataSource db, IngestOptions option
         return moved;
     }
 
-    private async Task RetryingAsync(string what, Func<CancellationToken, Task<long>> action, CancellationToken ct)
+    /// <summary>Retries only what can succeed later (the database away, restarting, overloaded), as the batches of readings do.</summary>
+    private async Task RetryWhileTransientAsync(Func<string> what, Func<CancellationToken, Task> action, CancellationToken ct)
     {
         for (var attempt = 1; ; attempt++)
         {
@@ -347,14 +344,9 @@ public sealed class NewestValuesWriter(NpgsqlDataSource db, IngestOptions option
             }
             catch (Exception e) when (DatabaseErrors.IsTransient(e) && !ct.IsCancellationRequested)
             {
-                var delay = TimeSpan.FromMilliseconds(Math.Min(5000, 250 * attempt));
-                log.LogWarning("Could not {What} (attempt {Attempt}): {Reason}. Retrying in {Delay} ms", what, attempt, e.Message, delay.TotalMilliseconds);
+                var delay = DatabaseErrors.RetryDelay(attempt);
+                log.LogWarning("Could not {What} (attempt {Attempt}): {Reason}. Retrying in {Delay} ms", what(), attempt, e.Message, delay.TotalMilliseconds);
                 await Task.Delay(delay, _clock, ct);
-            }
-            catch (Exception e) when (e is not OperationCanceledException)
-            {
-                log.LogError("Could not {What}: {Reason}. Newest values left behind by a crash come with each metric's next reading", what, DatabaseErrors.Describe(e));
-                return;
             }
         }
     }

@@ -30,24 +30,15 @@ public sealed class TelemetryWriter(NpgsqlDataSource db, IngestOptions options, 
     // storm. A duplicate — a redelivery after a lost PUBACK, a bridge replaying its queue — fails the statement with
     // 23505 instead, and the batch is written again with the statement that skips duplicates (see WriteAsync).
     // The newest value per metric follows the commit (see NewestValuesWriter).
-    private const string Readings = """
-        r AS (
-            SELECT * FROM unnest($1::integer[], $2::bigint[], $3::bigint[], $4::timestamptz[], $5::timestamptz[], $6::boolean[], $7::jsonb[])
-                AS r(device, boot, seq, ts, received_at, historical, metrics))
-        """;
-
     /// <summary>Every reading is new (the usual case): all are stored, or the statement fails with 23505.</summary>
-    private const string WriteNewReadings = $"""
-        WITH {Readings}
+    private const string WriteNewReadings = """
         INSERT INTO telemetry (device, boot, seq, ts, received_at, historical, metrics)
-        SELECT device, boot, seq, ts, received_at, historical, metrics FROM r
+        SELECT * FROM unnest($1::integer[], $2::bigint[], $3::bigint[], $4::timestamptz[], $5::timestamptz[], $6::boolean[], $7::jsonb[])
         """;
 
     /// <summary>Some readings may be stored already: those are skipped; each reading stored comes back in a row.</summary>
     private const string WriteReadingsSkippingDuplicates = $"""
-        WITH {Readings}
-        INSERT INTO telemetry (device, boot, seq, ts, received_at, historical, metrics)
-        SELECT device, boot, seq, ts, received_at, historical, metrics FROM r
+        {WriteNewReadings}
         ON CONFLICT DO NOTHING
         RETURNING device, boot, seq
         """;

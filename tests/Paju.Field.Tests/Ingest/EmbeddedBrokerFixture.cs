@@ -49,6 +49,10 @@ public sealed class EmbeddedBrokerFixture(PostgisServer server) : IAsyncLifetime
         return await MqttDevice.ConnectAsync(Port, Site, deviceId, secret);
     }
 
+    /// <summary>Until the newest values of every reading acknowledged so far are written: they follow the readings' commit.</summary>
+    public Task NewestValuesWrittenAsync() =>
+        Server.Services.GetRequiredService<IngestPipeline>().Newest.WrittenAsync().WaitAsync(TimeSpan.FromSeconds(60));
+
     public Task<MqttDevice> ConnectAsync(MQTTnet.Formatter.MqttProtocolVersion version = MQTTnet.Formatter.MqttProtocolVersion.V500) =>
         MqttDevice.ConnectAsync(Port, Site, Device, Secret, version);
 

@@ -19,10 +19,6 @@ public sealed class EmbeddedIngestTests(EmbeddedBrokerFixture mqtt) : IClassFixt
     private Task<long> RowsAsync(string device, long boot) => mqtt.Db.ScalarAsync<long>(
         "SELECT count(*) FROM telemetry t JOIN device d ON d.id = t.device WHERE d.device_id = $1 AND t.boot = $2", device, boot);
 
-    /// <summary>Until the newest values of every reading acknowledged so far are written (they follow the commit).</summary>
-    private Task NewestWrittenAsync() =>
-        mqtt.Server.Services.GetRequiredService<IngestPipeline>().Newest.WrittenAsync().WaitAsync(TimeSpan.FromSeconds(60));
-
     /// <summary>
     /// Another transaction stores a reading's own key and holds it uncommitted: the reading's insert waits for it (the
     /// key's uniqueness check), so neither it nor its batch can commit meanwhile. Rolled back, the reading stores.
@@ -59,7 +55,7 @@ public sealed class EmbeddedIngestTests(EmbeddedBrokerFixture mqtt) : IClassFixt
         // No waiting: the PUBACK came after the commit.
         Assert.Equal(1L, await RowsAsync(EmbeddedBrokerFixture.Device, 1001));
         // The newest value follows the commit.
-        await NewestWrittenAsync();
+        await mqtt.NewestValuesWrittenAsync();
         Assert.Equal(2.5, await mqtt.Db.ScalarAsync<double>("""
             SELECT (value #>> '{}')::float8 FROM latest_metric l JOIN device d ON d.id = l.device
             WHERE d.device_id = $1 AND metric = 'basin_level_m'
@@ -189,7 +185,7 @@ public sealed class EmbeddedIngestTests(EmbeddedBrokerFixture mqtt) : IClassFixt
         await other.CommitAsync();
 
         Assert.True((await publish).IsSuccess);
-        await NewestWrittenAsync();
+        await mqtt.NewestValuesWrittenAsync();
         Assert.Equal(kept, await mqtt.Db.ScalarAsync<double>("""
             SELECT (value #>> '{}')::float8 FROM latest_metric l JOIN device d ON d.id = l.device
             WHERE d.device_id = $1 AND metric = 'tank_level_m'
@@ -221,7 +217,7 @@ public sealed class EmbeddedIngestTests(EmbeddedBrokerFixture mqtt) : IClassFixt
         var now = DateTimeOffset.UtcNow;
         await device.PublishAsync(device.Reading(now, numbers: new() { ["tank_level_m"] = 3.0 }));
         await device.PublishAsync(device.Reading(now.AddMinutes(-10), historical: true, numbers: new() { ["tank_level_m"] = 1.0 }));
-        await NewestWrittenAsync();
+        await mqtt.NewestValuesWrittenAsync();
 
         Assert.Equal(3.0, await mqtt.Db.ScalarAsync<double>("""
             SELECT (value #>> '{}')::float8 FROM latest_metric l JOIN device d ON d.id = l.device

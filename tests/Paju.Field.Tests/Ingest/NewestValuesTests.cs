@@ -6,9 +6,20 @@ namespace Paju.Field.Tests.Ingest;
 /// <summary>The newest value per (device, metric) of a batch, as latest_metric is moved to it: by (ts, boot, seq), metric by metric.</summary>
 public sealed class NewestValuesTests
 {
+    /// <summary>The readings offered in this order, as one write would take them.</summary>
+    private static NewestValues.Columns Of(IEnumerable<Classified.Reading> readings)
+    {
+        var newest = new NewestValues();
+        foreach (var r in readings)
+        {
+            newest.Offer(r);
+        }
+        return newest.ToColumns();
+    }
+
     private static Dictionary<(int, string), (double? Number, bool? Flag, long Seq, bool Historical)> Newest(params Classified.Reading[] readings)
     {
-        var columns = NewestValues.Of(readings);
+        var columns = Of(readings);
         return Enumerable.Range(0, columns.Count)
             .ToDictionary(i => (columns.Device[i], columns.Metric[i]), i => (columns.Number[i], columns.Flag[i], columns.Seq[i], columns.Historical[i]));
     }
@@ -52,7 +63,7 @@ public sealed class NewestValuesTests
     [Fact]
     public void The_rows_come_in_the_order_of_device_then_metric_so_every_batch_locks_them_in_one_order()
     {
-        var columns = NewestValues.Of([
+        var columns = Of([
             Reading(Pump, 1, 2, At, new() { ["rain_mm_per_h"] = 1, ["basin_level_m"] = 2 }, new() { ["pump1_running"] = true }),
             Reading(Gauge, 1, 9, At, new() { ["inflow_m3_per_h"] = 3, ["basin_level_m"] = 4 }),
             Reading(Pump, 1, 3, At.AddSeconds(1), new() { ["basin_level_m"] = 5, ["Z_m"] = 6 })]);

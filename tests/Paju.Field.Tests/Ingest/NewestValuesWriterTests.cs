@@ -46,61 +46,81 @@ public sealed class NewestValuesWriterTests(EmbeddedBrokerFixture mqtt) : IClass
         return [.. told];
     }
 
+    /// <summary>A writer running its loop as ingest runs it; stopped when disposed.</summary>
+    private sealed class Running : IAsyncDisposable
+    {
+        private readonly CancellationTokenSource _stop = new();
+        private readonly Task _loop;
+
+        public Running(NewestValuesWriter writer)
+        {
+            Writer = writer;
+            _loop = writer.RunAsync(_stop.Token);
+        }
+
+        public NewestValuesWriter Writer { get; }
+
+        /// <summary>Follows the readings, as after their commit, and waits until their values are written.</summary>
+        public async Task WriteAsync(params Classified.Reading[] readings)
+        {
+            Writer.Follow(readings);
+            await Writer.WrittenAsync().WaitAsync(TimeSpan.FromSeconds(60));
+        }
+
+        public async Task StopAsync()
+        {
+            await _stop.CancelAsync();
+            await _loop.WaitAsync(TimeSpan.FromSeconds(60));
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            await StopAsync();
+            _stop.Dispose();
+        }
+    }
+
     [Fact]
     public async Task Readings_committed_between_two_writes_are_merged_into_one_write_of_the_newest()
     {
         var device = await DeviceAsync("ulgok-ps1-merged");
         var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
-        using var stop = new CancellationTokenSource();
-        var writer = Writer(intervalMilliseconds: 250, clock);
-        var running = writer.RunAsync(stop.Token);
-        try
-        {
-            // After a quiet spell the first is written at once.
-            writer.Follow([Reading(device, 1, 1.0)]);
-            await writer.WrittenAsync().WaitAsync(TimeSpan.FromSeconds(60));
-            Assert.Equal(1.0, await LevelAsync(device.DeviceId));
+        await using var running = new Running(Writer(intervalMilliseconds: 250, clock));
+        var writer = running.Writer;
 
-            // Three more before the interval is up (the clock stands still), the newest in the middle: they wait…
-            writer.Follow([Reading(device, 2, 2.0)]);
-            writer.Follow([Reading(device, 4, 4.0), Reading(device, 3, 3.0)]);
-            var written = writer.WrittenAsync();
-            await Task.Delay(500);
-            Assert.False(written.IsCompleted, "written before the interval was up");
-            Assert.Equal(3L, writer.Waiting);
-            Assert.Equal(1.0, await LevelAsync(device.DeviceId));
+        // After a quiet spell the first is written at once.
+        await running.WriteAsync(Reading(device, 1, 1.0));
+        Assert.Equal(1.0, await LevelAsync(device.DeviceId));
 
-            // …and go in one write, of the newest only, once it is.
-            clock.Advance(TimeSpan.FromMilliseconds(250));
-            await written.WaitAsync(TimeSpan.FromSeconds(60));
-            Assert.Equal(0L, writer.Waiting);
-            Assert.Equal(4.0, await LevelAsync(device.DeviceId));
-            Assert.Equal([1.0, 4.0], await ToldAsync(device.DeviceId));
-        }
-        finally
-        {
-            await stop.CancelAsync();
-            await running;
-        }
+        // Three more before the interval is up (the clock stands still), the newest in the middle: they wait…
+        writer.Follow([Reading(device, 2, 2.0)]);
+        writer.Follow([Reading(device, 4, 4.0), Reading(device, 3, 3.0)]);
+        var written = writer.WrittenAsync();
+        await Task.Delay(500);
+        Assert.False(written.IsCompleted, "written before the interval was up");
+        Assert.Equal(3L, writer.Waiting);
+        Assert.Equal(1.0, await LevelAsync(device.DeviceId));
+
+        // …and go in one write, of the newest only, once it is.
+        clock.Advance(TimeSpan.FromMilliseconds(250));
+        await written.WaitAsync(TimeSpan.FromSeconds(60));
+        Assert.Equal(0L, writer.Waiting);
+        Assert.Equal(4.0, await LevelAsync(device.DeviceId));
+        Assert.Equal([1.0, 4.0], await ToldAsync(device.DeviceId));
     }
 
     [Fact]
     public async Task What_is_waiting_when_ingest_stops_is_written_on_the_way_out()
     {
         var device = await DeviceAsync("ulgok-ps1-stopping");
-        var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
-        using var stop = new CancellationTokenSource();
-        var writer = Writer(intervalMilliseconds: 250, clock);
-        var running = writer.RunAsync(stop.Token);
-        writer.Follow([Reading(device, 1, 1.0)]);
-        await writer.WrittenAsync().WaitAsync(TimeSpan.FromSeconds(60));
-        writer.Follow([Reading(device, 2, 2.0)]);   // waits for an interval the stopped clock never ends
+        await using var running = new Running(Writer(intervalMilliseconds: 250, new FakeTimeProvider(DateTimeOffset.UtcNow)));
+        await running.WriteAsync(Reading(device, 1, 1.0));
+        running.Writer.Follow([Reading(device, 2, 2.0)]);   // waits for an interval the stopped clock never ends
 
-        await stop.CancelAsync();
-        await running.WaitAsync(TimeSpan.FromSeconds(60));
-        Assert.Equal(1L, writer.Waiting);
-        await writer.WriteRestAsync();
-        Assert.Equal(0L, writer.Waiting);
+        await running.StopAsync();
+        Assert.Equal(1L, running.Writer.Waiting);
+        await running.Writer.WriteRestAsync();
+        Assert.Equal(0L, running.Writer.Waiting);
         Assert.Equal(2.0, await LevelAsync(device.DeviceId));
     }
 
@@ -110,26 +130,15 @@ public sealed class NewestValuesWriterTests(EmbeddedBrokerFixture mqtt) : IClass
         var device = await DeviceAsync("ulgok-ps1-beside-refused");
         // No such device row: latest_metric's foreign key refuses its value for good.
         var unknown = device with { Id = int.MaxValue, DeviceId = "ulgok-ps1-unregistered" };
-        using var stop = new CancellationTokenSource();
-        var writer = Writer();
-        var running = writer.RunAsync(stop.Token);
-        try
-        {
-            writer.Follow([Reading(unknown, 1, 9.0), Reading(device, 1, 1.5)]);
-            await writer.WrittenAsync().WaitAsync(TimeSpan.FromSeconds(60));
-            Assert.Equal(1.5, await LevelAsync(device.DeviceId));
-            Assert.Equal([1.5], await ToldAsync(device.DeviceId));
+        await using var running = new Running(Writer());
 
-            // The loop goes on.
-            writer.Follow([Reading(device, 2, 2.5)]);
-            await writer.WrittenAsync().WaitAsync(TimeSpan.FromSeconds(60));
-            Assert.Equal(2.5, await LevelAsync(device.DeviceId));
-        }
-        finally
-        {
-            await stop.CancelAsync();
-            await running;
-        }
+        await running.WriteAsync(Reading(unknown, 1, 9.0), Reading(device, 1, 1.5));
+        Assert.Equal(1.5, await LevelAsync(device.DeviceId));
+        Assert.Equal([1.5], await ToldAsync(device.DeviceId));
+
+        // The loop goes on.
+        await running.WriteAsync(Reading(device, 2, 2.5));
+        Assert.Equal(2.5, await LevelAsync(device.DeviceId));
     }
 
     [Fact]
@@ -140,14 +149,14 @@ public sealed class NewestValuesWriterTests(EmbeddedBrokerFixture mqtt) : IClass
         var pipeline = mqtt.Server.Services.GetRequiredService<IngestPipeline>();
         var reading = device.Reading(numbers: new() { ["basin_level_m"] = 2.25 });
         Assert.True((await device.PublishAsync(reading)).IsSuccess);
-        await pipeline.Newest.WrittenAsync().WaitAsync(TimeSpan.FromSeconds(60));
+        await mqtt.NewestValuesWrittenAsync();
         // The reading stored, its newest value lost: a crash between the two.
         await mqtt.Db.ExecuteAsync("DELETE FROM latest_metric l USING device d WHERE d.id = l.device AND d.device_id = $1", name);
 
         var duplicates = pipeline.Duplicates;
         Assert.True((await device.PublishAsync(reading)).IsSuccess);   // the same (boot, seq): the device had no PUBACK
         Assert.Equal(duplicates + 1, pipeline.Duplicates);
-        await pipeline.Newest.WrittenAsync().WaitAsync(TimeSpan.FromSeconds(60));
+        await mqtt.NewestValuesWrittenAsync();
         Assert.Equal(2.25, await LevelAsync(name));
     }
 

@@ -4,7 +4,6 @@ using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
 using Paju.Field.Server.Accounts;
 using Paju.Field.Server.Alarms;
-using Paju.Field.Server.Ingest;
 using Paju.Field.Server.Live;
 using Paju.Field.Tests.Harness;
 using Paju.Field.Tests.Ingest;
@@ -42,7 +41,7 @@ public sealed class LiveStateTests(EmbeddedBrokerFixture mqtt) : IClassFixture<E
 
         // The replayed reading (historical, older) never reaches the feed or the state: looked for once both readings' newest
         // values are written.
-        await mqtt.Server.Services.GetRequiredService<IngestPipeline>().Newest.WrittenAsync().WaitAsync(TimeSpan.FromSeconds(60));
+        await mqtt.NewestValuesWrittenAsync();
         Assert.Equal(0L, await mqtt.Db.ScalarAsync<long>("""
             SELECT count(*) FROM live_event e, json_array_elements(e.payload -> 'devices') d
             WHERE e.type = 'state' AND (d -> 'metrics' ->> 'basin_level_m')::float8 = 1.0
